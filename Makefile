@@ -1,0 +1,58 @@
+# tokfrag: `make run` (pipeline on the default dataset) and `make test` (the suite).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+MLFLOW_PORT  ?= 5000
+PREFECT_PORT ?= 4200
+
+# The real datasets: a local mirror beside the project when there is one (as in CI).
+ifneq ($(wildcard ../shared/data),)
+export TOKFRAG_DATA_MIRROR ?= $(abspath ../shared/data)
+endif
+export PATH := $(BIN):$(PATH)
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export MLFLOW_DISABLE_TELEMETRY := true
+export DVC_NO_ANALYTICS := 1
+export DO_NOT_TRACK := 1
+
+.PHONY: help install run test test-all lint bench mlflow-ui prefect-ui clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install tokfrag with its dev tools
+
+run: install ## run the pipeline on the default dataset (dvc repro) and print the comparison
+	dvc repro
+	tokfrag summary
+
+test: install ## run the test suite (real data, real stores; about 5 minutes on 2 cores)
+	pytest -m "not slow" -q
+
+test-all: install ## the suite including tests marked slow
+	pytest -q
+
+lint: install ## ruff over the code and the tests
+	ruff check tokfrag flows tasks tests bench
+
+bench: install ## the Chickenpox protocol for every model -> bench/results/chickenpox.json
+	python bench/chickenpox.py
+
+mlflow-ui: install ## the MLflow UI on the local store: http://127.0.0.1:$(MLFLOW_PORT)
+	mlflow ui --backend-store-uri sqlite:///mlruns.db --default-artifact-root ./mlartifacts \
+	  --host 127.0.0.1 --port $(MLFLOW_PORT)
+
+prefect-ui: install ## a Prefect server + UI on http://127.0.0.1:$(PREFECT_PORT)
+	prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
+clean: ## remove outputs and local stores (keeps .venv)
+	rm -rf data outputs mlruns.db mlartifacts .prefect .dvc/cache .dvc/tmp

@@ -1,0 +1,1 @@
+"""Prefect flows: they call tasks in order and compute nothing themselves."""

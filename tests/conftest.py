@@ -1,0 +1,73 @@
+"""Shared test set-up: telemetry off, the real data mirror, and small real projects."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+for _key, _value in {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DVC_NO_ANALYTICS": "1",
+    "HF_HUB_OFFLINE": "1",
+    "DO_NOT_TRACK": "1",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+_DEFAULT_MIRROR = REPO.parent / "shared" / "data"
+if "TOKFRAG_DATA_MIRROR" not in os.environ and _DEFAULT_MIRROR.is_dir():
+    os.environ["TOKFRAG_DATA_MIRROR"] = str(_DEFAULT_MIRROR)
+
+# A few epochs instead of hundreds: the same pipeline, shrunk (as lightning-hydra-template does).
+SHRUNK = {
+    "train": {"epochs": 3, "patience": 2},
+    "token": {
+        "model": {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64}
+    },
+    "fragment": {"model": {"hidden_channels": 8}},
+}
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
+    return out
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    path = Path(os.environ.get("TOKFRAG_DATA_MIRROR", _DEFAULT_MIRROR))
+    if not (path / "chickenpox" / "chickenpox.json").is_file():
+        pytest.skip(f"real data mirror not found at {path}; set TOKFRAG_DATA_MIRROR")
+    return path
+
+
+@pytest.fixture(scope="session")
+def chickenpox_file(mirror: Path) -> Path:
+    return mirror / "chickenpox" / "chickenpox.json"
+
+
+@pytest.fixture(scope="session")
+def shrunk_params() -> dict:
+    """The project's real params.yaml with the training budget shrunk."""
+    base = yaml.safe_load((REPO / "params.yaml").read_text())
+    return _merge(base, SHRUNK)
+
+
+def write_project(folder: Path, params: dict) -> Path:
+    """A project folder holding ``params.yaml``; returns the params path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path, shrunk_params: dict, mirror: Path) -> Path:
+    """A fresh project folder (its own SQLite MLflow store) with shrunk params.yaml."""
+    return write_project(tmp_path / "project", shrunk_params)

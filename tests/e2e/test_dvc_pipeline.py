@@ -1,0 +1,140 @@
+"""`dvc repro` in a real temporary git + DVC repository, with shrunk params: the metrics file,
+a champion that loads and predicts in a fresh process, a no-op second repro, and the same
+metrics as the Prefect flow gives for the same params."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    env.setdefault("GIT_AUTHOR_NAME", "tokfrag tests")
+    env.setdefault("GIT_AUTHOR_EMAIL", "tests@tokfrag.invalid")
+    env.setdefault("GIT_COMMITTER_NAME", "tokfrag tests")
+    env.setdefault("GIT_COMMITTER_EMAIL", "tests@tokfrag.invalid")
+    return env
+
+
+def _sh(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True)
+    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def dvc_project(tmp_path_factory: pytest.TempPathFactory, shrunk_params: dict, mirror: Path):
+    """A copy of the project (pipeline, params, the source its stages depend on) as its own
+    git + DVC repository, after one `dvc repro`."""
+    root = tmp_path_factory.mktemp("dvc") / "project"
+    root.mkdir()
+    shutil.copy(REPO / "dvc.yaml", root / "dvc.yaml")
+    shutil.copytree(
+        REPO / "tokfrag", root / "tokfrag", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (root / "params.yaml").write_text(yaml.safe_dump(shrunk_params, sort_keys=False))
+    _sh("git", "init", "-q", cwd=root)
+    _sh("dvc", "init", "-q", cwd=root)
+    _sh("dvc", "config", "core.analytics", "false", cwd=root)
+    _sh("git", "add", "-A", cwd=root)
+    _sh("git", "commit", "-q", "-m", "pipeline", cwd=root)
+    first = _sh("dvc", "repro", cwd=root)
+    return root, first.stdout
+
+
+def test_repro_writes_metrics_for_every_model(dvc_project) -> None:
+    root, log = dvc_project
+    for stage in (
+        "ingest",
+        "validate",
+        "prepare",
+        "train_token",
+        "train_fragment",
+        "evaluate",
+        "register",
+    ):
+        assert f"Running stage '{stage}'" in log
+    metrics = json.loads((root / "outputs/chickenpox/metrics.json").read_text())
+    assert set(metrics["models"]) == {"token", "fragment", "zero", "last_value", "ridge_ar"}
+    # The baselines are deterministic: the published figures for this protocol.
+    assert metrics["models"]["zero"]["test_mse"] == pytest.approx(1.007, abs=5e-4)
+    assert metrics["models"]["last_value"]["test_mse"] == pytest.approx(3.018, abs=5e-4)
+    assert metrics["models"]["ridge_ar"]["test_mse"] == pytest.approx(0.704, abs=5e-4)
+    shown = _sh("dvc", "metrics", "show", "--json", cwd=root).stdout
+    assert "token" in shown and "fragment" in shown
+    assert (root / "outputs/chickenpox/report.html").read_text().count("<tr class=") == 5
+
+
+def test_champion_loads_and_predicts_in_a_fresh_process(dvc_project) -> None:
+    root, _ = dvc_project
+    registry = json.loads((root / "outputs/chickenpox/registry.json").read_text())
+    metrics = json.loads((root / "outputs/chickenpox/metrics.json").read_text())
+    mse = {f: metrics["models"][f]["test_mse"] for f in ("token", "fragment")}
+    assert registry["champion"] == min(mse, key=mse.get)
+
+    script = """
+import json, sys
+import mlflow, numpy as np
+from mlflow import MlflowClient
+from tokfrag.data.canonical import load_series
+from tokfrag.registry import windows_to_frame
+series = load_series("data/chickenpox")
+model = mlflow.pyfunc.load_model("models:/tokfrag-chickenpox@champion")
+window = series.values[-4:].T[None]                      # (1, N, 4): the last four weeks
+out = model.predict(windows_to_frame(window, series.node_ids))
+version = MlflowClient().get_model_version_by_alias("tokfrag-chickenpox", "champion")
+print(json.dumps({"rows": len(out), "columns": list(out.columns),
+                  "finite": bool(np.isfinite(out["h1"]).all()), "family": version.tags["family"]}))
+"""
+    env = _env()
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlruns.db'}"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer == {
+        "rows": 20,
+        "columns": ["window", "node", "h1"],
+        "finite": True,
+        "family": registry["champion"],
+    }
+
+
+def test_second_repro_runs_no_stage(dvc_project) -> None:
+    root, _ = dvc_project
+    again = _sh("dvc", "repro", cwd=root).stdout
+    assert "Running stage" not in again
+    assert "Data and pipelines are up to date" in _sh("dvc", "status", cwd=root).stdout
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_prefect_flow_gives_the_same_metrics(
+    dvc_project, tmp_path: Path, shrunk_params: dict
+) -> None:
+    from flows.pipeline import pipeline
+
+    root, _ = dvc_project
+    flow_params = tmp_path / "params.yaml"
+    flow_params.write_text(yaml.safe_dump(shrunk_params, sort_keys=False))
+    result = pipeline(params_path=str(flow_params))
+
+    by_dvc = json.loads((root / "outputs/chickenpox/metrics.json").read_text())["models"]
+    by_flow = result["metrics"]["models"]
+    assert set(by_dvc) == set(by_flow)
+    for model, entry in by_dvc.items():
+        for key, value in entry.items():
+            if key.startswith("test_"):
+                assert by_flow[model][key] == pytest.approx(value, rel=1e-6), (model, key)

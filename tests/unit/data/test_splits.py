@@ -1,0 +1,96 @@
+"""Chronological splits on the real Chickenpox series: sizes, order and no test leakage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tokfrag.data.loaders import load_pgt_json
+from tokfrag.data.splits import SplitError, SplitIndices, chronological_split, minimum_steps
+from tokfrag.fragments import slice_windows
+
+PGT = {"lags": 4, "horizon": 1, "train_ratio": 0.2, "val_fraction": 0.2}
+
+@pytest.fixture(scope="module")
+def steps(chickenpox_file) -> np.ndarray:
+    """The real series' step numbers in place of its values, one column per node:
+    a window then shows exactly which time steps it reads."""
+    values, _ = load_pgt_json(chickenpox_file)
+    t = values["t"].to_numpy()
+    return np.repeat(t[:, None], values.shape[1] - 1, axis=1)  # (521, 20)
+
+
+def test_pgt_protocol_sizes(steps):
+    split = chronological_split(len(steps), **PGT)
+    assert (len(split.fit), len(split.val), len(split.test)) == (82, 21, 414)
+    assert len(split.train) == 103
+    assert split.train_steps_end == 107 and split.first_test_target == 107
+
+
+@pytest.mark.parametrize("horizon", [1, 3, 12])
+def test_no_test_target_inside_training_windows_or_scaler_steps(steps, horizon):
+    split = chronological_split(len(steps), 4, horizon, 0.2, 0.2)
+    _, y_test = slice_windows(steps, 4, horizon, split.test)
+    test_targets = set(np.unique(y_test).tolist())
+    assert min(test_targets) == split.first_test_target
+    assert test_targets == set(range(split.first_test_target, len(steps)))
+    for part in (split.fit, split.val):
+        x, y = slice_windows(steps, 4, horizon, part)
+        touched = set(np.unique(x).tolist()) | set(np.unique(y).tolist())
+        assert not touched & test_targets
+    # The scaler's steps [0, train_steps_end) are exactly what training windows touch...
+    x_train, y_train = slice_windows(steps, 4, horizon, split.train)
+    assert split.train_steps_end == max(x_train.max(), y_train.max()) + 1
+    # ...and hold no test target.
+    assert not set(range(split.train_steps_end)) & test_targets
+
+
+@pytest.mark.parametrize("horizon", [1, 3, 12])
+def test_no_validation_target_inside_fit_windows(steps, horizon):
+    split = chronological_split(len(steps), 4, horizon, 0.2, 0.2)
+    _, y_val = slice_windows(steps, 4, horizon, split.val)
+    x_fit, y_fit = slice_windows(steps, 4, horizon, split.fit)
+    assert max(x_fit.max(), y_fit.max()) < y_val.min()
+
+
+@pytest.mark.parametrize("lags, horizon", [(4, 1), (8, 1), (4, 3), (12, 12)])
+def test_splits_contiguous_disjoint_in_order(steps, lags, horizon):
+    split = chronological_split(len(steps), lags, horizon, 0.2, 0.2)
+    total = len(steps) - lags - horizon + 1
+    gap = horizon - 1  # snapshots dropped at each boundary so no target is shared
+    for part in (split.fit, split.val, split.test):
+        np.testing.assert_array_equal(part, np.arange(part[0], part[-1] + 1))  # contiguous
+    assert split.fit[0] == 0 and split.test[-1] == total - 1
+    assert split.val[0] - split.fit[-1] == gap + 1  # in order, disjoint, exactly the gap apart
+    assert split.test[0] - split.val[-1] == gap + 1
+    assert min(len(split.fit), len(split.val), len(split.test)) >= 1
+    assert split.to_dict()["fit"] == [0, len(split.fit)]
+    assert split.to_dict()["test"] == [int(split.test[0]), total]
+
+
+def test_fingerprint_is_stable_and_changes_with_lags_and_horizon(steps):
+    base = chronological_split(len(steps), **PGT)
+    assert base.fingerprint() == chronological_split(len(steps), **PGT).fingerprint()
+    assert base.fingerprint() != chronological_split(len(steps), 8, 1, 0.2, 0.2).fingerprint()
+    assert base.fingerprint() != chronological_split(len(steps), 4, 2, 0.2, 0.2).fingerprint()
+    assert base.fingerprint() != chronological_split(len(steps), 4, 1, 0.3, 0.2).fingerprint()
+    # The same snapshot indices with other lags are another split.
+    relagged = SplitIndices(base.fit, base.val, base.test, lags=5, horizon=1)
+    assert relagged.fingerprint() != base.fingerprint()
+    assert base.to_dict()["fingerprint"] == base.fingerprint()
+
+
+def test_too_short_series_raises():
+    minimum = minimum_steps(4, 1, 0.2, 0.2)
+    assert minimum is not None
+    chronological_split(minimum, **PGT)  # the minimum itself works
+    with pytest.raises(SplitError, match=r"lags=4, horizon=1"):
+        chronological_split(minimum - 1, **PGT)
+    with pytest.raises(SplitError):
+        chronological_split(3, **PGT)
+
+
+def test_too_short_series_message_names_the_minimum():
+    minimum = minimum_steps(4, 1, 0.2, 0.2)
+    with pytest.raises(SplitError, match=rf"\b{minimum}\b"):
+        chronological_split(10, **PGT)

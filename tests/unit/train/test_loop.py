@@ -1,0 +1,153 @@
+"""The shared training loop on a tiny real problem: learning, early stopping, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from tokfrag.config import parse_params
+from tokfrag.data.loaders import load_pgt_json
+from tokfrag.data.splits import chronological_split
+from tokfrag.fragments import NodeScaler, slice_windows
+from tokfrag.models.fragment_model import FragmentForecaster
+from tokfrag.models.token_model import TokenForecaster
+from tokfrag.tokens import MeanScaleQuantizer
+from tokfrag.train import LoopConfig, fit, pick_device
+
+
+@pytest.fixture(scope="module")
+def problem(chickenpox_file, shrunk_params):
+    """Real Chickenpox on the PGT split, with the project's params shrunk for tests."""
+    params = parse_params(shrunk_params)
+    values, edges = load_pgt_json(chickenpox_file)
+    names = list(values.columns[1:])
+    position = {name: i for i, name in enumerate(names)}
+    edge_index = np.stack(
+        [edges["source"].map(position).to_numpy(), edges["target"].map(position).to_numpy()]
+    )
+    series = values[names].to_numpy(np.float64)
+    s = params.split
+    split = chronological_split(len(series), s.lags, s.horizon, s.train_ratio, s.val_fraction)
+    return {
+        "params": params,
+        "series": series,
+        "edge_index": edge_index,
+        "edge_weight": edges["weight"].to_numpy(),
+        "split": split,
+    }
+
+
+def _fragment(problem, seed: int = 0) -> FragmentForecaster:
+    params, split = problem["params"], problem["split"]
+    torch.manual_seed(seed)
+    return FragmentForecaster.build(
+        NodeScaler.fit(problem["series"][: split.train_steps_end]),
+        problem["edge_index"],
+        problem["edge_weight"],
+        split.lags,
+        split.horizon,
+        **params.fragment.model.model_dump(),
+    )
+
+
+def _data(problem, forecaster):
+    split, series = problem["split"], problem["series"]
+    train = forecaster.tensors(*slice_windows(series, split.lags, split.horizon, split.fit))
+    val = forecaster.tensors(*slice_windows(series, split.lags, split.horizon, split.val))
+    return train, val
+
+
+def _loop(problem, **overrides) -> LoopConfig:
+    return LoopConfig(**{**problem["params"].train.model_dump(), "device": "cpu", **overrides})
+
+
+def test_fit_lowers_validation_loss(problem):
+    model = _fragment(problem)
+    train, val = _data(problem, model)
+    seen: list[tuple[int, dict[str, float]]] = []
+    result = fit(
+        model.net,
+        train,
+        val,
+        _loop(problem, epochs=20, patience=20, lr=0.01),
+        callbacks=[lambda epoch, record: seen.append((epoch, record))],
+    )
+    first = result.history[0]["val_loss"]
+    assert result.best_val_loss < 0.9 * first
+    assert result.epochs_run == len(result.history) == len(seen) <= 20
+    assert [epoch for epoch, _ in seen] == list(range(1, result.epochs_run + 1))
+    assert set(seen[0][1]) == {"train_loss", "val_loss"}
+    assert result.history[0] == {"epoch": 1, **seen[0][1]}
+    assert result.device == "cpu" and not model.net.training
+
+
+def test_early_stopping_restores_best_weights(problem):
+    model = _fragment(problem)
+    train, val = _data(problem, model)
+    config = _loop(problem, epochs=30, patience=2, lr=0.05, batch_size=16)
+    result = fit(model.net, train, val, config)
+    losses = [record["val_loss"] for record in result.history]
+    assert result.epochs_run < config.epochs
+    assert result.best_val_loss == min(losses)
+    assert result.best_epoch == int(np.argmin(losses)) + 1
+    assert result.epochs_run == result.best_epoch + config.patience
+    # The returned model is the best epoch's, not the last one's.
+    model.net.eval()
+    with torch.no_grad():
+        restored = float(model.net.loss(val))
+    assert restored == pytest.approx(result.best_val_loss, rel=1e-5)
+    assert restored != pytest.approx(losses[-1], rel=1e-4)
+
+
+def test_same_seed_gives_identical_history(problem):
+    histories = []
+    for seed in (0, 0, 1):
+        model = _fragment(problem, seed=seed)
+        train, val = _data(problem, model)
+        result = fit(model.net, train, val, _loop(problem, epochs=3, seed=seed))
+        histories.append(result.history)
+    assert histories[0] == histories[1]
+    assert histories[0] != histories[2]
+
+
+def test_token_model_trains_with_the_same_loop(problem):
+    params, split, series = problem["params"], problem["split"], problem["series"]
+    q = params.token.tokenizer
+    torch.manual_seed(0)
+    model = TokenForecaster.build(
+        MeanScaleQuantizer(q.n_bins, q.low, q.high),
+        split.lags,
+        split.horizon,
+        **params.token.model.model_dump(),
+    )
+    train, val = _data(problem, model)
+    result = fit(model.net, train, val, _loop(problem, epochs=3, lr=0.003))
+    assert result.epochs_run == 3
+    assert result.best_val_loss < result.history[0]["val_loss"]
+    out = model.forecast(slice_windows(series, split.lags, split.horizon, split.test)[0])
+    assert out.shape == (414, 20, 1) and np.isfinite(out).all()
+
+
+def test_model_without_loss_is_rejected():
+    data = {"x": torch.zeros(4, 2)}
+    with pytest.raises(TypeError, match="loss"):
+        fit(nn.Linear(2, 1), data, data, LoopConfig(epochs=1, device="cpu"))
+
+
+def test_ragged_split_is_rejected(problem):
+    model = _fragment(problem)
+    train, val = _data(problem, model)
+    ragged = {"x": train["x"], "y": train["y"][:-1]}
+    with pytest.raises(ValueError, match="same first dimension"):
+        fit(model.net, ragged, val, _loop(problem, epochs=1))
+
+
+def test_pick_device():
+    assert pick_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert pick_device("auto").type == expected
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="auto"):
+            pick_device("cuda")

@@ -1,0 +1,56 @@
+"""forecast_metrics against scikit-learn and hand-computed values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import mean_absolute_error, mean_squared_error
+
+from tokfrag.train import forecast_metrics
+
+
+def test_known_values_one_step():
+    y_true = np.array([[[1.0], [2.0]], [[3.0], [4.0]]])  # (S=2, N=2, H=1)
+    y_pred = np.array([[[2.0], [2.0]], [[1.0], [4.0]]])  # errors 1, 0, -2, 0
+    metrics = forecast_metrics(y_true, y_pred)
+    assert metrics == pytest.approx({"test_mse": 5 / 4, "test_mae": 3 / 4})
+    assert set(metrics) == {"test_mse", "test_mae"}
+
+
+def test_per_horizon_keys_and_values():
+    y_true = np.arange(24, dtype=float).reshape(4, 2, 3)
+    y_pred = y_true + np.array([1.0, -2.0, 3.0])  # constant error per horizon step
+    metrics = forecast_metrics(y_true, y_pred, prefix="val_")
+    assert set(metrics) == {
+        "val_mse", "val_mae",
+        "val_mse_h1", "val_mae_h1", "val_mse_h2", "val_mae_h2", "val_mse_h3", "val_mae_h3",
+    }  # fmt: skip
+    assert metrics["val_mse_h1"] == 1.0 and metrics["val_mse_h2"] == 4.0
+    assert metrics["val_mse_h3"] == 9.0 and metrics["val_mae_h3"] == 3.0
+    assert metrics["val_mse"] == pytest.approx(14 / 3)
+    assert metrics["val_mae"] == pytest.approx(2.0)
+
+
+def test_equals_sklearn_on_random_arrays():
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.normal(size=(2, 30, 5, 4))
+    metrics = forecast_metrics(y_true, y_pred)
+    flat_true, flat_pred = y_true.reshape(-1, 4), y_pred.reshape(-1, 4)
+    assert metrics["test_mse"] == pytest.approx(mean_squared_error(flat_true, flat_pred))
+    assert metrics["test_mae"] == pytest.approx(mean_absolute_error(flat_true, flat_pred))
+    assert metrics["test_mse"] == pytest.approx(np.mean((y_true - y_pred) ** 2))
+    for h in range(4):
+        assert metrics[f"test_mse_h{h + 1}"] == pytest.approx(
+            mean_squared_error(y_true[..., h].ravel(), y_pred[..., h].ravel())
+        )
+        assert metrics[f"test_mae_h{h + 1}"] == pytest.approx(
+            np.mean(np.abs(y_true[..., h] - y_pred[..., h]))
+        )
+    assert all(type(v) is float for v in metrics.values())
+
+
+def test_shape_mismatch_raises():
+    with pytest.raises(ValueError, match="differ in shape"):
+        forecast_metrics(np.zeros((3, 2, 1)), np.zeros((3, 2, 2)))
+    with pytest.raises(ValueError, match="differ in shape"):
+        forecast_metrics(np.zeros((3, 2, 1)), np.zeros((2, 3, 1)))

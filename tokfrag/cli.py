@@ -1,0 +1,205 @@
+"""`tokfrag`: the console script. Each pipeline stage is a subcommand over `tokfrag.stages`.
+
+Imports stay inside the commands so `tokfrag --help` is quick and a stage loads only what
+it uses.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+import tokfrag  # noqa: F401  (turns telemetry off before any tool is imported)
+
+app = typer.Typer(
+    name="tokfrag",
+    help="Tokens + Transformer vs spatio-temporal fragments + GNN: run both on the same "
+    "validated data, compare them beside baselines, and register the winner.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ParamsOption = Annotated[
+    Path,
+    typer.Option(
+        "--params",
+        "-p",
+        help="params.yaml to read; its folder is the project folder (stores and outputs).",
+    ),
+]
+
+T = TypeVar("T")
+
+
+class Family(StrEnum):
+    token = "token"
+    fragment = "fragment"
+
+
+def _fail(message: str, code: int = 1) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _guarded(action: Callable[[], T]) -> T:
+    """Run a stage; expected failures become one clear message and a non-zero exit."""
+    from tokfrag.config import ParamsError
+    from tokfrag.data.registry import DataError
+    from tokfrag.data.splits import SplitError
+    from tokfrag.stages import StageError
+
+    expected: tuple[type[BaseException], ...] = (ParamsError, DataError, SplitError, StageError)
+    try:
+        from tokfrag.data.validation import ValidationFailed
+
+        expected += (ValidationFailed,)
+    except ImportError:  # pragma: no cover - the validation module is part of the package
+        pass
+    try:
+        return action()
+    except expected as err:
+        _fail(str(err))
+        raise AssertionError("unreachable") from err
+
+
+def _params(path: Path):
+    from tokfrag.config import load_params
+
+    return _guarded(lambda: load_params(path))
+
+
+def _root(path: Path) -> Path:
+    return path.resolve().parent
+
+
+def _say(message: str) -> None:
+    from tokfrag.report.console import console
+
+    console.print(message, highlight=False)
+
+
+@app.command()
+def ingest(params: ParamsOption = Path("params.yaml")) -> None:
+    """Fetch the dataset (mirror, cache or upstream; sha256 checked) into data/<dataset>/."""
+    from tokfrag import stages
+
+    p = _params(params)
+    out = _guarded(lambda: stages.ingest(p, _root(params)))
+    _say(f"ingest: wrote {out}")
+
+
+@app.command()
+def validate(params: ParamsOption = Path("params.yaml")) -> None:
+    """Run the Great Expectations gate; exits non-zero listing every failed expectation."""
+    from tokfrag import stages
+
+    p = _params(params)
+    report = _guarded(lambda: stages.validate(p, _root(params)))
+    _say(f"validate: {report.checked} expectations passed on {p.data.dataset}")
+
+
+@app.command()
+def prepare(params: ParamsOption = Path("params.yaml")) -> None:
+    """Fix the chronological split and fit the node scaler on training steps only."""
+    from tokfrag import stages
+
+    p = _params(params)
+    out = _guarded(lambda: stages.prepare(p, _root(params)))
+    _say(f"prepare: wrote {out}")
+
+
+@app.command()
+def train(
+    family: Annotated[Family, typer.Argument(help="Which family to train.")],
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Train one family (token or fragment) and track it as an MLflow run."""
+    from tokfrag import stages
+
+    p = _params(params)
+    summary = _guarded(lambda: stages.train(p, _root(params), family.value))
+    _say(
+        f"train {family.value}: best val loss {summary['best_val_loss']:.4f} at epoch "
+        f"{summary['best_epoch']} of {summary['epochs_run']} ({summary['seconds']:.1f} s, "
+        f"{summary['n_params']:,} parameters, run {summary['run_id']})"
+    )
+
+
+@app.command()
+def evaluate(params: ParamsOption = Path("params.yaml")) -> None:
+    """Score both families and the baselines on the test split; write metrics, plots, report."""
+    from tokfrag import stages
+    from tokfrag.report.console import comparison_table, console
+
+    p = _params(params)
+    metrics = _guarded(lambda: stages.evaluate(p, _root(params)))
+    console.print(comparison_table(metrics))
+
+
+@app.command()
+def register(params: ParamsOption = Path("params.yaml")) -> None:
+    """Register both families in MLflow; alias champion (lower test MSE) and challenger."""
+    from tokfrag import stages
+
+    p = _params(params)
+    result = _guarded(lambda: stages.register(p, _root(params)))
+    _say(
+        f"register: {result['model_name']} champion = {result['champion']} "
+        f"(version {result['champion_version']}); load it with {result['uri']}"
+    )
+
+
+@app.command()
+def run(params: ParamsOption = Path("params.yaml")) -> None:
+    """Run the whole pipeline as a Prefect flow (same stage functions as `dvc repro`)."""
+    _params(params)  # a bad params.yaml fails here, before Prefect starts a server
+    from flows.pipeline import pipeline
+
+    _guarded(lambda: pipeline(params_path=str(params.resolve())))
+    summary(params)
+
+
+@app.command()
+def summary(params: ParamsOption = Path("params.yaml")) -> None:
+    """Print the comparison table and where the stores, metrics and report are."""
+    import json
+
+    from tokfrag.report.console import comparison_table, console
+    from tokfrag.stages import Layout
+
+    p = _params(params)
+    layout = Layout.of(p, _root(params))
+    if not layout.metrics.is_file():
+        _fail(f"{layout.metrics}: missing; run `dvc repro` or `tokfrag run` first")
+    metrics: dict[str, Any] = json.loads(layout.metrics.read_text())
+    console.print(comparison_table(metrics))
+    lines = [
+        f"metrics:  {layout.metrics}",
+        f"report:   {layout.report}",
+        f"plots:    {layout.plots}",
+        f"MLflow:   {p.registry.tracking_uri} (artifacts in {p.registry.artifact_root}/), "
+        f"open with `make mlflow-ui`",
+    ]
+    if layout.registry.is_file():
+        reg = json.loads(layout.registry.read_text())
+        lines.append(
+            f"champion: {reg['uri']} = {reg['champion']} (version {reg['champion_version']})"
+        )
+    for line in lines:
+        console.print(line, highlight=False)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,160 @@
+"""`params.yaml`: the one source of configuration, validated on load.
+
+Every section is a frozen pydantic model that forbids unknown keys, so a typo such as
+``train.epoch`` fails loudly with the section, the key and the keys that are allowed,
+instead of silently falling back to a default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ParamsError(ValueError):
+    """`params.yaml` is missing, unreadable or does not match the schema."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Section):
+    """Which dataset to run on (`ingest`, `validate`)."""
+
+    dataset: str = "chickenpox"
+
+    @field_validator("dataset")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        # The name becomes a folder under data/ and outputs/: keep it a plain name.
+        if not value or not all(c.isalnum() or c in "-_" for c in value):
+            raise ValueError(f"dataset name {value!r} must be letters, digits, '-' or '_' only")
+        return value
+
+
+class SplitConfig(_Section):
+    """Windowing and the chronological split (PyTorch Geometric Temporal protocol)."""
+
+    lags: int = Field(4, ge=1)
+    horizon: int = Field(1, ge=1)
+    train_ratio: float = Field(0.2, gt=0.0, lt=1.0)
+    val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+
+
+class TrainConfig(_Section):
+    """The one training loop, shared by both families so neither gets a better deal."""
+
+    epochs: int = Field(100, ge=1)
+    batch_size: int = Field(32, ge=1)
+    lr: float = Field(1e-3, gt=0.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    patience: int = Field(10, ge=1)
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+class QuantizerConfig(_Section):
+    """Chronos-style tokens: mean-absolute scaling, then uniform bins over [low, high]."""
+
+    n_bins: int = Field(16, ge=2)
+    low: float = -3.0
+    high: float = 3.0
+
+    @field_validator("high")
+    @classmethod
+    def _ordered(cls, high: float, info: Any) -> float:
+        low = info.data.get("low")
+        if low is not None and not low < high:
+            raise ValueError(f"high ({high}) must be above low ({low})")
+        return high
+
+
+class TokenModelConfig(_Section):
+    hidden_size: int = Field(64, ge=8)
+    num_layers: int = Field(2, ge=1)
+    num_heads: int = Field(4, ge=1)
+    intermediate_size: int = Field(128, ge=8)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+
+
+class TokenConfig(_Section):
+    tokenizer: QuantizerConfig = QuantizerConfig()
+    model: TokenModelConfig = TokenModelConfig()
+
+
+class FragmentModelConfig(_Section):
+    hidden_channels: int = Field(32, ge=1)
+    K: int = Field(2, ge=1, description="Chebyshev filter size (hops + 1)")
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+
+
+class FragmentConfig(_Section):
+    model: FragmentModelConfig = FragmentModelConfig()
+
+
+class BaselinesConfig(_Section):
+    ridge_alpha: float = Field(1.0, ge=0.0)
+
+
+class RegistryConfig(_Section):
+    """Where MLflow keeps runs and models; relative paths are under the project folder."""
+
+    tracking_uri: str = "sqlite:///mlruns.db"
+    artifact_root: str = "mlartifacts"
+    model_prefix: str = "tokfrag"
+
+
+class Params(_Section):
+    data: DataConfig = DataConfig()
+    split: SplitConfig = SplitConfig()
+    train: TrainConfig = TrainConfig()
+    token: TokenConfig = TokenConfig()
+    fragment: FragmentConfig = FragmentConfig()
+    baselines: BaselinesConfig = BaselinesConfig()
+    registry: RegistryConfig = RegistryConfig()
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"])
+        if item["type"] == "extra_forbidden":
+            section_path = item["loc"][:-1]
+            model: Any = Params
+            for part in section_path:
+                model = model.model_fields[str(part)].annotation
+            allowed = ", ".join(model.model_fields)
+            section = ".".join(str(p) for p in section_path) or "top level"
+            lines.append(
+                f"  unknown key {item['loc'][-1]!r} in section {section!r}; "
+                f"allowed keys: {allowed}. Fix the spelling or remove it."
+            )
+        else:
+            lines.append(f"  {where}: {item['msg']} (got {item.get('input')!r})")
+    return "\n".join(lines)
+
+
+def parse_params(raw: dict[str, Any] | None, source: str = "params.yaml") -> Params:
+    """Validate a mapping (as read from YAML) into :class:`Params`."""
+    try:
+        return Params.model_validate(raw or {})
+    except ValidationError as err:
+        raise ParamsError(_describe(err, source)) from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate `params.yaml`; errors name the file, the key and the fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path}: no such file; run from the project folder or pass --params")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML ({err})") from None
+    if raw is not None and not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping of sections, got {type(raw).__name__}")
+    return parse_params(raw, source=str(path))

@@ -1,0 +1,77 @@
+"""The canonical on-disk form of a series dataset (the `ingest` stage's output).
+
+``<dir>/values.parquet``  column ``t`` then one float column per node, rows in time order
+``<dir>/edges.parquet``   ``source``, ``target`` (node names), ``weight``
+``<dir>/meta.json``       dataset name, kind, upstream files and their sha256
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tokfrag.atomic import staged_dir, write_json
+from tokfrag.data.registry import DataError
+from tokfrag.data.series import SeriesData
+
+VALUES = "values.parquet"
+EDGES = "edges.parquet"
+META = "meta.json"
+
+
+def write_canonical(
+    values: pd.DataFrame, edges: pd.DataFrame, meta: dict[str, Any], out_dir: Path
+) -> Path:
+    """Write the three files into ``out_dir`` atomically: all of them or none."""
+    with staged_dir(Path(out_dir)) as staging:
+        values.to_parquet(staging / VALUES, index=False)
+        edges.to_parquet(staging / EDGES, index=False)
+        write_json(staging / META, meta)
+    return out_dir
+
+
+def read_canonical(in_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    in_dir = Path(in_dir)
+    missing = [f for f in (VALUES, EDGES, META) if not (in_dir / f).is_file()]
+    if missing:
+        raise DataError(f"{in_dir}: missing {', '.join(missing)}; run `tokfrag ingest` first")
+    meta = json.loads((in_dir / META).read_text())
+    return pd.read_parquet(in_dir / VALUES), pd.read_parquet(in_dir / EDGES), meta
+
+
+def to_series(values: pd.DataFrame, edges: pd.DataFrame, meta: dict[str, Any]) -> SeriesData:
+    """Turn validated canonical tables into arrays (node names become column positions)."""
+    node_ids = tuple(str(c) for c in values.columns if c != "t")
+    position = {name: i for i, name in enumerate(node_ids)}
+    unknown = sorted(set(edges["source"]).union(edges["target"]) - set(position))
+    if unknown:
+        raise DataError(
+            f"edges reference unknown nodes {unknown[:5]}; every edge must join two value columns"
+        )
+    edge_index = (
+        np.stack(
+            [
+                edges["source"].map(position).to_numpy(np.int64),
+                edges["target"].map(position).to_numpy(np.int64),
+            ]
+        )
+        if len(edges)
+        else np.zeros((2, 0), dtype=np.int64)
+    )
+    return SeriesData(
+        name=str(meta["name"]),
+        values=values[list(node_ids)].to_numpy(np.float64),
+        time=values["t"].to_numpy(np.int64),
+        node_ids=node_ids,
+        edge_index=edge_index,
+        edge_weight=edges["weight"].to_numpy(np.float64),
+        sha256=str(meta["sha256"]),
+    )
+
+
+def load_series(in_dir: Path) -> SeriesData:
+    return to_series(*read_canonical(in_dir))

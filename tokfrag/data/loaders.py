@@ -1,0 +1,56 @@
+"""Parsers from upstream formats into the canonical tables.
+
+Each loader returns ``(values, edges)``: ``values`` has a ``t`` column and one float column per
+node (rows in time order); ``edges`` has ``source``, ``target`` (node names) and ``weight``.
+Parsers keep what they read as it is (an edge to an unknown node stays visible) so that the
+validation gate, not a parser crash, reports what is wrong with the data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tokfrag.data.registry import DataError
+
+
+def load_pgt_json(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """PyTorch Geometric Temporal's JSON: ``FX`` or ``X`` (T x N), ``edges``, optional
+    ``weights`` and ``node_ids`` (name -> column position)."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DataError(f"{path}: not valid UTF-8 JSON ({err})") from None
+    key = "FX" if "FX" in raw else "X" if "X" in raw else None
+    if key is None or "edges" not in raw:
+        raise DataError(f"{path}: expected keys 'FX' (or 'X') and 'edges', found {sorted(raw)}")
+    matrix = np.asarray(raw[key], dtype=np.float64)
+    if matrix.ndim != 2:
+        raise DataError(f"{path}: '{key}' must be a T x N matrix, got shape {matrix.shape}")
+    num_nodes = matrix.shape[1]
+    if "node_ids" in raw:
+        by_position = {int(pos): str(name) for name, pos in raw["node_ids"].items()}
+        names = [by_position.get(i, f"node_{i}") for i in range(num_nodes)]
+    else:
+        names = [f"node_{i}" for i in range(num_nodes)]
+
+    values = pd.DataFrame(matrix, columns=names)
+    values.insert(0, "t", np.arange(matrix.shape[0], dtype=np.int64))
+
+    pairs = np.asarray(raw["edges"], dtype=np.int64).reshape(-1, 2)
+    weights = np.asarray(raw.get("weights", np.ones(len(pairs))), dtype=np.float64)
+
+    def name(i: int) -> str:
+        return names[i] if 0 <= i < num_nodes else f"node_{i}"
+
+    edges = pd.DataFrame(
+        {
+            "source": [name(int(s)) for s in pairs[:, 0]],
+            "target": [name(int(t)) for t in pairs[:, 1]],
+            "weight": weights,
+        }
+    )
+    return values, edges

@@ -1,0 +1,152 @@
+"""Chronological splits over window snapshots (PyTorch Geometric Temporal protocol).
+
+A *snapshot* ``i`` reads steps ``i .. i+lags-1`` and predicts steps ``i+lags .. i+lags+horizon-1``.
+With ``S = T - lags - horizon + 1`` snapshots, the first ``int(train_ratio * S)`` are training
+snapshots and the rest are test snapshots (Chickenpox, lags 4, ratio 0.2: 103 train, 414 test).
+The last ``val_fraction`` of the training snapshots is held out for early stopping. With
+``horizon > 1``, ``horizon - 1`` snapshots are dropped at each boundary so that no target step
+is shared by two splits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class SplitError(ValueError):
+    """The series is too short for the requested lags, horizon and ratios."""
+
+
+@dataclass(frozen=True)
+class SplitIndices:
+    """Snapshot indices of each split; all three are contiguous and in time order."""
+
+    fit: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    lags: int
+    horizon: int
+
+    @property
+    def train(self) -> np.ndarray:
+        """Fit + validation snapshots: everything a model may learn from."""
+        return np.concatenate([self.fit, self.val])
+
+    @property
+    def train_steps_end(self) -> int:
+        """One past the last time step that any training snapshot touches (inputs or targets).
+        Scalers, vocabularies and graphs built from data are fit on steps ``[0, train_steps_end)``.
+        """
+        return int(self.train[-1]) + self.lags + self.horizon
+
+    @property
+    def first_test_target(self) -> int:
+        return int(self.test[0]) + self.lags
+
+    def fingerprint(self) -> str:
+        """A short hash of the split, logged on every run so families can be checked to match."""
+        digest = hashlib.sha256()
+        for part in (self.fit, self.val, self.test):
+            digest.update(np.ascontiguousarray(part, dtype=np.int64).tobytes())
+            digest.update(b"|")
+        digest.update(f"{self.lags},{self.horizon}".encode())
+        return digest.hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "lags": self.lags,
+            "horizon": self.horizon,
+            "fit": [int(self.fit[0]), int(self.fit[-1]) + 1],
+            "val": [int(self.val[0]), int(self.val[-1]) + 1],
+            "test": [int(self.test[0]), int(self.test[-1]) + 1],
+            "fingerprint": self.fingerprint(),
+        }
+
+
+def num_snapshots(num_steps: int, lags: int, horizon: int) -> int:
+    return num_steps - lags - horizon + 1
+
+
+def _sizes(
+    num_steps: int, lags: int, horizon: int, train_ratio: float, val_fraction: float
+) -> tuple[int, int, int, int, int]:
+    """``(total, n_fit, n_val, gap, n_test)`` snapshot counts; any may come out below one."""
+    total = num_snapshots(num_steps, lags, horizon)
+    n_train = int(train_ratio * total)
+    n_val = max(1, int(round(val_fraction * n_train)))
+    # A snapshot's targets reach horizon - 1 steps past the next snapshot's first target: drop
+    # that many snapshots at each boundary so no target is shared across splits.
+    gap = horizon - 1
+    n_fit = n_train - n_val - gap
+    n_test = total - n_train - gap
+    return total, n_fit, n_val, gap, n_test
+
+
+def _fits(num_steps: int, lags: int, horizon: int, train_ratio: float, val_fraction: float) -> bool:
+    _, n_fit, n_val, _, n_test = _sizes(num_steps, lags, horizon, train_ratio, val_fraction)
+    return min(n_fit, n_val, n_test) >= 1
+
+
+def minimum_steps(lags: int, horizon: int, train_ratio: float, val_fraction: float) -> int | None:
+    """The fewest time steps for which :func:`chronological_split` gives non-empty fit,
+    validation and test splits, or ``None`` when no length does (e.g. ``train_ratio >= 1``).
+
+    The split sizes never shrink as the series grows, so a doubling search followed by a
+    bisection finds the threshold.
+    """
+    args = (lags, horizon, train_ratio, val_fraction)
+    low = high = max(lags + horizon, 1)
+    while not _fits(high, *args):
+        if high > 1 << 32:
+            return None
+        low, high = high + 1, high * 2
+    while low < high:  # invariant: high fits; every length below `low` has been ruled out
+        mid = (low + high) // 2
+        if _fits(mid, *args):
+            high = mid
+        else:
+            low = mid + 1
+    return high
+
+
+def chronological_split(
+    num_steps: int, lags: int, horizon: int, train_ratio: float, val_fraction: float
+) -> SplitIndices:
+    """Split ``num_steps`` time steps into fit / validation / test snapshots, in time order.
+
+    For ``horizon > 1``, ``horizon - 1`` snapshots are dropped between fit and validation and
+    between validation and test, so no target step belongs to two splits (for ``horizon = 1``
+    this is exactly the PyTorch Geometric Temporal split).
+
+    Raises:
+        SplitError: when any split would be empty; the message gives the minimum length.
+    """
+    if lags < 1 or horizon < 1:
+        raise SplitError(f"lags ({lags}) and horizon ({horizon}) must both be at least 1")
+    total, n_fit, n_val, gap, n_test = _sizes(num_steps, lags, horizon, train_ratio, val_fraction)
+    if min(n_fit, n_val, n_test) < 1:
+        needed = minimum_steps(lags, horizon, train_ratio, val_fraction)
+        need = (
+            f"at least {needed} time steps are needed"
+            if needed is not None
+            else "no series length is enough for these ratios"
+        )
+        raise SplitError(
+            f"{num_steps} time steps give {max(total, 0)} snapshots for lags={lags}, "
+            f"horizon={horizon}: {max(n_fit, 0)} fit, {n_val} validation, {max(n_test, 0)} test; "
+            f"{need}. Use a longer series, fewer lags or a shorter horizon, or change "
+            "split.train_ratio / split.val_fraction."
+        )
+    snapshots = np.arange(total, dtype=np.int64)
+    val_start = n_fit + gap
+    test_start = val_start + n_val + gap
+    return SplitIndices(
+        fit=snapshots[:n_fit],
+        val=snapshots[val_start : val_start + n_val],
+        test=snapshots[test_start:],
+        lags=lags,
+        horizon=horizon,
+    )

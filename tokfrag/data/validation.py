@@ -1,0 +1,478 @@
+"""The validation gate for spatio-temporal series data (Great Expectations 1.x).
+
+``validate_series(values, edges, ...)`` runs one expectation suite per canonical table (see
+:mod:`tokfrag.data.canonical`) in a fresh in-memory GX context and turns GX's results into a
+:class:`ValidationReport` whose failures name the table, the column, the offending rows and the fix.
+
+What is checked:
+
+``values``  column ``t`` exists, has no nulls, is of an integer or datetime type, is strictly
+            increasing and unique; every node column (every column but ``t``) has no nulls/NaN,
+            is of a float or integer type and holds finite values only; there is at least one
+            node column and no column name appears twice (column count = 1 + distinct nodes).
+``edges``   columns ``source``, ``target`` and ``weight`` exist; ``source`` and ``target`` are
+            non-null node names (columns of ``values``); ``weight`` is numeric, non-null, finite.
+``split``   the series is long enough for a fit, a validation and a test snapshot with the
+            requested lags, horizon and ratios (:func:`tokfrag.data.splits.chronological_split`),
+            expressed as a minimum row count of ``values``.
+
+Great Expectations is imported lazily (importing it takes seconds), only here, and its context is
+configured with analytics off, no docs sites and no progress bars. The GX 1.24.1 build installed
+here ships no analytics client at all (``GX_ANALYTICS_ENABLED`` is not read anywhere); setting
+``analytics_enabled=False`` in the context config is what upstream GX honours, so it is set too.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from tokfrag.data.registry import DataError
+from tokfrag.data.splits import SplitError, chronological_split, minimum_steps
+
+VALUES = "values"
+EDGES = "edges"
+SPLIT = "split"
+_TABLE_RANK = {VALUES: 0, EDGES: 1, SPLIT: 2}
+
+TIME_TYPES = (
+    "int", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8",
+    "datetime64[ns]", "datetime64[us]", "datetime64[ms]", "datetime64[s]",
+)  # fmt: skip
+# "float" / "int" also admit Python numbers held in an object column (to_series converts them).
+NUMERIC_TYPES = (
+    "float", "float64", "float32", "float16", "int",
+    "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8",
+)  # fmt: skip
+_FINITE = sys.float_info.max  # between -max and +max <=> finite (NaN is left to the null check)
+_SHOWN = 10  # offending rows / values quoted per failure (GX's partial_unexpected_count)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed expectation."""
+
+    expectation: str  # GX expectation type, e.g. "expect_column_values_to_not_be_null"
+    table: str  # "values" | "edges" | "split"
+    column: str | None
+    detail: str  # a sentence naming the column / rows and the fix
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "expectation": self.expectation,
+            "table": self.table,
+            "column": self.column,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of :func:`validate_series`.
+
+    ``gx_results`` keeps GX's own JSON results (one per table suite) for callers that want to
+    archive them; it is left out of equality and of ``to_dict()`` unless asked for.
+    """
+
+    dataset: str
+    success: bool
+    failures: tuple[Failure, ...]
+    checked: int  # number of expectations evaluated
+    seconds: float = field(default=0.0, compare=False)
+    gx_results: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
+
+    def to_dict(self, *, include_gx: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "dataset": self.dataset,
+            "success": self.success,
+            "checked": self.checked,
+            "failed": len(self.failures),
+            "seconds": round(self.seconds, 3),
+            "failures": [f.to_dict() for f in self.failures],
+        }
+        if include_gx:
+            out["gx_results"] = list(self.gx_results)
+        return out
+
+    def summary(self) -> str:
+        if self.success:
+            return f"{self.dataset}: data validation passed ({self.checked} expectations)."
+        lines = [
+            f"{self.dataset}: data validation failed: {len(self.failures)} of {self.checked} "
+            "expectations failed"
+        ]
+        for f in self.failures:
+            where = f"{f.table}.{f.column}" if f.column is not None else f.table
+            lines.append(f"  - [{where}] {f.expectation}: {f.detail}")
+        return "\n".join(lines)
+
+    def raise_if_failed(self) -> ValidationReport:
+        """Return ``self`` when validation passed, else raise :class:`ValidationFailed`."""
+        if not self.success:
+            raise ValidationFailed(self)
+        return self
+
+
+class ValidationFailed(DataError):
+    """The data did not pass the validation gate; ``.report`` holds every failure.
+
+    A :class:`~tokfrag.data.registry.DataError` (hence a ``RuntimeError``), so callers that
+    already turn data errors into clean messages handle this one too.
+    """
+
+    def __init__(self, report: ValidationReport) -> None:
+        super().__init__(report.summary())
+        self.report = report
+
+    def __str__(self) -> str:
+        return self.report.summary()
+
+
+# --------------------------------------------------------------------------------------------
+# The suites
+# --------------------------------------------------------------------------------------------
+
+
+def _meta(table: str, order: int) -> dict[str, Any]:
+    return {"table": table, "order": order}
+
+
+def _values_expectations(gx: Any, values: pd.DataFrame, min_rows: int | None) -> list[Any]:
+    E = gx.expectations
+    columns = [str(c) for c in values.columns]
+    nodes = list(dict.fromkeys(c for c in columns if c != "t"))  # distinct, in column order
+    duplicated = {c for c, n in Counter(columns).items() if n > 1}
+    out: list[Any] = []
+
+    def add(table: str, expectation_cls: Any, **kwargs: Any) -> None:
+        out.append(expectation_cls(meta=_meta(table, len(out)), **kwargs))
+
+    add(VALUES, E.ExpectColumnToExist, column="t")
+    add(VALUES, E.ExpectTableColumnCountToBeBetween, min_value=2)  # t + at least one node
+    add(VALUES, E.ExpectTableColumnCountToEqual, value=1 + len(nodes))  # no duplicated names
+    if "t" in columns and "t" not in duplicated:
+        add(VALUES, E.ExpectColumnValuesToNotBeNull, column="t")
+        add(VALUES, E.ExpectColumnValuesToBeInTypeList, column="t", type_list=list(TIME_TYPES))
+        add(VALUES, E.ExpectColumnValuesToBeIncreasing, column="t", strictly=True)
+        add(VALUES, E.ExpectColumnValuesToBeUnique, column="t")
+    for node in nodes:
+        if node in duplicated:  # GX cannot address a repeated name; the count check reports it
+            continue
+        add(VALUES, E.ExpectColumnValuesToNotBeNull, column=node)
+        add(VALUES, E.ExpectColumnValuesToBeInTypeList, column=node, type_list=list(NUMERIC_TYPES))
+        add(VALUES, E.ExpectColumnValuesToBeBetween, column=node, min_value=-_FINITE,
+            max_value=_FINITE)  # fmt: skip
+    if min_rows is not None:
+        add(SPLIT, E.ExpectTableRowCountToBeBetween, min_value=min_rows)
+    return out
+
+
+def _edges_expectations(gx: Any, edges: pd.DataFrame, nodes: Sequence[str]) -> list[Any]:
+    E = gx.expectations
+    columns = [str(c) for c in edges.columns]
+    out: list[Any] = []
+
+    def add(expectation_cls: Any, **kwargs: Any) -> None:
+        out.append(expectation_cls(meta=_meta(EDGES, len(out)), **kwargs))
+
+    for column in ("source", "target", "weight"):
+        add(E.ExpectColumnToExist, column=column)
+    for column in ("source", "target"):
+        if column in columns:
+            add(E.ExpectColumnValuesToNotBeNull, column=column)
+            add(E.ExpectColumnValuesToBeInSet, column=column, value_set=list(nodes))
+    if "weight" in columns:
+        add(E.ExpectColumnValuesToNotBeNull, column="weight")
+        add(E.ExpectColumnValuesToBeInTypeList, column="weight", type_list=list(NUMERIC_TYPES))
+        add(E.ExpectColumnValuesToBeBetween, column="weight", min_value=-_FINITE,
+            max_value=_FINITE)  # fmt: skip
+    return out
+
+
+def _import_gx() -> Any:
+    import great_expectations as gx
+
+    return gx
+
+
+def _context(gx: Any) -> Any:
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        analytics_enabled=False,
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _run_suite(gx: Any, context: Any, table: str, frame: pd.DataFrame, expectations: list) -> Any:
+    batch_definition = (
+        context.data_sources.add_pandas(f"{table}_source")
+        .add_dataframe_asset(table)
+        .add_batch_definition_whole_dataframe("all")
+    )
+    suite = gx.ExpectationSuite(name=f"tokfrag_{table}", expectations=expectations)
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    return batch.validate(
+        suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": _SHOWN}
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# From GX results to failures
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _listing(items: Sequence[Any], total: int) -> str:
+    shown = ", ".join(_fmt(v) for v in items[:_SHOWN])
+    more = total - min(len(items), _SHOWN)
+    return f"{shown}, ... and {more} more" if more > 0 else shown
+
+
+def _rows(result: dict[str, Any]) -> str:
+    index = list(result.get("partial_unexpected_index_list") or [])
+    count = int(result.get("unexpected_count") or len(index))
+    if not index:
+        return ""
+    word = "row" if count == 1 else "rows"
+    return f" ({word} {_listing(index, count)})"
+
+
+def _examples(result: dict[str, Any]) -> str:
+    seen = list(result.get("partial_unexpected_list") or [])
+    return ", ".join(_fmt(v) for v in dict.fromkeys(seen)) if seen else ""
+
+
+def _json_safe(obj: Any) -> Any:
+    """GX's JSON results quote offending values as they are; NaN and +/-inf become strings so
+    that the result is strict JSON."""
+    if isinstance(obj, dict):
+        return {key: _json_safe(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(value) for value in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return _fmt(obj) if math.isinf(obj) else "nan"
+    return obj
+
+
+def _exception_message(evr: Any) -> str | None:
+    info = getattr(evr, "exception_info", None) or {}
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for nested in info.values():  # keyed by metric id when a metric failed to resolve
+        if isinstance(nested, dict) and nested.get("raised_exception"):
+            return str(nested.get("exception_message"))
+    return None
+
+
+def _detail(  # one branch per expectation type keeps the messages side by side
+    kind: str,
+    table: str,
+    column: str | None,
+    kwargs: dict[str, Any],
+    result: dict[str, Any],
+    frame: pd.DataFrame,
+    params: dict[str, Any],
+) -> str:
+    count = int(result.get("unexpected_count") or 0)
+    rows = _rows(result)
+    examples = _examples(result)
+    label = f"{table} column {column!r}"
+    if kind == "expect_column_to_exist":
+        return (
+            f"the {table} table has no column {column!r} (columns: {list(frame.columns)[:8]}); "
+            f"the canonical {table} table needs it, fix the loader"
+        )
+    if kind == "expect_column_values_to_not_be_null":
+        return f"{label} has {count} null/NaN values{rows}; fill or drop them before ingest"
+    if kind == "expect_column_values_to_be_in_type_list":
+        if "observed_value" in result:
+            return (
+                f"{label} has dtype {result['observed_value']}, expected one of "
+                f"{', '.join(kwargs['type_list'][:4])}, ...; convert it (pd.to_numeric / "
+                "astype) in the loader"
+            )
+        return (
+            f"{label} has {count} values of the wrong type{rows}, e.g. {examples}; "
+            "convert the column to a numeric dtype in the loader"
+        )
+    if kind == "expect_column_values_to_be_between":
+        return (
+            f"{label} has {count} infinite values{rows}: {examples}; replace +/-inf (e.g. with "
+            "NaN, then fill) before ingest"
+        )
+    if kind == "expect_column_values_to_be_increasing":
+        return (
+            f"{label} is not strictly increasing: {count} values do not exceed the previous "
+            f"one{rows}, values {examples}; sort the rows by 't' and drop repeated time steps"
+        )
+    if kind == "expect_column_values_to_be_unique":
+        return (
+            f"{label} has {count} rows with a repeated value{rows}, values {examples}; keep one "
+            "row per time step"
+        )
+    if kind == "expect_column_values_to_be_in_set":
+        return (
+            f"{label} has {count} values that are not node columns of values{rows}: "
+            f"{examples}; drop those edges or add the missing node series"
+        )
+    if kind == "expect_table_column_count_to_be_between":
+        return (
+            f"the values table has {result.get('observed_value')} columns, so no node column "
+            "besides 't'; the loader must write one float column per node"
+        )
+    if kind == "expect_table_column_count_to_equal":
+        names = [str(c) for c in frame.columns]
+        repeated = sorted(c for c, n in Counter(names).items() if n > 1)
+        why = []
+        if repeated:
+            why.append(f"duplicated column names {repeated}")
+        if "t" not in names:
+            why.append("no 't' column")
+        return (
+            f"the values table has {result.get('observed_value')} columns but 't' plus "
+            f"{kwargs['value'] - 1} distinct node names make {kwargs['value']}"
+            f"{' (' + '; '.join(why) + ')' if why else ''}; give every node exactly one column"
+        )
+    if kind == "expect_table_row_count_to_be_between":
+        return (
+            f"{params['split_error']} The values table has {result.get('observed_value')} rows; "
+            f"lags={params['lags']}, horizon={params['horizon']}, "
+            f"train_ratio={params['train_ratio']}, val_fraction={params['val_fraction']} "
+            f"need at least {kwargs['min_value']}."
+        )
+    return f"{label} failed {kind} with {kwargs}: {result}"
+
+
+def _failures(
+    suite_result: Any, frame: pd.DataFrame, params: dict[str, Any]
+) -> list[tuple[tuple[int, int], Failure]]:
+    found: list[tuple[tuple[int, int], Failure]] = []
+    failed_type_checks: set[tuple[str, str | None]] = set()
+    raised: list[tuple[tuple[int, int], str, str, str | None, str]] = []
+    for evr in suite_result.results:
+        if evr.success:
+            continue
+        config = evr.expectation_config
+        kind = str(config.type)
+        meta = dict(config.meta or {})
+        table = str(meta.get("table", VALUES))
+        kwargs = dict(config.kwargs)
+        column = kwargs.get("column")
+        key = (_TABLE_RANK.get(table, 9), int(meta.get("order", 0)))
+        message = _exception_message(evr)
+        if message is not None:
+            raised.append((key, kind, table, column, message))
+            continue
+        if kind == "expect_column_values_to_be_in_type_list":
+            failed_type_checks.add((table, column))
+        detail = _detail(kind, table, column, kwargs, dict(evr.result or {}), frame, params)
+        found.append((key, Failure(kind, table, column, detail)))
+    for key, kind, table, column, message in raised:
+        if (table, column) in failed_type_checks:
+            continue  # e.g. a range check on a string column: the type failure says it all
+        detail = (
+            f"{table} column {column!r}: GX could not evaluate {kind} ({message}); "
+            "check the column's dtype and contents"
+        )
+        found.append((key, Failure(kind, table, column, detail)))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def validate_series(
+    values: pd.DataFrame,
+    edges: pd.DataFrame,
+    *,
+    dataset: str,
+    lags: int,
+    horizon: int,
+    train_ratio: float,
+    val_fraction: float,
+) -> ValidationReport:
+    """Validate canonical ``values`` and ``edges`` tables with Great Expectations.
+
+    Never raises for bad data: every problem becomes a :class:`Failure` in the report (call
+    ``report.raise_if_failed()`` to stop a pipeline). Row numbers in the details are 0-based
+    positions in the table.
+    """
+    start = time.perf_counter()
+    # Positional rows and string column names, whatever the caller's index/labels (no copy of
+    # the data under pandas copy-on-write).
+    values = values.set_axis([str(c) for c in values.columns], axis=1).reset_index(drop=True)
+    edges = edges.set_axis([str(c) for c in edges.columns], axis=1).reset_index(drop=True)
+    nodes = list(dict.fromkeys(c for c in values.columns if c != "t"))
+
+    params = {
+        "lags": lags,
+        "horizon": horizon,
+        "train_ratio": train_ratio,
+        "val_fraction": val_fraction,
+        "split_error": "",
+    }
+    split_failures: list[Failure] = []
+    if lags < 1 or horizon < 1:
+        split_failures.append(
+            Failure(
+                "chronological_split",
+                SPLIT,
+                None,
+                f"lags={lags} and horizon={horizon} must both be at least 1; fix the config",
+            )
+        )
+        min_rows = None
+    else:
+        min_rows = minimum_steps(lags, horizon, train_ratio, val_fraction)
+        try:
+            chronological_split(len(values), lags, horizon, train_ratio, val_fraction)
+        except SplitError as err:
+            params["split_error"] = str(err)
+            # Otherwise the GX row-count expectation reports it. Plain failure when no length
+            # works (a ratio problem GX cannot express) or the ratios break monotonicity.
+            if min_rows is None or len(values) >= min_rows:
+                split_failures.append(Failure("chronological_split", SPLIT, None, str(err)))
+
+    gx = _import_gx()
+    gx_context = _context(gx)
+    values_suite = _values_expectations(gx, values, min_rows)
+    edges_suite = _edges_expectations(gx, edges, nodes)
+    values_result = _run_suite(gx, gx_context, VALUES, values, values_suite)
+    edges_result = _run_suite(gx, gx_context, EDGES, edges, edges_suite)
+
+    keyed = _failures(values_result, values, params) + _failures(edges_result, edges, params)
+    keyed.sort(key=lambda pair: pair[0])
+    failures = tuple(f for _, f in keyed) + tuple(split_failures)
+    checked = len(values_suite) + len(edges_suite) + (1 if min_rows is None else 0)
+    return ValidationReport(
+        dataset=dataset,
+        success=not failures,
+        failures=failures,
+        checked=checked,
+        seconds=time.perf_counter() - start,
+        gx_results=(
+            _json_safe(values_result.to_json_dict()),
+            _json_safe(edges_result.to_json_dict()),
+        ),
+    )

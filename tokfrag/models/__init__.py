@@ -1,0 +1,1 @@
+"""Models: token and fragment families, baselines, and the shared forecaster contract."""

@@ -1,0 +1,122 @@
+"""Honest baselines every comparison is reported beside.
+
+* :class:`ZeroForecaster` predicts zero (the mean of a standardised, differenced series).
+* :class:`LastValueForecaster` repeats the last observed value.
+* :class:`RidgeARForecaster` is one linear AR(lags) ridge model shared by all nodes; a learned
+  model that does not beat it has learned nothing beyond a linear filter.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from tokfrag.models.forecaster import (
+    CONFIG_FILE,
+    check_windows,
+    read_config,
+    register_kind,
+    write_config,
+)
+
+
+class _Baseline:
+    kind: ClassVar[str]
+    family: ClassVar[str] = "baseline"
+
+    def __init__(self, lags: int, horizon: int) -> None:
+        self._lags = lags
+        self._horizon = horizon
+
+    @property
+    def lags(self) -> int:
+        return self._lags
+
+    @property
+    def horizon(self) -> int:
+        return self._horizon
+
+    def fit(self, windows: np.ndarray, targets: np.ndarray) -> _Baseline:
+        """Baselines without parameters ignore the data; kept for a uniform interface."""
+        return self
+
+    def _config(self) -> dict[str, object]:
+        return {"kind": self.kind, "lags": self._lags, "horizon": self._horizon}
+
+    def save(self, path: Path) -> Path:
+        write_config(Path(path), self._config())
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: Path) -> _Baseline:
+        config = read_config(path)
+        return cls(lags=int(config["lags"]), horizon=int(config["horizon"]))
+
+
+@register_kind
+class ZeroForecaster(_Baseline):
+    kind = "zero"
+
+    def forecast(self, windows: np.ndarray) -> np.ndarray:
+        windows = check_windows(windows, self.lags)
+        return np.zeros((*windows.shape[:2], self.horizon))
+
+
+@register_kind
+class LastValueForecaster(_Baseline):
+    kind = "last_value"
+
+    def forecast(self, windows: np.ndarray) -> np.ndarray:
+        windows = check_windows(windows, self.lags)
+        return np.repeat(windows[:, :, -1:], self.horizon, axis=2)
+
+
+@register_kind
+class RidgeARForecaster(_Baseline):
+    """``y[t+h] = w_h . x[t-lags+1 .. t] + b_h``, one weight vector per horizon step, shared
+    across nodes, fit in closed form (the intercept is not penalised)."""
+
+    kind = "ridge_ar"
+
+    def __init__(self, lags: int, horizon: int, alpha: float = 1.0) -> None:
+        super().__init__(lags, horizon)
+        self.alpha = alpha
+        self.coef: np.ndarray | None = None  # (lags, horizon)
+        self.intercept: np.ndarray | None = None  # (horizon,)
+
+    def fit(self, windows: np.ndarray, targets: np.ndarray) -> RidgeARForecaster:
+        windows = check_windows(windows, self.lags)
+        x = windows.reshape(-1, self.lags)  # (S*N, lags)
+        y = np.asarray(targets, dtype=np.float64).reshape(-1, self.horizon)  # (S*N, horizon)
+        x_mean, y_mean = x.mean(axis=0), y.mean(axis=0)
+        xc, yc = x - x_mean, y - y_mean
+        gram = xc.T @ xc + self.alpha * np.eye(self.lags)
+        self.coef = np.linalg.solve(gram, xc.T @ yc)
+        self.intercept = y_mean - x_mean @ self.coef
+        return self
+
+    def forecast(self, windows: np.ndarray) -> np.ndarray:
+        if self.coef is None or self.intercept is None:
+            raise RuntimeError("RidgeARForecaster.forecast called before fit")
+        windows = check_windows(windows, self.lags)
+        return windows @ self.coef + self.intercept  # (S, N, horizon)
+
+    def _config(self) -> dict[str, object]:
+        config = super()._config()
+        config["alpha"] = self.alpha
+        if self.coef is not None and self.intercept is not None:
+            config["coef"] = self.coef.tolist()
+            config["intercept"] = self.intercept.tolist()
+        return config
+
+    @classmethod
+    def load(cls, path: Path) -> RidgeARForecaster:
+        config = json.loads((Path(path) / CONFIG_FILE).read_text())
+        model = cls(int(config["lags"]), int(config["horizon"]), float(config["alpha"]))
+        if "coef" in config:
+            model.coef = np.asarray(config["coef"], dtype=np.float64)
+            model.intercept = np.asarray(config["intercept"], dtype=np.float64)
+        return model

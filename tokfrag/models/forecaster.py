@@ -1,0 +1,83 @@
+"""The one forecasting contract every series model honours, tokfrag's own or a baseline.
+
+A forecaster maps windows in the data's own units to forecasts in the same units, so that
+metrics, the registry's pyfunc wrapper and the report never need to know which family (or
+which scaler or tokenizer) sits inside.
+
+Saved form: a folder with ``config.json`` (``kind`` plus everything needed to rebuild) and,
+for models with weights, ``model.safetensors``. Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+@runtime_checkable
+class Forecaster(Protocol):
+    """Maps windows ``(S, N, lags)`` to forecasts ``(S, N, horizon)``, both in data units."""
+
+    kind: ClassVar[str]
+    family: ClassVar[str]  # "token", "fragment" or "baseline"
+
+    @property
+    def lags(self) -> int: ...
+
+    @property
+    def horizon(self) -> int: ...
+
+    def forecast(self, windows: np.ndarray) -> np.ndarray: ...
+
+    def save(self, path: Path) -> Path: ...
+
+
+_KINDS: dict[str, Any] = {}
+
+
+def register_kind(cls: Any) -> Any:
+    """Class decorator: make ``load_forecaster`` able to rebuild ``cls`` from its folder."""
+    _KINDS[cls.kind] = cls
+    return cls
+
+
+def write_config(path: Path, config: dict[str, Any]) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    config_path = Path(path) / CONFIG_FILE
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{config_path}: no saved forecaster here (config.json missing)")
+    return json.loads(config_path.read_text())
+
+
+def load_forecaster(path: str | Path) -> Forecaster:
+    """Rebuild any saved forecaster from its folder (safetensors + JSON, no unpickling)."""
+    # Importing the implementations registers their kinds.
+    from tokfrag.models import baselines, fragment_model, token_model  # noqa: F401
+
+    config = read_config(Path(path))
+    kind = config.get("kind")
+    if kind not in _KINDS:
+        raise ValueError(f"{path}: unknown forecaster kind {kind!r}; known: {sorted(_KINDS)}")
+    return _KINDS[kind].load(Path(path))
+
+
+def check_windows(windows: np.ndarray, lags: int, num_nodes: int | None = None) -> np.ndarray:
+    """Validate a ``(S, N, lags)`` batch of windows and return it as float64."""
+    windows = np.asarray(windows, dtype=np.float64)
+    if windows.ndim != 3 or windows.shape[2] != lags:
+        raise ValueError(f"expected windows of shape (S, N, {lags}), got {windows.shape}")
+    if num_nodes is not None and windows.shape[1] != num_nodes:
+        raise ValueError(f"expected {num_nodes} nodes per window, got {windows.shape[1]}")
+    if not np.isfinite(windows).all():
+        raise ValueError("windows contain NaN or infinite values")
+    return windows

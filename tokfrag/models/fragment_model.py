@@ -1,0 +1,198 @@
+"""Fragment family for series: windows on the sensor graph -> graph-convolutional GRU.
+
+The recurrent cell follows GConvGRU (Seo et al., 2018, "Structured Sequence Modeling with
+Graph Convolutional Recurrent Networks", https://arxiv.org/abs/1612.07659): a GRU whose gate
+and candidate transforms are Chebyshev graph convolutions, so each node's state mixes its
+own history with its neighbours'. It is built on ``torch_geometric.nn.ChebConv``, which needs
+no torch-sparse / torch-scatter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+from torch_geometric.nn import ChebConv
+
+from tokfrag.fragments.graph import batch_graph, graph_tensors
+from tokfrag.fragments.scaler import NodeScaler
+from tokfrag.models.forecaster import (
+    WEIGHTS_FILE,
+    check_windows,
+    read_config,
+    register_kind,
+    write_config,
+)
+
+
+class GConvGRUCell(nn.Module):
+    r"""One step of a graph-convolutional GRU.
+
+    .. math::
+        z, r &= \sigma(\mathrm{Cheb}_K([x \,\|\, h]))
+
+        \tilde h &= \tanh(\mathrm{Cheb}_K([x \,\|\, r \odot h]))
+
+        h' &= z \odot h + (1 - z) \odot \tilde h
+
+    A convolution of a concatenation equals the sum of two convolutions with separate
+    weights, so this is the usual six-convolution cell computed in two calls.
+
+    Args:
+        in_channels: input features per node.
+        out_channels: hidden state size per node.
+        K: Chebyshev filter size (``K - 1`` hops).
+
+    Shapes:
+        - **x** ``(M, in_channels)``, **edge_index** ``(2, E)``, **edge_weight** ``(E,)``,
+          **h** ``(M, out_channels)`` with ``M`` nodes (all windows of a batch stacked)
+        - **output** ``(M, out_channels)``
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, K: int = 2) -> None:
+        super().__init__()
+        self.out_channels = out_channels
+        self.gates = ChebConv(in_channels + out_channels, 2 * out_channels, K=K)
+        self.candidate = ChebConv(in_channels + out_channels, out_channels, K=K)
+
+    def reset_parameters(self) -> None:
+        self.gates.reset_parameters()
+        self.candidate.reset_parameters()
+
+    def forward(
+        self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None, h: Tensor
+    ) -> Tensor:
+        zr = torch.sigmoid(self.gates(torch.cat([x, h], dim=-1), edge_index, edge_weight))
+        z, r = zr.split(self.out_channels, dim=-1)  # (M, C), (M, C)
+        h_tilde = torch.tanh(self.candidate(torch.cat([x, r * h], dim=-1), edge_index, edge_weight))
+        return z * h + (1 - z) * h_tilde  # (M, C)
+
+
+@dataclass(frozen=True)
+class FragmentNetConfig:
+    num_nodes: int
+    lags: int
+    horizon: int = 1
+    hidden_channels: int = 32
+    K: int = 2
+    dropout: float = 0.0
+
+
+class FragmentNet(nn.Module):
+    """GConvGRU over a window on a static graph, then a linear read-out per node.
+
+    The graph is part of the model (buffers, saved with the weights). A batch of ``B``
+    windows runs as one block-diagonal graph of ``B * N`` nodes: no Python loop over windows,
+    only over the ``lags`` time steps of the recurrence.
+
+    Shapes:
+        - **x** ``(B, N, lags)`` standardised values
+        - **output** ``(B, N, horizon)`` standardised forecasts
+    """
+
+    def __init__(self, config: FragmentNetConfig, edge_index: Tensor, edge_weight: Tensor) -> None:
+        super().__init__()
+        self.config = config
+        self.register_buffer("edge_index", edge_index.long())
+        self.register_buffer("edge_weight", edge_weight.float())
+        self.cell = GConvGRUCell(1, config.hidden_channels, K=config.K)
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden_channels, config.horizon)
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, n, lags = x.shape
+        edge_index, edge_weight = batch_graph(self.edge_index, self.edge_weight, n, b)
+        steps = x.reshape(b * n, lags, 1)  # (B*N, L, 1)
+        h = x.new_zeros(b * n, self.config.hidden_channels)  # (B*N, C)
+        for t in range(lags):
+            h = self.cell(steps[:, t], edge_index, edge_weight, h)  # (B*N, C)
+        out = self.head(self.dropout(torch.relu(h)))  # (B*N, H)
+        return out.view(b, n, self.config.horizon)  # (B, N, H)
+
+    def loss(self, batch: dict[str, Tensor]) -> Tensor:
+        return nn.functional.mse_loss(self(batch["x"]).float(), batch["y"])
+
+
+@register_kind
+class FragmentForecaster:
+    """Node scaler + :class:`FragmentNet`, behind the Forecaster contract:
+    windows ``(S, N, L)`` in data units -> forecasts ``(S, N, H)`` in data units."""
+
+    kind: ClassVar[str] = "fragment_gconvgru"
+    family: ClassVar[str] = "fragment"
+
+    def __init__(self, scaler: NodeScaler, net: FragmentNet) -> None:
+        self.scaler = scaler
+        self.net = net
+
+    @classmethod
+    def build(
+        cls,
+        scaler: NodeScaler,
+        edge_index: np.ndarray,
+        edge_weight: np.ndarray,
+        lags: int,
+        horizon: int,
+        **sizes: object,
+    ) -> FragmentForecaster:
+        config = FragmentNetConfig(
+            num_nodes=len(scaler.mean),
+            lags=lags,
+            horizon=horizon,
+            **sizes,  # type: ignore[arg-type]
+        )
+        return cls(scaler, FragmentNet(config, *graph_tensors(edge_index, edge_weight)))
+
+    @property
+    def lags(self) -> int:
+        return self.net.config.lags
+
+    @property
+    def horizon(self) -> int:
+        return self.net.config.horizon
+
+    def tensors(self, windows: np.ndarray, targets: np.ndarray | None = None) -> dict[str, Tensor]:
+        windows = check_windows(windows, self.lags, self.net.config.num_nodes)
+        out = {"x": torch.from_numpy(self.scaler.transform(windows)).float()}  # (S, N, L)
+        if targets is not None:
+            out["y"] = torch.from_numpy(self.scaler.transform(targets)).float()  # (S, N, H)
+        return out
+
+    @torch.no_grad()
+    def forecast(self, windows: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        x = self.tensors(windows)["x"]
+        if len(x) == 0:
+            return np.zeros((0, self.net.config.num_nodes, self.horizon))
+        device = self.net.edge_index.device
+        self.net.eval()
+        parts = [
+            self.net(x[i : i + batch_size].to(device)).float().cpu()
+            for i in range(0, len(x), batch_size)
+        ]
+        return self.scaler.inverse(torch.cat(parts).double().numpy())  # (S, N, H)
+
+    def save(self, path: Path) -> Path:
+        path = Path(path)
+        write_config(
+            path,
+            {"kind": self.kind, "net": asdict(self.net.config), "scaler": self.scaler.to_dict()},
+        )
+        state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
+        save_file(state, str(path / WEIGHTS_FILE))
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> FragmentForecaster:
+        config = read_config(path)
+        state = load_file(str(Path(path) / WEIGHTS_FILE))
+        net = FragmentNet(
+            FragmentNetConfig(**config["net"]), state["edge_index"], state["edge_weight"]
+        )
+        net.load_state_dict(state)
+        net.eval()
+        return cls(NodeScaler.from_dict(config["scaler"]), net)

@@ -1,0 +1,5 @@
+"""Tokenizers: turn data into discrete units a Transformer embeds."""
+
+from tokfrag.tokens.quantizer import MeanScaleQuantizer, QuantizedWindows
+
+__all__ = ["MeanScaleQuantizer", "QuantizedWindows"]

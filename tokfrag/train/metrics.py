@@ -1,0 +1,29 @@
+"""Forecast metrics, overall and per horizon step (scikit-learn implementations)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import mean_absolute_error, mean_squared_error
+
+
+def forecast_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, prefix: str = "test_"
+) -> dict[str, float]:
+    """``(S, N, H)`` targets and forecasts -> MSE and MAE overall and per horizon step."""
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"targets {y_true.shape} and forecasts {y_pred.shape} differ in shape")
+    horizon = y_true.shape[-1]
+    flat_true, flat_pred = y_true.reshape(-1, horizon), y_pred.reshape(-1, horizon)
+    metrics = {
+        f"{prefix}mse": float(mean_squared_error(flat_true, flat_pred)),
+        f"{prefix}mae": float(mean_absolute_error(flat_true, flat_pred)),
+    }
+    if horizon > 1:
+        for h in range(horizon):
+            metrics[f"{prefix}mse_h{h + 1}"] = float(
+                mean_squared_error(flat_true[:, h], flat_pred[:, h])
+            )
+            metrics[f"{prefix}mae_h{h + 1}"] = float(
+                mean_absolute_error(flat_true[:, h], flat_pred[:, h])
+            )
+    return metrics
