@@ -35,7 +35,7 @@ run: install ## run the pipeline on the default dataset (dvc repro) and print th
 	dvc repro
 	tokfrag summary
 
-test: install ## run the test suite (real data, real stores; about 5 minutes on 2 cores)
+test: install ## run the test suite (real data, real stores; about 3 minutes on 2 cores)
 	pytest -m "not slow" -q
 
 test-all: install ## the suite including tests marked slow

@@ -22,17 +22,6 @@ from pathlib import Path
 import tokfrag  # noqa: F401  (telemetry off)
 
 REPO = Path(__file__).resolve().parents[1]
-PUBLISHED = [
-    # (model, metric, value, source)
-    (
-        "DCRNN (published)",
-        "test_mse",
-        0.7418,
-        "PyTorch Geometric Temporal docs: DCRNN, 32 filters, K=1, 200 epochs",
-    ),
-]
-
-
 def machine() -> dict[str, object]:
     import torch
 
@@ -56,6 +45,7 @@ def main() -> int:
 
     from tokfrag import stages
     from tokfrag.config import load_params
+    from tokfrag.data.registry import published_figures
 
     base = load_params(args.params)
     if base.data.dataset != "chickenpox":
@@ -116,19 +106,19 @@ def main() -> int:
                     "seconds": statistics.fmean(seconds),
                 }
             )
-    for model, metric, value, source in PUBLISHED:
+    for ref in published_figures("chickenpox"):
         records.append(
             {
                 "dataset": "chickenpox",
                 "protocol": protocol_name,
-                "model": model,
+                "model": ref["model"],
                 "family": "published",
-                "metric": metric,
-                "value": value,
+                "metric": ref["metric"],
+                "value": ref["value"],
                 "std": None,
                 "n_seeds": None,
                 "seconds": None,
-                "source": source,
+                "source": ref["source"],
             }
         )
 

@@ -17,6 +17,8 @@ _TELEMETRY_OFF = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "DO_NOT_TRACK": "1",
+    # MLflow draws a progress bar per artifact download; in pipeline logs it is noise.
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }
 for _key, _value in _TELEMETRY_OFF.items():
     os.environ.setdefault(_key, _value)

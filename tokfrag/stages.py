@@ -317,6 +317,7 @@ def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
     """Score both families and the baselines on the test snapshots (the only place the test
     split is read), write ``metrics.json``, plots and the HTML report, and log the figures to
     MLflow (the families' training runs, and one run per baseline)."""
+    from tokfrag.data.registry import published_figures
     from tokfrag.models.baselines import LastValueForecaster, RidgeARForecaster, ZeroForecaster
     from tokfrag.models.forecaster import load_forecaster
     from tokfrag.registry import log_baseline_run, log_metrics_to_run, open_store
@@ -374,6 +375,7 @@ def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
         "split_fingerprint": split.fingerprint(),
         "data_sha256": series.sha256,
         "models": models,
+        "published": published_figures(params.data.dataset) if horizon == 1 and lags == 4 else [],
     }
 
     with staged_dir(layout.plots) as staging:

@@ -15,7 +15,7 @@ from tokfrag.report.table import comparison_rows, verdict
 COLORS = {"token": "#4C72B0", "fragment": "#DD8452", "baseline": "#8C8C8C"}
 
 
-def _bar_chart(rows: list[dict[str, Any]], path: Path) -> None:
+def _bar_chart(rows: list[dict[str, Any]], published: list[dict[str, Any]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -27,6 +27,16 @@ def _bar_chart(rows: list[dict[str, Any]], path: Path) -> None:
     ax.barh(names, values, color=[COLORS.get(r["family"], "#333") for r in rows][::-1])
     for i, v in enumerate(values):
         ax.text(v, i, f" {v:.4f}", va="center", fontsize=9)
+    for ref in (p for p in published if p["metric"] == "test_mse"):
+        ax.axvline(ref["value"], color="#C44E52", ls="--", lw=1)
+        ax.text(
+            ref["value"],
+            len(rows) - 0.5,
+            f" {ref['model']} {ref['value']:.4f}",
+            color="#C44E52",
+            fontsize=8,
+            va="bottom",
+        )
     ax.set_xlabel("test MSE (lower is better)")
     ax.set_xlim(0, max(values) * 1.2)
     ax.spines[["top", "right"]].set_visible(False)
@@ -48,14 +58,23 @@ def _forecast_chart(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    steps = first_step + np.arange(len(y_test))
+    # The last 104 test steps (two years of weeks on Chickenpox): the whole split is too dense.
+    shown = slice(max(len(y_test) - 104, 0), len(y_test))
+    steps = first_step + np.arange(len(y_test))[shown]
     fig, ax = plt.subplots(figsize=(10, 3.2))
-    ax.plot(steps, y_test[:, node, 0], color="black", lw=1.2, label="actual")
+    ax.plot(steps, y_test[shown, node, 0], color="black", lw=1.4, label="actual")
     for name in ("token", "fragment", "ridge_ar"):
         if name in predictions:
             family = "baseline" if name == "ridge_ar" else name
-            ax.plot(steps, predictions[name][:, node, 0], lw=1, color=COLORS[family], label=name)
-    ax.set_title(f"one-step forecasts on the test split, node {node_name}")
+            ax.plot(
+                steps,
+                predictions[name][shown, node, 0],
+                lw=1.1,
+                color=COLORS[family],
+                label=name,
+                ls=":" if family == "baseline" else "-",
+            )
+    ax.set_title(f"first forecast step on the end of the test split, node {node_name}")
     ax.set_xlabel("time step")
     ax.legend(ncol=4, fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
@@ -85,7 +104,8 @@ def write_report(
         out.write("model,family,test_mse,test_mae\n")
         for r in rows:
             out.write(f"{r['model']},{r['family']},{r['test_mse']:.6f},{r['test_mae']:.6f}\n")
-    _bar_chart(rows, plots_dir / "test_mse.png")
+    published = metrics.get("published", [])
+    _bar_chart(rows, published, plots_dir / "test_mse.png")
 
     # The node whose test series varies most makes the clearest forecast picture.
     node = int(np.argmax(y_test[:, :, 0].std(axis=0)))
@@ -110,6 +130,11 @@ def write_report(
         f"<td>{cell(r, 'n_params', ',')}</td><td>{cell(r, 'train_seconds', '.1f')}</td>"
         f"<td>{r['predict_seconds'] * 1000:.1f}</td></tr>"
         for r in rows
+    )
+    published_html = "".join(
+        f"<p class='meta'>Published: {html.escape(ref['model'])} {ref['metric']} "
+        f"{ref['value']:.4f} ({html.escape(ref['source'])}).</p>"
+        for ref in published
     )
     p = metrics["protocol"]
     return f"""<!doctype html>
@@ -136,6 +161,7 @@ snapshots; the last {p["val_fraction"]:.0%} of training snapshots used for early
 Split fingerprint <code>{metrics["split_fingerprint"]}</code>, data sha256
 <code>{metrics["data_sha256"][:16]}&hellip;</code>.</p>
 <p class="verdict">{html.escape(verdict(metrics))}</p>
+{published_html}
 <table><thead><tr><th>model</th><th>family</th><th>test MSE</th><th>test MAE</th>
 <th>parameters</th><th>train s</th><th>predict ms (test split)</th></tr></thead>
 <tbody>
