@@ -19,7 +19,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: help install run test test-all lint bench mlflow-ui prefect-ui clean
+.PHONY: help install run flow test test-all lint bench mlflow-ui prefect-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ install: $(VENV)/.installed ## create .venv and install tokfrag with its dev too
 run: install ## run the pipeline on the default dataset (dvc repro) and print the comparison
 	dvc repro
 	tokfrag summary
+
+flow: install ## the pipeline as a Prefect flow (PREFECT_API_URL=... to watch it in a server's UI)
+	tokfrag run
 
 test: install ## run the test suite (real data, real stores; about 3 minutes on 2 cores)
 	pytest -m "not slow" -q

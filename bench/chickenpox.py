@@ -22,6 +22,8 @@ from pathlib import Path
 import tokfrag  # noqa: F401  (telemetry off)
 
 REPO = Path(__file__).resolve().parents[1]
+
+
 def machine() -> dict[str, object]:
     import torch
 

@@ -71,3 +71,13 @@ def write_project(folder: Path, params: dict) -> Path:
 def project(tmp_path: Path, shrunk_params: dict, mirror: Path) -> Path:
     """A fresh project folder (its own SQLite MLflow store) with shrunk params.yaml."""
     return write_project(tmp_path / "project", shrunk_params)
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """One real Prefect API (a temporary local server on 127.0.0.1) for the whole session,
+    started only when a test asks for it."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

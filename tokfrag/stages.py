@@ -103,6 +103,10 @@ def _load_inputs(params: Params, layout: Layout):
     return series, split
 
 
+def _test_metrics(entry: dict[str, Any]) -> dict[str, float]:
+    return {k: v for k, v in entry.items() if k.startswith("test_")}
+
+
 def _windows(series, split, part: str) -> tuple[np.ndarray, np.ndarray]:
     from tokfrag.fragments import slice_windows
 
@@ -150,11 +154,13 @@ def _combined_sha(files: dict[str, str]) -> str:
 def validate(params: Params, root: str | Path):
     """Run the Great Expectations gate on the canonical data. Raises
     :class:`~tokfrag.data.validation.ValidationFailed` (and writes nothing) when it fails."""
-    from tokfrag.data.canonical import read_canonical
-    from tokfrag.data.validation import ValidationFailed, validate_series
+    from tokfrag.data.canonical import canonical_digest, read_canonical
+    from tokfrag.data.validation import validate_series
 
     layout = Layout.of(params, root)
     values, edges, meta = read_canonical(layout.data_dir)
+    # A stale pass must not outlive a failed check of the same data: remove it first.
+    layout.validation.unlink(missing_ok=True)
     s = params.split
     report = validate_series(
         values,
@@ -164,10 +170,16 @@ def validate(params: Params, root: str | Path):
         horizon=s.horizon,
         train_ratio=s.train_ratio,
         val_fraction=s.val_fraction,
+    ).raise_if_failed()
+    write_json(
+        layout.validation,
+        {
+            **report.to_dict(),
+            "data_sha256": meta["sha256"],
+            "data_digest": canonical_digest(layout.data_dir),
+            "split": s.model_dump(),
+        },
     )
-    if not report.success:
-        raise ValidationFailed(report)
-    write_json(layout.validation, {**report.to_dict(), "data_sha256": meta["sha256"]})
     return report
 
 
@@ -177,19 +189,24 @@ def prepare(params: Params, root: str | Path) -> Path:
     Writes ``prepared/split.json`` (snapshot ranges, fingerprint) and ``prepared/scaler.json``.
     Refuses to run unless the validation gate passed on exactly this data.
     """
-    from tokfrag.data.canonical import load_series
+    from tokfrag.data.canonical import canonical_digest, load_series
     from tokfrag.data.splits import chronological_split
     from tokfrag.fragments import NodeScaler
 
     layout = Layout.of(params, root)
     gate = _read_json(layout.validation, "validate")
-    series = load_series(layout.data_dir)
-    if not gate.get("success") or gate.get("data_sha256") != series.sha256:
+    s = params.split
+    passed = (
+        gate.get("success")
+        and gate.get("data_digest") == canonical_digest(layout.data_dir)
+        and gate.get("split") == s.model_dump()
+    )
+    if not passed:
         raise StageError(
-            f"{layout.validation}: the validation gate has not passed on this data; "
+            f"{layout.validation}: the validation gate has not passed on this data and split; "
             "run `tokfrag validate` and fix what it reports"
         )
-    s = params.split
+    series = load_series(layout.data_dir)
     split = chronological_split(series.num_steps, s.lags, s.horizon, s.train_ratio, s.val_fraction)
     # Scalers see only the steps that training snapshots touch: no test target leaks in.
     scaler = NodeScaler.fit(series.values[: split.train_steps_end])
@@ -238,16 +255,16 @@ def build_forecaster(family: str, params: Params, series, layout: Layout):
     raise StageError(f"unknown family {family!r}; expected one of {FAMILIES}")
 
 
-def _flat_params(params: Params, family: str) -> dict[str, Any]:
+def _run_params(params: Params, family: str) -> dict[str, Any]:
+    """What a training run records: the sections that shape this family's model."""
     section = params.token if family == "token" else params.fragment
-    flat: dict[str, Any] = {"dataset": params.data.dataset, "family": family}
-    for prefix, model in (("split", params.split), ("train", params.train), (family, section)):
-        for key, value in model.model_dump().items():
-            if isinstance(value, dict):
-                flat.update({f"{prefix}.{key}.{k}": v for k, v in value.items()})
-            else:
-                flat[f"{prefix}.{key}"] = value
-    return flat
+    return {
+        "dataset": params.data.dataset,
+        "family": family,
+        "split": params.split.model_dump(),
+        "train": params.train.model_dump(),
+        family: section.model_dump(),
+    }
 
 
 def train(params: Params, root: str | Path, family: str) -> dict[str, Any]:
@@ -255,10 +272,14 @@ def train(params: Params, root: str | Path, family: str) -> dict[str, Any]:
     as one MLflow run, and save the forecaster (safetensors + JSON) to ``models/<family>/``."""
     from tokfrag.registry import open_store, training_run
     from tokfrag.report.console import epoch_progress
-    from tokfrag.train import LoopConfig, fit, seed_everything
+    from tokfrag.train import LoopConfig, fit, pick_device, seed_everything
 
     layout = Layout.of(params, root)
     series, split = _load_inputs(params, layout)
+    try:
+        pick_device(params.train.device)  # fail before an MLflow run is opened, not inside it
+    except RuntimeError as err:
+        raise StageError(f"params.yaml train.device: {err}") from None
     # Seed before the weights are initialised, so a stage gives the same model whether it runs
     # alone (DVC) or after other stages in one process (Prefect).
     seed_everything(params.train.seed)
@@ -278,7 +299,7 @@ def train(params: Params, root: str | Path, family: str) -> dict[str, Any]:
     }
     with (
         training_run(
-            store, f"{family}-{forecaster.kind}", params=_flat_params(params, family), tags=tags
+            store, f"{family}-{forecaster.kind}", params=_run_params(params, family), tags=tags
         ) as run,
         epoch_progress(loop.epochs, f"train {family}") as progress,
     ):
@@ -332,7 +353,7 @@ def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
 
     trained = {}
     for family in FAMILIES:
-        info = _read_json(layout.model_dir(family) / "train.json", f"train-{family}")
+        info = _read_json(layout.model_dir(family) / "train.json", f"train {family}")
         if info["split_fingerprint"] != split.fingerprint():
             raise StageError(f"{layout.model_dir(family)} was trained on another split; retrain it")
         trained[family] = (load_forecaster(layout.model_dir(family)), info)
@@ -375,8 +396,26 @@ def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
         "split_fingerprint": split.fingerprint(),
         "data_sha256": series.sha256,
         "models": models,
-        "published": published_figures(params.data.dataset) if horizon == 1 and lags == 4 else [],
+        "published": published_figures(params.data.dataset, params.split.model_dump()),
     }
+
+    # MLflow first: if tracking fails, no metrics or report claim the stage succeeded.
+    store = open_store(params.registry, layout.root, params.data.dataset)
+    for family, (_, info) in trained.items():
+        log_metrics_to_run(store, info["run_id"], _test_metrics(models[family]))
+    for name in baselines:
+        log_baseline_run(
+            store,
+            name,
+            params={"lags": lags, "horizon": horizon, "kind": name},
+            metrics=_test_metrics(models[name]),
+            tags={
+                "family": "baseline",
+                "dataset": params.data.dataset,
+                "data_sha256": series.sha256,
+                "split_fingerprint": split.fingerprint(),
+            },
+        )
 
     with staged_dir(layout.plots) as staging:
         report_html = write_report(
@@ -390,23 +429,6 @@ def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
     write_text(layout.report, report_html)
     write_json(layout.metrics, metrics)
 
-    store = open_store(params.registry, layout.root, params.data.dataset)
-    test_keys = lambda entry: {k: v for k, v in entry.items() if k.startswith("test_")}  # noqa: E731
-    for family, (_, info) in trained.items():
-        log_metrics_to_run(store, info["run_id"], test_keys(models[family]))
-    for name in baselines:
-        log_baseline_run(
-            store,
-            name,
-            params={"lags": lags, "horizon": horizon, "kind": name},
-            metrics=test_keys(models[name]),
-            tags={
-                "family": "baseline",
-                "dataset": params.data.dataset,
-                "data_sha256": series.sha256,
-                "split_fingerprint": split.fingerprint(),
-            },
-        )
     return metrics
 
 
@@ -423,14 +445,14 @@ def register(params: Params, root: str | Path) -> dict[str, Any]:
     x_test, _ = _windows(series, split, "test")
     candidates = []
     for family in FAMILIES:
-        info = _read_json(layout.model_dir(family) / "train.json", f"train-{family}")
+        info = _read_json(layout.model_dir(family) / "train.json", f"train {family}")
         entry = metrics["models"][family]
         candidates.append(
             Candidate(
                 family=family,
                 run_id=info["run_id"],
                 model_dir=layout.model_dir(family),
-                metrics={k: v for k, v in entry.items() if k.startswith("test_")},
+                metrics=_test_metrics(entry),
                 node_ids=series.node_ids,
                 lags=split.lags,
                 horizon=split.horizon,

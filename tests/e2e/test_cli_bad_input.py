@@ -23,6 +23,7 @@ def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
 def test_corrupted_values_fail_validation_and_write_nothing(project: Path) -> None:
     root = project.parent
     assert _run(["ingest"], root).returncode == 0
+    assert _run(["validate"], root).returncode == 0  # a pass on the clean data...
     values_path = root / "data/chickenpox/values.parquet"
     values = pd.read_parquet(values_path)
     values.loc[7, "BUDAPEST"] = np.nan
@@ -34,6 +35,7 @@ def test_corrupted_values_fail_validation_and_write_nothing(project: Path) -> No
     message = done.stderr
     assert "expect_column_values_to_not_be_null" in message and "BUDAPEST" in message
     assert "VAS" in message and "row" in message
+    # ...does not survive a failed check of the corrupted data.
     assert not (root / "outputs/chickenpox/validation.json").exists()
 
     # The gate holds downstream too: prepare refuses to run without a passed validation.
@@ -75,3 +77,17 @@ def test_every_command_has_help(command: str, tmp_path: Path) -> None:
 def test_stages_refuse_to_run_out_of_order(project: Path) -> None:
     done = _run(["evaluate"], project.parent)
     assert done.returncode == 1 and "tokfrag prepare" in done.stderr
+
+
+def test_prepare_refuses_data_changed_after_validation(project: Path) -> None:
+    root = project.parent
+    assert _run(["ingest"], root).returncode == 0
+    assert _run(["validate"], root).returncode == 0
+    values_path = root / "data/chickenpox/values.parquet"
+    values = pd.read_parquet(values_path)
+    values.loc[3, "PEST"] = 1e6  # finite, so only a re-validation could judge it
+    values.to_parquet(values_path, index=False)
+
+    done = _run(["prepare"], root)
+    assert done.returncode == 1 and "has not passed on this data" in done.stderr
+    assert not (root / "outputs/chickenpox/prepared").exists()

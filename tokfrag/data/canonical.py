@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,14 @@ def to_series(values: pd.DataFrame, edges: pd.DataFrame, meta: dict[str, Any]) -
 
 def load_series(in_dir: Path) -> SeriesData:
     return to_series(*read_canonical(in_dir))
+
+
+def canonical_digest(in_dir: Path) -> str:
+    """sha256 over the canonical files' bytes: what the validation gate checked, exactly."""
+    digest = hashlib.sha256()
+    for name in (VALUES, EDGES, META):
+        path = Path(in_dir) / name
+        if not path.is_file():
+            raise DataError(f"{in_dir}: missing {name}; run `tokfrag ingest` first")
+        digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

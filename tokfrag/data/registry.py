@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 MIRROR_ENV = "TOKFRAG_DATA_MIRROR"
 CACHE_ENV = "TOKFRAG_CACHE"
@@ -41,6 +42,7 @@ class Published:
     metric: str
     value: float
     source: str
+    protocol: dict[str, float]  # the split settings the figure was measured on
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ DATASETS: dict[str, DatasetSpec] = {
                     0.7418,
                     "PyTorch Geometric Temporal documentation: DCRNN, 32 filters, K=1, "
                     "200 epochs, Adam 0.01; lags 4, train_ratio 0.2",
+                    {"lags": 4, "horizon": 1, "train_ratio": 0.2},
                 ),
             ),
         ),
@@ -91,9 +94,14 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
-def published_figures(name: str) -> list[dict[str, object]]:
-    """The published figures for dataset ``name`` as plain dicts (for metrics and reports)."""
-    return [asdict(p) for p in get_spec(name).published]
+def published_figures(name: str, split: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The published figures for dataset ``name`` as plain dicts (for metrics and reports);
+    with ``split``, only those measured on the same protocol (lags, horizon, ratio)."""
+    return [
+        asdict(p)
+        for p in get_spec(name).published
+        if split is None or all(split.get(k) == v for k, v in p.protocol.items())
+    ]
 
 
 def get_spec(name: str) -> DatasetSpec:

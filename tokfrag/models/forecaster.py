@@ -59,6 +59,24 @@ def read_config(path: Path) -> dict[str, Any]:
     return json.loads(config_path.read_text())
 
 
+def save_module(path: Path, config: dict[str, Any], module: Any) -> Path:
+    """Write ``config.json`` and the module's weights as ``model.safetensors``."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    write_config(path, config)
+    state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    save_file(state, str(path / WEIGHTS_FILE))
+    return path
+
+
+def load_weights(path: Path) -> dict[str, Any]:
+    """The tensors in ``model.safetensors`` (no unpickling)."""
+    from safetensors.torch import load_file
+
+    return load_file(str(Path(path) / WEIGHTS_FILE))
+
+
 def load_forecaster(path: str | Path) -> Forecaster:
     """Rebuild any saved forecaster from its folder (safetensors + JSON, no unpickling)."""
     # Importing the implementations registers their kinds.

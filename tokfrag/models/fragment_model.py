@@ -15,18 +15,17 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 from torch_geometric.nn import ChebConv
 
 from tokfrag.fragments.graph import batch_graph, graph_tensors
 from tokfrag.fragments.scaler import NodeScaler
 from tokfrag.models.forecaster import (
-    WEIGHTS_FILE,
     check_windows,
+    load_weights,
     read_config,
     register_kind,
-    write_config,
+    save_module,
 )
 
 
@@ -90,6 +89,11 @@ class FragmentNet(nn.Module):
     windows runs as one block-diagonal graph of ``B * N`` nodes: no Python loop over windows,
     only over the ``lags`` time steps of the recurrence.
 
+    Args:
+        config: sizes; see :class:`FragmentNetConfig`.
+        edge_index: ``(2, E)`` the static graph over ``config.num_nodes`` nodes.
+        edge_weight: ``(E,)`` its edge weights.
+
     Shapes:
         - **x** ``(B, N, lags)`` standardised values
         - **output** ``(B, N, horizon)`` standardised forecasts
@@ -103,6 +107,10 @@ class FragmentNet(nn.Module):
         self.cell = GConvGRUCell(1, config.hidden_channels, K=config.K)
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_channels, config.horizon)
+
+    def reset_parameters(self) -> None:
+        self.cell.reset_parameters()
+        self.head.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
         b, n, lags = x.shape
@@ -177,19 +185,17 @@ class FragmentForecaster:
         return self.scaler.inverse(torch.cat(parts).double().numpy())  # (S, N, H)
 
     def save(self, path: Path) -> Path:
-        path = Path(path)
-        write_config(
-            path,
-            {"kind": self.kind, "net": asdict(self.net.config), "scaler": self.scaler.to_dict()},
-        )
-        state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
-        save_file(state, str(path / WEIGHTS_FILE))
-        return path
+        config = {
+            "kind": self.kind,
+            "net": asdict(self.net.config),
+            "scaler": self.scaler.to_dict(),
+        }
+        return save_module(path, config, self.net)
 
     @classmethod
     def load(cls, path: Path) -> FragmentForecaster:
         config = read_config(path)
-        state = load_file(str(Path(path) / WEIGHTS_FILE))
+        state = load_weights(path)
         net = FragmentNet(
             FragmentNetConfig(**config["net"]), state["edge_index"], state["edge_weight"]
         )

@@ -15,16 +15,15 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 from transformers import BertConfig, BertModel
 
 from tokfrag.models.forecaster import (
-    WEIGHTS_FILE,
     check_windows,
+    load_weights,
     read_config,
     register_kind,
-    write_config,
+    save_module,
 )
 from tokfrag.tokens.quantizer import PAD_ID, MeanScaleQuantizer
 
@@ -52,10 +51,18 @@ class TokenNetConfig:
 
 
 class TokenNet(nn.Module):
-    """Encoder over token windows with a per-horizon-step classification head over bins.
+    r"""Encoder over token windows with a per-horizon-step classification head over bins.
+
+    Forecasting as classification over a quantised vocabulary follows Chronos (Ansari et al.,
+    2024, "Chronos: Learning the Language of Time Series", https://arxiv.org/abs/2403.07815);
+    the encoder is BERT's (Devlin et al., 2019, https://arxiv.org/abs/1810.04805), built from a
+    ``transformers`` config:
+
+    .. math::
+        p(y_{t+h} = c_k) = \mathrm{softmax}_k(W_h \, \mathrm{BERT}(x)_{\text{EOS}})
 
     Args:
-        config: sizes; see :class:`TokenNetConfig`.
+        config: sizes and vocabulary; see :class:`TokenNetConfig`.
 
     Shapes:
         - **input_ids** ``(B, L + 1)`` long, EOS last; **attention_mask** ``(B, L + 1)``
@@ -79,6 +86,10 @@ class TokenNet(nn.Module):
         )
         self.encoder = BertModel(bert, add_pooling_layer=False)
         self.head = nn.Linear(config.hidden_size, config.horizon * config.n_bins)
+
+    def reset_parameters(self) -> None:
+        self.encoder.init_weights()
+        self.head.reset_parameters()
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
         hidden = self.encoder(
@@ -174,23 +185,17 @@ class TokenForecaster:
         return point.reshape(s, n, self.horizon)
 
     def save(self, path: Path) -> Path:
-        path = Path(path)
-        write_config(
-            path,
-            {
-                "kind": self.kind,
-                "quantizer": self.quantizer.to_dict(),
-                "net": asdict(self.net.config),
-            },
-        )
-        state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
-        save_file(state, str(path / WEIGHTS_FILE))
-        return path
+        config = {
+            "kind": self.kind,
+            "quantizer": self.quantizer.to_dict(),
+            "net": asdict(self.net.config),
+        }
+        return save_module(path, config, self.net)
 
     @classmethod
     def load(cls, path: Path) -> TokenForecaster:
         config = read_config(path)
         net = TokenNet(TokenNetConfig(**config["net"]))
-        net.load_state_dict(load_file(str(Path(path) / WEIGHTS_FILE)))
+        net.load_state_dict(load_weights(path))
         net.eval()
         return cls(MeanScaleQuantizer.from_dict(config["quantizer"]), net)

@@ -39,6 +39,10 @@ METRIC_TAG_PREFIX = "metric."
 MODEL_NAME_IN_RUN = "model"
 
 
+class CandidateError(ValueError):
+    """A candidate failed the checks made before any registry write; nothing was written."""
+
+
 class RegistrationError(RuntimeError):
     """Registration failed after validation; the message says what was already written."""
 
@@ -225,7 +229,7 @@ def _validate_candidates(
                 )
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
-        raise ValueError(
+        raise CandidateError(
             f"register_candidates: nothing was registered; fix these first:\n{listing}"
         )
     return contracts

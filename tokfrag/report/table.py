@@ -17,7 +17,8 @@ def verdict(metrics: dict[str, Any]) -> str:
     """Which family won on test MSE, by how much, and whether it beats the best baseline."""
     models = metrics["models"]
     token, fragment = models["token"]["test_mse"], models["fragment"]["test_mse"]
-    winner, loser = ("token", "fragment") if token < fragment else ("fragment", "token")
+    # Ties go to the token family, as in the registry (the first candidate listed wins a tie).
+    winner, loser = ("fragment", "token") if fragment < token else ("token", "fragment")
     w, lo = models[winner]["test_mse"], models[loser]["test_mse"]
     baselines = {k: v for k, v in models.items() if v["family"] == "baseline"}
     best_name = min(baselines, key=lambda k: baselines[k]["test_mse"])

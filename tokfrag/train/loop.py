@@ -11,19 +11,12 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 EpochCallback = Callable[[int, dict[str, float]], None]
-
-
-class Trainable(Protocol):
-    """An ``nn.Module`` that computes its own scalar loss from a dict batch."""
-
-    def loss(self, batch: dict[str, Tensor]) -> Tensor: ...
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from tokfrag.fragments import slice_windows
 
 PGT = {"lags": 4, "horizon": 1, "train_ratio": 0.2, "val_fraction": 0.2}
 
+
 @pytest.fixture(scope="module")
 def steps(chickenpox_file) -> np.ndarray:
     """The real series' step numbers in place of its values, one column per node:

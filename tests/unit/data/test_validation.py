@@ -18,7 +18,6 @@ from tokfrag.data.validation import (
     Failure,
     ValidationFailed,
     ValidationReport,
-
     validate_series,
 )
 
