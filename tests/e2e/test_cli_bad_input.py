@@ -76,7 +76,7 @@ def test_every_command_has_help(command: str, tmp_path: Path) -> None:
 
 def test_stages_refuse_to_run_out_of_order(project: Path) -> None:
     done = _run(["evaluate"], project.parent)
-    assert done.returncode == 1 and "tokfrag prepare" in done.stderr
+    assert done.returncode == 1 and "run `tokfrag ingest` first" in done.stderr
 
 
 def test_prepare_refuses_data_changed_after_validation(project: Path) -> None:

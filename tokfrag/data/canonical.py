@@ -79,11 +79,13 @@ def load_series(in_dir: Path) -> SeriesData:
 
 
 def canonical_digest(in_dir: Path) -> str:
-    """sha256 over the canonical files' bytes: what the validation gate checked, exactly."""
+    """sha256 over every canonical file's name and bytes (any dataset kind): what the
+    validation gate checked, exactly."""
+    in_dir = Path(in_dir)
+    files = sorted(p for p in in_dir.iterdir() if p.is_file()) if in_dir.is_dir() else []
+    if not any(p.name == META for p in files):
+        raise DataError(f"{in_dir}: no canonical dataset here; run `tokfrag ingest` first")
     digest = hashlib.sha256()
-    for name in (VALUES, EDGES, META):
-        path = Path(in_dir) / name
-        if not path.is_file():
-            raise DataError(f"{in_dir}: missing {name}; run `tokfrag ingest` first")
-        digest.update(name.encode() + b"\0" + path.read_bytes())
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

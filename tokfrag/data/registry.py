@@ -5,7 +5,9 @@ A dataset file is found, in order:
 1. in a local mirror folder, ``$TOKFRAG_DATA_MIRROR/<dataset>/<file>`` (read-only, never written);
 2. in the download cache, ``$TOKFRAG_CACHE`` (default ``~/.cache/tokfrag``);
 3. at its upstream URL, downloaded into the cache through a temporary file and an atomic rename,
-   so an interrupted download never leaves a partial file under the final name.
+   so an interrupted download never leaves a partial file under the final name. A file with no
+   stable upstream URL (SMS Spam's csv) must be put in the mirror; resolving it otherwise raises
+   a :class:`DataError` that says so.
 
 Every read checks the sha256. A mismatch in the mirror is an error that names the file; a
 mismatch in the cache (a corrupted or truncated earlier download) is fetched again.
@@ -14,11 +16,12 @@ mismatch in the cache (a corrupted or truncated earlier download) is fetched aga
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import tempfile
 import urllib.request
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,19 @@ CACHE_ENV = "TOKFRAG_CACHE"
 _PGT = "https://raw.githubusercontent.com/benedekrozemberczki/pytorch_geometric_temporal/master/dataset"
 _CHICKENPOX_SHA = "724b48cfb274b2ecbb855bdb99b970b5ef9dd3671694fa477435dc1e08293735"
 _PEDALME_SHA = "8c42b893441901fb805c4f0f937543d5bb9297884ac3dec7622a3e9f7c35a79b"
+# TextGCN (Yao et al., AAAI 2019) keeps one document per line in data/corpus/<name>.txt and the
+# "index<TAB>train|test<TAB>label" lines in data/<name>.txt. Pinned to the commit the mirror's
+# files come from, so the URL cannot drift from the sha256.
+_TEXTGCN = (
+    "https://raw.githubusercontent.com/yao8839836/text_gcn/"
+    "5fa0c35dbe09453a8f724c3f3eb8b6f172deb18c/data"
+)
+_MR_SHA = "2ce386f81c1ebd45fd2c0d2a41e8702e78f2dbeeb88fc8f3cff680211f303689"
+_MR_META_SHA = "184c1b3b7f9695174fcf949738a661ba9d798b0e500721d0644daab4d095e134"
+_TREC_SHA = "506ce3c4b87b4abe8852ac1aac9421c9a2fca2f7bdbe28ba51a98dd0b98108c5"
+_TREC_META_SHA = "b2c15e0e951e6cf9b6954e05575410e15c452837376af9a6e57a28e4627d9b5b"
+_SMS_SHA = "440e6ea9fa825578abfdd7b7932ef8393d72ef86c0c33f64676705ce40b1dfc2"
+_SMS_HOME = "https://archive.ics.uci.edu/dataset/228/sms+spam+collection"
 
 
 class DataError(RuntimeError):
@@ -47,16 +63,45 @@ class Published:
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """One dataset: its files with their sha256, where upstream keeps them, how to parse them."""
+    """One dataset: its files with their sha256, where upstream keeps them, how to parse them.
+
+    The loader is ``<module>.<loader>``, called with the resolved files in ``files`` order and
+    ``loader_kwargs`` (see :meth:`loader_function` and :meth:`parse`). A file missing from
+    ``urls`` has no stable upstream address: it is read from the mirror (or cache) only.
+    ``label_names`` is the declared class set of a text dataset, in a fixed (sorted) order.
+    """
 
     name: str
     kind: str  # "series" (node time series on a graph) or "text"
     files: dict[str, str]  # file name -> sha256
-    urls: dict[str, str]  # file name -> upstream URL
-    loader: str  # name of the function in tokfrag.data.loaders
+    urls: dict[str, str]  # file name -> upstream URL (may lack a file: mirror only)
+    loader: str  # name of the function in ``module``
     description: str = ""
     license: str = ""
     published: tuple[Published, ...] = ()
+    module: str = "tokfrag.data.loaders"  # text datasets: "tokfrag.data.text_loaders"
+    loader_kwargs: dict[str, Any] = field(default_factory=dict)
+    label_names: tuple[str, ...] = ()  # text: the declared classes, sorted
+    source: str = ""  # where a person gets a file that has no URL
+
+    def loader_function(self) -> Callable[..., Any]:
+        """The parser named by ``module`` and ``loader``."""
+        if not self.module.startswith("tokfrag.data."):
+            raise DataError(
+                f"{self.name}: loader module {self.module!r} is outside tokfrag.data; "
+                "loaders live in tokfrag.data.loaders or tokfrag.data.text_loaders"
+            )
+        module = importlib.import_module(self.module)
+        try:
+            return getattr(module, self.loader)
+        except AttributeError:
+            raise DataError(
+                f"{self.name}: {self.module} has no loader {self.loader!r}; fix the registry entry"
+            ) from None
+
+    def parse(self, paths: dict[str, Path]) -> Any:
+        """Run the loader on resolved files (``file name -> path``), in ``files`` order."""
+        return self.loader_function()(*(paths[f] for f in self.files), **self.loader_kwargs)
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -90,8 +135,98 @@ DATASETS: dict[str, DatasetSpec] = {
             description="Weekly Pedal Me deliveries, 15 London zones, 35 weeks, weighted graph.",
             license="MIT (PyTorch Geometric Temporal)",
         ),
+        DatasetSpec(
+            name="mr",
+            kind="text",
+            files={"mr.txt": _MR_SHA, "mr.meta.txt": _MR_META_SHA},
+            urls={"mr.txt": f"{_TEXTGCN}/corpus/mr.txt", "mr.meta.txt": f"{_TEXTGCN}/mr.txt"},
+            module="tokfrag.data.text_loaders",
+            loader="load_textgcn",
+            # Windows-1252, not UTF-8: 0x97 is an em dash, 0x85 an ellipsis (TextGCN itself
+            # decodes latin-1, which turns those into control characters).
+            loader_kwargs={"encoding": "cp1252"},
+            label_names=("0", "1"),
+            description=(
+                "Movie-review sentence polarity v1.0 (Pang & Lee 2005), 10,662 sentences, "
+                "label 1 = positive, 0 = negative; TextGCN split 7,108 train / 3,554 test."
+            ),
+            license="Research use (Cornell sentence polarity dataset v1.0)",
+            published=(
+                Published(
+                    "TextGCN (published)",
+                    "test_accuracy",
+                    0.7674,
+                    "Yao et al. 2019, Graph Convolutional Networks for Text Classification, "
+                    "mean of 10 runs on the TextGCN split",
+                    {},
+                ),
+                Published(
+                    "TextING (published)",
+                    "test_accuracy",
+                    0.7982,
+                    "Zhang et al. 2020, Every Document Owns Its Structure (window 3, GloVe-300)",
+                    {},
+                ),
+                Published(
+                    "BERT-base (published)",
+                    "test_accuracy",
+                    0.857,
+                    "Lin et al. 2021, BertGCN (BERT-base fine-tuned, TextGCN split)",
+                    {},
+                ),
+            ),
+        ),
+        DatasetSpec(
+            name="trec",
+            kind="text",
+            files={"TREC.txt": _TREC_SHA, "TREC.meta.txt": _TREC_META_SHA},
+            urls={
+                "TREC.txt": f"{_TEXTGCN}/corpus/TREC.txt",
+                "TREC.meta.txt": f"{_TEXTGCN}/TREC.txt",
+            },
+            module="tokfrag.data.text_loaders",
+            loader="load_textgcn",
+            # The first word of every line is the fine-grained TREC label ("manner How did
+            # ..."), which determines the coarse class: the loader strips it.
+            loader_kwargs={"encoding": "utf-8", "strip_first_word": True},
+            label_names=("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"),
+            description=(
+                "TREC question classification (Li & Roth 2002), 5,952 questions, 6 coarse "
+                "classes; TextGCN split 5,452 train / 500 test. The leading fine-grained label "
+                "word of each line is stripped by the loader."
+            ),
+            license="Public research data (Li & Roth, UIUC)",
+        ),
+        DatasetSpec(
+            name="sms_spam",
+            kind="text",
+            files={"spam.csv": _SMS_SHA},
+            urls={},  # the Kaggle csv (latin-1, v1/v2) has no stable raw URL
+            source=(
+                f"the Kaggle 'SMS Spam Collection Dataset' spam.csv (a re-export of {_SMS_HOME})"
+            ),
+            module="tokfrag.data.text_loaders",
+            loader="load_sms_spam",
+            loader_kwargs={"test_fraction": 0.2, "seed": 0},
+            label_names=("ham", "spam"),
+            description=(
+                "SMS Spam Collection (Almeida & Hidalgo 2011), 5,572 messages, ham/spam; no "
+                "fixed split: a seeded stratified 80/20 split (seed 0)."
+            ),
+            license="CC BY 4.0 (UCI Machine Learning Repository)",
+        ),
     ]
 }
+
+
+def combined_sha256(files: dict[str, str]) -> str:
+    """One checksum for a dataset: its only file's sha256, or a sha256 over the sorted
+    ``name:sha256;`` pairs when it has several (the formula ``stages.ingest`` uses)."""
+    if len(files) == 1:
+        return next(iter(files.values()))
+    return hashlib.sha256(
+        "".join(f"{k}:{v};" for k, v in sorted(files.items())).encode()
+    ).hexdigest()
 
 
 def published_figures(name: str, split: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -143,7 +278,13 @@ def _download(url: str, dest: Path, opener: Callable[[str], object] | None = Non
 
 def resolve_file(spec: DatasetSpec, file_name: str, *, allow_download: bool = True) -> Path:
     """Return a verified local path to one file of ``spec`` (mirror, then cache, then upstream)."""
+    if file_name not in spec.files:
+        raise DataError(
+            f"{spec.name} has no file {file_name!r}; its files are {sorted(spec.files)}"
+        )
     expected = spec.files[file_name]
+    url = spec.urls.get(file_name)
+    origin = url or spec.source or "its upstream source"
     mirror = os.environ.get(MIRROR_ENV)
     if mirror:
         candidate = Path(mirror) / spec.name / file_name
@@ -153,31 +294,37 @@ def resolve_file(spec: DatasetSpec, file_name: str, *, allow_download: bool = Tr
                 raise DataError(
                     f"{candidate}: sha256 {actual} does not match the registry's {expected}. "
                     f"The mirror copy is corrupted or a different version; replace it with the "
-                    f"upstream file ({spec.urls[file_name]}) or unset {MIRROR_ENV}."
+                    f"upstream file ({origin}) or unset {MIRROR_ENV}."
                 )
             return candidate
 
     cached = cache_dir() / spec.name / file_name
     if cached.is_file() and sha256_file(cached) == expected:
         return cached
+    if url is None:
+        raise DataError(
+            f"{spec.name}/{file_name}: not in the mirror ({MIRROR_ENV}={mirror or 'unset'}) nor "
+            f"in the cache ({cached}), and it has no stable download URL. Get it from {origin} "
+            f"and put it at $TOKFRAG_DATA_MIRROR/{spec.name}/{file_name} (sha256 {expected})."
+        )
     if not allow_download:
         raise DataError(
             f"{spec.name}/{file_name}: not in the mirror ({MIRROR_ENV}={mirror or 'unset'}) "
             f"nor in the cache ({cached}), and downloading is off."
         )
     try:
-        _download(spec.urls[file_name], cached)
+        _download(url, cached)
     except OSError as err:
         raise DataError(
             f"{spec.name}/{file_name}: not in the mirror ({MIRROR_ENV}={mirror or 'unset'}) and "
-            f"the download from {spec.urls[file_name]} failed ({err}). Point {MIRROR_ENV} at a "
+            f"the download from {url} failed ({err}). Point {MIRROR_ENV} at a "
             f"folder holding {spec.name}/{file_name}."
         ) from None
     actual = sha256_file(cached)
     if actual != expected:
         cached.unlink(missing_ok=True)
         raise DataError(
-            f"{spec.urls[file_name]}: downloaded file has sha256 {actual}, expected {expected}; "
+            f"{url}: downloaded file has sha256 {actual}, expected {expected}; "
             "the upstream file changed or the transfer was corrupted. Nothing was kept."
         )
     return cached

@@ -16,6 +16,21 @@ What is checked:
             requested lags, horizon and ratios (:func:`tokfrag.data.splits.chronological_split`),
             expressed as a minimum row count of ``values``.
 
+``validate_text(documents, ...)`` is the text suite (see :mod:`tokfrag.data.text_canonical`), in
+three batches:
+
+``documents``    columns ``doc_id``, ``text``, ``label`` and ``split`` exist; ``doc_id`` is
+                 non-null and unique; ``text`` is non-null and matches a regex for one
+                 non-whitespace character (empty and blank documents fail); ``label`` is
+                 non-null and in the declared ``label_names``; ``split`` is non-null and in
+                 {train, test}.
+``train``        the training rows: their distinct labels contain every declared class (a class
+                 with no training document cannot be learned, only guessed).
+``cross_split``  one row per distinct training text plus one per distinct test text, and
+                 ``text`` unique over that frame: a text that repeats there is in both splits (a
+                 leak of test documents into training). Repeats inside one split are not leaks
+                 and collapse before the check.
+
 Great Expectations is imported lazily (importing it takes seconds), only here, and its context is
 configured with analytics off, no docs sites and no progress bars. The GX 1.24.1 build installed
 here ships no analytics client at all (``GX_ANALYTICS_ENABLED`` is not read anywhere); setting
@@ -40,7 +55,12 @@ from tokfrag.data.splits import SplitError, chronological_split, minimum_steps
 VALUES = "values"
 EDGES = "edges"
 SPLIT = "split"
-_TABLE_RANK = {VALUES: 0, EDGES: 1, SPLIT: 2}
+DOCUMENTS = "documents"
+TRAIN = "train"
+CROSS_SPLIT = "cross_split"
+_TABLE_RANK = {VALUES: 0, EDGES: 1, SPLIT: 2, DOCUMENTS: 3, TRAIN: 4, CROSS_SPLIT: 5}
+TEXT_COLUMNS = ("doc_id", "text", "label", "split")
+TEXT_SPLITS = ("train", "test")
 
 TIME_TYPES = (
     "int", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8",
@@ -60,7 +80,7 @@ class Failure:
     """One failed expectation."""
 
     expectation: str  # GX expectation type, e.g. "expect_column_values_to_not_be_null"
-    table: str  # "values" | "edges" | "split"
+    table: str  # "values" | "edges" | "split"; text: "documents" | "train" | "cross_split"
     column: str | None
     detail: str  # a sentence naming the column / rows and the fix
 
@@ -75,7 +95,7 @@ class Failure:
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """The outcome of :func:`validate_series`.
+    """The outcome of :func:`validate_series` or :func:`validate_text`.
 
     ``gx_results`` keeps GX's own JSON results (one per table suite) for callers that want to
     archive them; it is left out of equality and of ``to_dict()`` unless asked for.
@@ -363,7 +383,10 @@ def _detail(  # one branch per expectation type keeps the messages side by side
 
 
 def _failures(
-    suite_result: Any, frame: pd.DataFrame, params: dict[str, Any]
+    suite_result: Any,
+    frame: pd.DataFrame,
+    params: dict[str, Any],
+    detail_fn: Any = _detail,
 ) -> list[tuple[tuple[int, int], Failure]]:
     found: list[tuple[tuple[int, int], Failure]] = []
     failed_type_checks: set[tuple[str, str | None]] = set()
@@ -384,7 +407,7 @@ def _failures(
             continue
         if kind == "expect_column_values_to_be_in_type_list":
             failed_type_checks.add((table, column))
-        detail = _detail(kind, table, column, kwargs, dict(evr.result or {}), frame, params)
+        detail = detail_fn(kind, table, column, kwargs, dict(evr.result or {}), frame, params)
         found.append((key, Failure(kind, table, column, detail)))
     for key, kind, table, column, message in raised:
         if (table, column) in failed_type_checks:
@@ -475,4 +498,189 @@ def validate_series(
             _json_safe(values_result.to_json_dict()),
             _json_safe(edges_result.to_json_dict()),
         ),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The text suite
+# --------------------------------------------------------------------------------------------
+
+_NON_BLANK = r"\S"  # a document needs one non-whitespace character
+
+
+def _short(text: Any, width: int = 60) -> str:
+    text = str(text)
+    return repr(text if len(text) <= width else text[: width - 3] + "...")
+
+
+def _text_expectations(gx: Any, documents: pd.DataFrame, label_names: Sequence[str]) -> list[Any]:
+    E = gx.expectations
+    columns = set(documents.columns)
+    out: list[Any] = []
+
+    def add(expectation_cls: Any, **kwargs: Any) -> None:
+        out.append(expectation_cls(meta=_meta(DOCUMENTS, len(out)), **kwargs))
+
+    for column in TEXT_COLUMNS:
+        add(E.ExpectColumnToExist, column=column)
+    if "doc_id" in columns:
+        add(E.ExpectColumnValuesToNotBeNull, column="doc_id")
+        add(E.ExpectColumnValuesToBeUnique, column="doc_id")
+    if "text" in columns:
+        add(E.ExpectColumnValuesToNotBeNull, column="text")
+        add(E.ExpectColumnValuesToMatchRegex, column="text", regex=_NON_BLANK)
+    if "label" in columns:
+        add(E.ExpectColumnValuesToNotBeNull, column="label")
+        add(E.ExpectColumnValuesToBeInSet, column="label", value_set=list(label_names))
+    if "split" in columns:
+        add(E.ExpectColumnValuesToNotBeNull, column="split")
+        add(E.ExpectColumnValuesToBeInSet, column="split", value_set=list(TEXT_SPLITS))
+    return out
+
+
+def _train_expectations(gx: Any, label_names: Sequence[str]) -> list[Any]:
+    return [
+        gx.expectations.ExpectColumnDistinctValuesToContainSet(
+            column="label", value_set=list(label_names), meta=_meta(TRAIN, 0)
+        )
+    ]
+
+
+def _cross_split_expectations(gx: Any) -> list[Any]:
+    return [gx.expectations.ExpectColumnValuesToBeUnique(column="text", meta=_meta(CROSS_SPLIT, 0))]
+
+
+def _cross_split_frame(documents: pd.DataFrame) -> pd.DataFrame:
+    """One row per distinct train text and one per distinct test text: a text that repeats
+    here is in both splits."""
+    parts = [
+        pd.DataFrame(
+            {"text": documents.loc[documents["split"] == s, "text"].dropna().unique()}
+        ).assign(split=s)
+        for s in TEXT_SPLITS
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _text_detail(
+    kind: str,
+    table: str,
+    column: str | None,
+    kwargs: dict[str, Any],
+    result: dict[str, Any],
+    frame: pd.DataFrame,
+    params: dict[str, Any],
+) -> str:
+    count = int(result.get("unexpected_count") or 0)
+    rows = _rows(result)
+    seen = list(dict.fromkeys(result.get("partial_unexpected_list") or []))
+    examples = ", ".join(_short(v) for v in seen)
+    label = f"documents column {column!r}"
+    if kind == "expect_column_to_exist":
+        return (
+            f"the documents table has no column {column!r} (columns: {list(frame.columns)[:8]}); "
+            f"canonical documents need {list(TEXT_COLUMNS)}: fix the loader"
+        )
+    if kind == "expect_column_values_to_not_be_null":
+        return f"{label} has {count} null values{rows}; drop those documents or fix the loader"
+    if kind == "expect_column_values_to_be_unique":
+        if table == CROSS_SPLIT:
+            documents = params["documents"]
+            is_test = documents["split"] == "test"
+            # GX's partial list quotes a few texts; the rows come from the whole table.
+            leaked = set(documents.loc[is_test, "text"].dropna()) & set(
+                documents.loc[documents["split"] == "train", "text"].dropna()
+            )
+            test_rows = documents.index[
+                (documents["split"] == "test") & documents["text"].isin(leaked)
+            ].tolist()
+            train_rows = documents.index[
+                (documents["split"] == "train") & documents["text"].isin(leaked)
+            ].tolist()
+            total = count // 2  # each leaked text appears once per split in the check's frame
+            return (
+                f"{total} texts are in both train and test (documents rows: test "
+                f"{_listing(test_rows, len(test_rows))}; train "
+                f"{_listing(train_rows, len(train_rows))}), e.g. {examples}; drop the test "
+                "copies (the loaders do: drop_test_duplicates) so no test document is seen in "
+                "training"
+            )
+        return (
+            f"{label} has {count} rows with a repeated id{rows}: {_examples(result)}; give every "
+            "document its own id (its 0-based line number upstream)"
+        )
+    if kind == "expect_column_values_to_match_regex":
+        return (
+            f"{label} has {count} empty or whitespace-only documents{rows}; drop them or fix "
+            "the loader (e.g. a TREC line that held only its label word)"
+        )
+    if kind == "expect_column_values_to_be_in_set":
+        allowed = list(kwargs["value_set"])
+        if column == "split":
+            return (
+                f"{label} has {count} values other than 'train'/'test'{rows}: {examples}; fix "
+                "the split column of the meta file"
+            )
+        return (
+            f"{label} has {count} labels outside the declared classes {allowed}{rows}: "
+            f"{examples}; fix those labels or declare the class in the registry entry's "
+            "label_names"
+        )
+    if kind == "expect_column_distinct_values_to_contain_set":
+        present = sorted({str(v) for v in frame["label"].dropna()})  # frame: the train rows
+        missing = sorted(
+            result.get("partial_missing_list") or set(kwargs["value_set"]) - set(present)
+        )
+        return (
+            f"classes {missing} have no training document (training labels: {present}); no "
+            "model can learn them: move some of their documents into train or re-split"
+        )
+    return f"{table} column {column!r} failed {kind} with {kwargs}: {result}"
+
+
+def validate_text(
+    documents: pd.DataFrame, *, dataset: str, label_names: Sequence[str]
+) -> ValidationReport:
+    """Validate a canonical text ``documents`` table (doc_id, text, label, split) against the
+    declared classes ``label_names`` with Great Expectations.
+
+    Never raises for bad data: every problem becomes a :class:`Failure` (call
+    ``report.raise_if_failed()`` to stop a pipeline). Row numbers in the details are 0-based
+    positions in ``documents``.
+    """
+    label_names = [str(n) for n in label_names]
+    if not label_names:
+        raise ValueError(f"{dataset}: label_names is empty; declare the classes in the registry")
+    start = time.perf_counter()
+    documents = documents.set_axis([str(c) for c in documents.columns], axis=1)
+    documents = documents.reset_index(drop=True)
+    columns = set(documents.columns)
+    params = {"documents": documents, "label_names": label_names}
+
+    gx = _import_gx()
+    gx_context = _context(gx)
+    batches: list[tuple[str, pd.DataFrame, list[Any]]] = [
+        (DOCUMENTS, documents, _text_expectations(gx, documents, label_names))
+    ]
+    if {"label", "split"} <= columns:
+        train = documents.loc[documents["split"] == "train"].reset_index(drop=True)
+        batches.append((TRAIN, train, _train_expectations(gx, label_names)))
+    if {"text", "split"} <= columns:
+        batches.append((CROSS_SPLIT, _cross_split_frame(documents), _cross_split_expectations(gx)))
+
+    keyed: list[tuple[tuple[int, int], Failure]] = []
+    gx_results: list[dict[str, Any]] = []
+    for table, frame, expectations in batches:
+        result = _run_suite(gx, gx_context, table, frame, expectations)
+        keyed += _failures(result, frame, params, _text_detail)
+        gx_results.append(_json_safe(result.to_json_dict()))
+    keyed.sort(key=lambda pair: pair[0])
+    failures = tuple(f for _, f in keyed)
+    return ValidationReport(
+        dataset=dataset,
+        success=not failures,
+        failures=failures,
+        checked=sum(len(e) for _, _, e in batches),
+        seconds=time.perf_counter() - start,
+        gx_results=tuple(gx_results),
     )

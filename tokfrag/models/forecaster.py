@@ -80,7 +80,15 @@ def load_weights(path: Path) -> dict[str, Any]:
 def load_forecaster(path: str | Path) -> Forecaster:
     """Rebuild any saved forecaster from its folder (safetensors + JSON, no unpickling)."""
     # Importing the implementations registers their kinds.
-    from tokfrag.models import baselines, fragment_model, token_model  # noqa: F401
+    from tokfrag.models import (  # noqa: F401
+        baselines,
+        docgraph_model,
+        fragment_model,
+        patch_model,
+        text_baselines,
+        text_token_model,
+        token_model,
+    )
 
     config = read_config(Path(path))
     kind = config.get("kind")

@@ -5,94 +5,129 @@ small Transformer encoder built from a ``transformers`` config (no download), an
 state at the EOS token predicts, for each horizon step, a categorical distribution over the
 quantiser's bins. Training minimises cross-entropy against the target's bin; the point
 forecast is the distribution's mean over bin centres, times the window's scale.
+
+The networks are ``transformers`` models (:class:`~transformers.PreTrainedModel` subclasses
+with their own :class:`~transformers.BertConfig` subclass and ``model_type``), so they save
+and load with ``save_pretrained`` / ``from_pretrained`` (safetensors, no network) and, once
+``tokfrag.models.token_model`` is imported, with ``AutoModel.from_pretrained``. A saved
+forecaster folder holds tokfrag's own ``config.json`` (``kind`` and the tokenizer) and the
+network's Hugging Face folder under ``hf/``.
+
+This module also holds what both series token models share: :func:`bert_sizes` (tokfrag's
+size names -> BERT's) and :func:`save_token_forecaster` / :func:`load_token_net`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor, nn
-from transformers import BertConfig, BertModel
+from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel
+from transformers.models.bert.modeling_bert import BertPreTrainedModel
+from transformers.utils import logging as hf_logging
 
-from tokfrag.models.forecaster import (
-    check_windows,
-    load_weights,
-    read_config,
-    register_kind,
-    save_module,
-)
-from tokfrag.tokens.quantizer import PAD_ID, MeanScaleQuantizer
+from tokfrag.models.forecaster import check_windows, read_config, register_kind, write_config
+from tokfrag.tokens.quantizer import NUM_SPECIAL, PAD_ID, MeanScaleQuantizer
+
+HF_DIR = "hf"  # the network's save_pretrained folder inside a saved forecaster folder
 
 
-@dataclass(frozen=True)
-class TokenNetConfig:
-    """Size of the token forecaster; ``vocab_size`` and ``n_bins`` come from the quantiser."""
+def bert_sizes(
+    hidden_size: int = 64,
+    num_layers: int = 2,
+    num_heads: int = 4,
+    intermediate_size: int = 128,
+    dropout: float = 0.1,
+) -> dict[str, Any]:
+    """tokfrag's size names (``params.yaml`` ``token.model``) -> :class:`BertConfig` fields."""
+    if hidden_size % num_heads:
+        raise ValueError(
+            f"hidden_size ({hidden_size}) must be a multiple of num_heads ({num_heads}); "
+            "change one of them"
+        )
+    return {
+        "hidden_size": hidden_size,
+        "num_hidden_layers": num_layers,
+        "num_attention_heads": num_heads,
+        "intermediate_size": intermediate_size,
+        "hidden_dropout_prob": dropout,
+        "attention_probs_dropout_prob": dropout,
+    }
 
-    vocab_size: int
-    n_bins: int
-    context_length: int
+
+def check_heads(config: BertConfig) -> None:
+    if config.hidden_size % config.num_attention_heads:
+        raise ValueError(
+            f"hidden_size ({config.hidden_size}) must be a multiple of num_heads "
+            f"({config.num_attention_heads}); change one of them"
+        )
+
+
+class QuantTokenConfig(BertConfig):
+    """A :class:`~transformers.BertConfig` for :class:`QuantTokenNet`, plus what the
+    quantiser and the forecast fix: ``vocab_size`` (``n_bins`` + PAD + EOS) and
+    ``max_position_embeddings`` (``context_length`` + EOS) are derived, not set.
+
+    Args:
+        n_bins: the quantiser's value bins (classes of the head).
+        context_length: ``L``, input steps per window.
+        horizon: ``H``, steps forecast at once.
+        **kwargs: any :class:`~transformers.BertConfig` field (``hidden_size``,
+            ``num_hidden_layers``, ...; see :func:`bert_sizes`).
+    """
+
+    model_type = "tokfrag_quant_token"
+
+    n_bins: int = 16
+    context_length: int = 4
     horizon: int = 1
-    hidden_size: int = 64
-    num_layers: int = 2
-    num_heads: int = 4
-    intermediate_size: int = 128
-    dropout: float = 0.1
 
-    def __post_init__(self) -> None:
-        if self.hidden_size % self.num_heads:
-            raise ValueError(
-                f"hidden_size ({self.hidden_size}) must be a multiple of "
-                f"num_heads ({self.num_heads})"
-            )
+    def __post_init__(self, **kwargs: Any) -> None:
+        self.vocab_size = self.n_bins + NUM_SPECIAL
+        self.max_position_embeddings = self.context_length + 1
+        self.type_vocab_size = 1
+        self.pad_token_id = PAD_ID
+        self.tie_word_embeddings = False
+        check_heads(self)
+        super().__post_init__(**kwargs)
 
 
-class TokenNet(nn.Module):
-    r"""Encoder over token windows with a per-horizon-step classification head over bins.
+class QuantTokenNet(BertPreTrainedModel):
+    r"""BERT encoder over quantised token windows with a per-horizon-step classification head
+    over bins.
 
     Forecasting as classification over a quantised vocabulary follows Chronos (Ansari et al.,
     2024, "Chronos: Learning the Language of Time Series", https://arxiv.org/abs/2403.07815);
     the encoder is BERT's (Devlin et al., 2019, https://arxiv.org/abs/1810.04805), built from a
-    ``transformers`` config:
+    config:
 
     .. math::
         p(y_{t+h} = c_k) = \mathrm{softmax}_k(W_h \, \mathrm{BERT}(x)_{\text{EOS}})
 
     Args:
-        config: sizes and vocabulary; see :class:`TokenNetConfig`.
+        config: sizes and vocabulary; see :class:`QuantTokenConfig`.
 
     Shapes:
         - **input_ids** ``(B, L + 1)`` long, EOS last; **attention_mask** ``(B, L + 1)``
         - **output** logits ``(B, H, n_bins)``
     """
 
-    def __init__(self, config: TokenNetConfig) -> None:
-        super().__init__()
-        self.config = config
-        bert = BertConfig(
-            vocab_size=config.vocab_size,
-            hidden_size=config.hidden_size,
-            num_hidden_layers=config.num_layers,
-            num_attention_heads=config.num_heads,
-            intermediate_size=config.intermediate_size,
-            hidden_dropout_prob=config.dropout,
-            attention_probs_dropout_prob=config.dropout,
-            max_position_embeddings=config.context_length + 1,
-            type_vocab_size=1,
-            pad_token_id=PAD_ID,
-        )
-        self.encoder = BertModel(bert, add_pooling_layer=False)
-        self.head = nn.Linear(config.hidden_size, config.horizon * config.n_bins)
+    config_class = QuantTokenConfig
+    config: QuantTokenConfig
 
-    def reset_parameters(self) -> None:
-        self.encoder.init_weights()
-        self.head.reset_parameters()
+    def __init__(self, config: QuantTokenConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.head = nn.Linear(config.hidden_size, config.horizon * config.n_bins)
+        self.post_init()
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
-        hidden = self.encoder(
+        hidden = self.bert(
             input_ids=input_ids, attention_mask=attention_mask
         ).last_hidden_state  # (B, L+1, D)
         eos = hidden[:, -1]  # (B, D): the EOS token has attended to the whole window
@@ -110,30 +145,84 @@ class TokenNet(nn.Module):
         return nn.functional.cross_entropy(logits.flatten(0, 1).float(), labels)
 
 
+AutoConfig.register(QuantTokenConfig.model_type, QuantTokenConfig, exist_ok=True)
+AutoModel.register(QuantTokenConfig, QuantTokenNet, exist_ok=True)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the progress bars of ``save_pretrained`` / ``from_pretrained``."""
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
+
+
+def save_token_forecaster(path: str | Path, config: dict[str, Any], net: PreTrainedModel) -> Path:
+    """Write tokfrag's ``config.json`` (``config``, with ``kind``) and the network's
+    ``save_pretrained`` folder (``config.json`` + ``model.safetensors``) under ``hf/``."""
+    path = Path(path)
+    write_config(path, {**config, "hf": HF_DIR})
+    with _quiet():
+        net.save_pretrained(path / HF_DIR)  # safetensors: the only format transformers 5 writes
+    return path
+
+
+def load_token_net(path: str | Path, net_class: type[PreTrainedModel]) -> Any:
+    """``net_class.from_pretrained`` on the forecaster folder's ``hf/`` (local, safetensors),
+    on the CPU in eval mode."""
+    folder = Path(path) / read_config(path).get("hf", HF_DIR)
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(
+            f"{folder}: no Hugging Face model folder here; save the forecaster again with "
+            "this version of tokfrag"
+        )
+    with _quiet():
+        net = net_class.from_pretrained(folder, local_files_only=True)
+    return net.eval()
+
+
+def run_batched(net: nn.Module, inputs: tuple[Tensor, ...], batch_size: int) -> Tensor:
+    """Run ``net`` over the first dimension of ``inputs`` in chunks; float32 on the CPU."""
+    device = next(net.parameters()).device
+    net.eval()
+    parts = [
+        net(*(x[start : start + batch_size].to(device) for x in inputs)).float().cpu()
+        for start in range(0, len(inputs[0]), batch_size)
+    ]
+    return torch.cat(parts)
+
+
 @register_kind
 class TokenForecaster:
-    """Quantiser + :class:`TokenNet`, behind the :class:`~tokfrag.models.forecaster.Forecaster`
-    contract: windows ``(S, N, L)`` in data units -> forecasts ``(S, N, H)``."""
+    """Quantiser + :class:`QuantTokenNet`, behind the
+    :class:`~tokfrag.models.forecaster.Forecaster` contract: windows ``(S, N, L)`` in data
+    units -> forecasts ``(S, N, H)``."""
 
     kind: ClassVar[str] = "token_bert"
     family: ClassVar[str] = "token"
 
-    def __init__(self, quantizer: MeanScaleQuantizer, net: TokenNet) -> None:
+    def __init__(self, quantizer: MeanScaleQuantizer, net: QuantTokenNet) -> None:
+        if net.config.n_bins != quantizer.n_bins:
+            raise ValueError(
+                f"the network predicts {net.config.n_bins} bins but the quantiser has "
+                f"{quantizer.n_bins}"
+            )
         self.quantizer = quantizer
         self.net = net
 
     @classmethod
     def build(
-        cls, quantizer: MeanScaleQuantizer, lags: int, horizon: int, **sizes: object
+        cls, quantizer: MeanScaleQuantizer, lags: int, horizon: int, **sizes: Any
     ) -> TokenForecaster:
-        config = TokenNetConfig(
-            vocab_size=quantizer.vocab_size,
-            n_bins=quantizer.n_bins,
-            context_length=lags,
-            horizon=horizon,
-            **sizes,  # type: ignore[arg-type]
+        """A fresh forecaster; ``sizes`` are :func:`bert_sizes`' keyword arguments."""
+        config = QuantTokenConfig(
+            n_bins=quantizer.n_bins, context_length=lags, horizon=horizon, **bert_sizes(**sizes)
         )
-        return cls(quantizer, TokenNet(config))
+        return cls(quantizer, QuantTokenNet(config))
 
     @property
     def lags(self) -> int:
@@ -157,7 +246,7 @@ class TokenForecaster:
         }
         if targets is not None:
             labels = self.quantizer.encode_target(
-                targets.reshape(s * n, self.horizon), encoded.scale
+                np.asarray(targets).reshape(s * n, self.horizon), encoded.scale
             )
             out["labels"] = torch.from_numpy(labels).view(s, n, self.horizon)
         return out
@@ -170,32 +259,23 @@ class TokenForecaster:
             return np.zeros((s, n, self.horizon))
         data = self.tensors(windows)
         ids = data["input_ids"].flatten(0, 1)  # (S*N, L+1)
-        mask = data["attention_mask"].flatten(0, 1)
-        device = next(self.net.parameters()).device
-        self.net.eval()
-        probs = []
-        for start in range(0, s * n, batch_size):
-            logits = self.net(
-                ids[start : start + batch_size].to(device),
-                mask[start : start + batch_size].to(device),
-            )
-            probs.append(torch.softmax(logits.float(), dim=-1).cpu())
-        p = torch.cat(probs).double().numpy()  # (S*N, H, n_bins)
-        point = self.quantizer.expected_value(p, data["scale"].flatten().numpy())  # (S*N, H)
+        mask = data["attention_mask"].flatten(0, 1)  # (S*N, L+1)
+        logits = run_batched(self.net, (ids, mask), batch_size)  # (S*N, H, n_bins)
+        probs = torch.softmax(logits, dim=-1).double().numpy()
+        point = self.quantizer.expected_value(probs, data["scale"].flatten().numpy())  # (S*N, H)
         return point.reshape(s, n, self.horizon)
 
-    def save(self, path: Path) -> Path:
+    def save(self, path: str | Path) -> Path:
         config = {
             "kind": self.kind,
+            "lags": self.lags,
+            "horizon": self.horizon,
             "quantizer": self.quantizer.to_dict(),
-            "net": asdict(self.net.config),
         }
-        return save_module(path, config, self.net)
+        return save_token_forecaster(path, config, self.net)
 
     @classmethod
-    def load(cls, path: Path) -> TokenForecaster:
+    def load(cls, path: str | Path) -> TokenForecaster:
         config = read_config(path)
-        net = TokenNet(TokenNetConfig(**config["net"]))
-        net.load_state_dict(load_weights(path))
-        net.eval()
-        return cls(MeanScaleQuantizer.from_dict(config["quantizer"]), net)
+        quantizer = MeanScaleQuantizer.from_dict(config["quantizer"])
+        return cls(quantizer, load_token_net(path, QuantTokenNet))

@@ -1,13 +1,28 @@
-"""The served model's table contract: long DataFrames in, long DataFrames out.
+"""The served models' table contracts, one per kind of data: DataFrames in, DataFrames out.
 
-A served forecaster is called by people and programs that think in rows, not in
-``(S, N, L)`` tensors, so the pyfunc wrapper speaks a long table:
+A served model is called by people and programs that think in rows, not in tensors, so the
+pyfunc wrapper speaks a table. Which table depends on the contract's ``kind``:
 
-* input: columns ``window`` (int; several windows may be sent at once), ``node`` (str) and
-  ``lag_L, ..., lag_1`` (float; ``lag_1`` is the most recent step). Every window holds each
-  node of :attr:`ForecastContract.node_ids` exactly once, in any row order.
-* output: columns ``window``, ``node``, ``h1, ..., hH``, one row per (window, node), rows
-  sorted by window and then in ``node_ids`` order.
+* ``"series"`` (:class:`ForecastContract`, forecasting):
+
+  - input: columns ``window`` (int; several windows may be sent at once), ``node`` (str)
+    and ``lag_L, ..., lag_1`` (float; ``lag_1`` is the most recent step). Every window
+    holds each node of :attr:`ForecastContract.node_ids` exactly once, in any row order.
+  - output: columns ``window``, ``node``, ``h1, ..., hH``, one row per (window, node), rows
+    sorted by window and then in ``node_ids`` order.
+
+* ``"text"`` (:class:`ClassifyContract`, classification):
+
+  - input: a column ``text`` of non-empty strings, one document per row (other columns are
+    ignored).
+  - output: columns ``label`` (the most probable class name) and ``proba_<name>`` (float),
+    one per class in :attr:`ClassifyContract.label_names` order; one row per input row, in
+    input order, on a fresh ``0..B-1`` index.
+
+Both contracts are saved beside the model as ``contract.json`` with a ``kind`` field, and
+:func:`read_contract` gives back the right class. Each contract also says how its models are
+ranked (:attr:`primary_metric`, :attr:`higher_is_better`) and what two candidates must share
+to be comparable (:meth:`task_key`).
 
 This module holds only pandas/numpy code (no MLflow), so the conversion is testable and
 reusable on its own; :mod:`tokfrag.registry.pyfunc` wires it into MLflow.
@@ -18,14 +33,19 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 CONTRACT_FILE = "contract.json"
+SERIES = "series"
+TEXT = "text"
 WINDOW_COL = "window"
 NODE_COL = "node"
+TEXT_COL = "text"
+LABEL_COL = "label"
+PROBA_PREFIX = "proba_"
 
 
 @dataclass(frozen=True)
@@ -37,6 +57,10 @@ class ForecastContract:
     horizon: int
     dataset: str
     family: str
+
+    kind: ClassVar[str] = SERIES
+    primary_metric: ClassVar[str] = "test_mse"  # champion: the lowest
+    higher_is_better: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         # JSON gives lists and callers may pass numpy ints: normalise so equality and
@@ -64,23 +88,36 @@ class ForecastContract:
         """Output columns ``h1, ..., hH`` (``h1`` is the next step)."""
         return [f"h{h}" for h in range(1, self.horizon + 1)]
 
+    def task_key(self) -> dict[str, Any]:
+        """What two candidates must share to be compared: the same windows of the same nodes."""
+        return {"lags": self.lags, "horizon": self.horizon, "node_ids": self.node_ids}
+
+    def tags(self) -> dict[str, str]:
+        """Registry version tags describing the task (besides family, metrics, data, commit)."""
+        return {"lags": str(self.lags), "horizon": str(self.horizon)}
+
+    def example_frame(self, example: Any) -> pd.DataFrame:
+        """The input table for a real example: windows ``(1, N, L)`` (any ``S >= 1`` works)."""
+        shape = np.shape(example)
+        if len(shape) != 3 or shape[0] < 1 or shape[1:] != (len(self.node_ids), self.lags):
+            raise ValueError(
+                f"example windows have shape {shape}, expected (1, {len(self.node_ids)}, "
+                f"{self.lags})"
+            )
+        return windows_to_frame(np.asarray(example), self.node_ids)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["node_ids"] = list(self.node_ids)
-        return data
+        return {"kind": self.kind, **data}
 
     def write(self, folder: Path) -> Path:
-        path = Path(folder) / CONTRACT_FILE
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        return path
+        return _write(self.to_dict(), folder)
 
     @classmethod
     def read(cls, path: Path) -> ForecastContract:
         """Read ``contract.json`` (``path`` may be the file or its folder)."""
-        path = Path(path)
-        if path.is_dir():
-            path = path / CONTRACT_FILE
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _read(path, cls.kind)
         return cls(
             node_ids=tuple(data["node_ids"]),
             lags=data["lags"],
@@ -88,6 +125,113 @@ class ForecastContract:
             dataset=data["dataset"],
             family=data["family"],
         )
+
+
+@dataclass(frozen=True)
+class ClassifyContract:
+    """What a served text classifier expects and returns; saved beside it as ``contract.json``.
+
+    ``label_names`` are the class names in the classifier's probability-column order.
+    """
+
+    label_names: tuple[str, ...]
+    dataset: str
+    family: str
+
+    kind: ClassVar[str] = TEXT
+    primary_metric: ClassVar[str] = "test_accuracy"  # champion: the highest
+    higher_is_better: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.label_names, str):
+            raise ValueError("contract: label_names must be a sequence of class names")
+        object.__setattr__(self, "label_names", tuple(str(n) for n in self.label_names))
+        if not self.label_names:
+            raise ValueError("contract: label_names is empty; a classifier needs its classes")
+        if any(not name for name in self.label_names):
+            raise ValueError(f"contract: label_names {list(self.label_names)} has an empty name")
+        if len(set(self.label_names)) != len(self.label_names):
+            dupes = sorted({n for n in self.label_names if self.label_names.count(n) > 1})
+            raise ValueError(f"contract: label_names has duplicates {dupes}; names must be unique")
+
+    @property
+    def proba_columns(self) -> list[str]:
+        """Output probability columns ``proba_<name>``, in ``label_names`` order."""
+        return [f"{PROBA_PREFIX}{name}" for name in self.label_names]
+
+    @property
+    def output_columns(self) -> list[str]:
+        return [LABEL_COL, *self.proba_columns]
+
+    def task_key(self) -> dict[str, Any]:
+        """What two candidates must share to be compared: the same classes in the same order."""
+        return {"label_names": self.label_names}
+
+    def tags(self) -> dict[str, str]:
+        """Registry version tags describing the task (besides family, metrics, data, commit)."""
+        return {"label_names": json.dumps(list(self.label_names))}
+
+    def example_frame(self, example: Any) -> pd.DataFrame:
+        """The input table for a real example: a non-empty list of documents."""
+        return texts_to_frame(example)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["label_names"] = list(self.label_names)
+        return {"kind": self.kind, **data}
+
+    def write(self, folder: Path) -> Path:
+        return _write(self.to_dict(), folder)
+
+    @classmethod
+    def read(cls, path: Path) -> ClassifyContract:
+        """Read ``contract.json`` (``path`` may be the file or its folder)."""
+        data = _read(path, cls.kind)
+        return cls(
+            label_names=tuple(data["label_names"]),
+            dataset=data["dataset"],
+            family=data["family"],
+        )
+
+
+Contract = ForecastContract | ClassifyContract
+CONTRACTS: dict[str, type[ForecastContract] | type[ClassifyContract]] = {
+    SERIES: ForecastContract,
+    TEXT: ClassifyContract,
+}
+
+
+def read_contract(path: Path) -> Contract:
+    """Read any ``contract.json`` (file or folder) as the class its ``kind`` names."""
+    kind = _load(path).get("kind", SERIES)  # contracts written before kinds were series
+    if kind not in CONTRACTS:
+        raise ValueError(f"{path}: unknown contract kind {kind!r}; known: {sorted(CONTRACTS)}")
+    return CONTRACTS[kind].read(path)
+
+
+def _contract_path(path: Path) -> Path:
+    path = Path(path)
+    return path / CONTRACT_FILE if path.is_dir() else path
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return json.loads(_contract_path(path).read_text(encoding="utf-8"))
+
+
+def _read(path: Path, kind: str) -> dict[str, Any]:
+    data = _load(path)
+    found = data.get("kind", SERIES)
+    if found != kind:
+        raise ValueError(
+            f"{_contract_path(path)} is a {found!r} contract, not {kind!r}; use read_contract"
+        )
+    return data
+
+
+def _write(data: dict[str, Any], folder: Path) -> Path:
+    path = Path(folder) / CONTRACT_FILE
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def lag_columns(lags: int) -> list[str]:
@@ -212,3 +356,69 @@ def _check_nodes_per_window(
 def _plain(value: Any) -> Any:
     """numpy scalars as Python ones, so messages read ``window 7`` not ``np.int64(7)``."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+# --- text ---------------------------------------------------------------------------------
+
+_TEXT_FIX = f"send one non-empty string per row in column {TEXT_COL!r}"
+
+
+def texts_to_frame(texts: Any) -> pd.DataFrame:
+    """Turn documents (a list of strings) into the text input table (one ``text`` column)."""
+    if isinstance(texts, str):
+        raise ValueError("expected a list of documents, got one string; wrap it in a list")
+    try:
+        texts = list(texts)
+    except TypeError as err:
+        raise ValueError(f"expected a list of documents, got {type(texts).__name__}") from err
+    frame = pd.DataFrame({TEXT_COL: pd.Series(texts, dtype=object)})
+    frame_to_texts(frame)  # the same checks a served request gets
+    return frame
+
+
+def frame_to_texts(frame: pd.DataFrame) -> list[str]:
+    """Validate the text input table and return its documents in row order.
+
+    Raises ``ValueError`` naming the first bad row (0-based position), what is wrong with it
+    and how to fix the request.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(
+            f"expected a pandas DataFrame, got {type(frame).__name__}; "
+            f"send pd.DataFrame({{{TEXT_COL!r}: [...]}})"
+        )
+    if TEXT_COL not in frame.columns:
+        raise ValueError(
+            f"input is missing column {TEXT_COL!r} (got {[str(c) for c in frame.columns]}); "
+            f"{_TEXT_FIX}"
+        )
+    if frame.empty:
+        raise ValueError(f"input has no rows; {_TEXT_FIX}")
+    texts = frame[TEXT_COL].tolist()
+    for row, text in enumerate(texts):
+        if not isinstance(text, str):
+            what = "null" if _is_null(text) else f"{type(text).__name__} {text!r:.60}, not a string"
+            raise ValueError(f"row {row}: text is {what}; {_TEXT_FIX}")
+        if not text.strip():
+            raise ValueError(f"row {row}: text is empty; {_TEXT_FIX}")
+    return texts
+
+
+def probabilities_to_frame(probabilities: np.ndarray, contract: ClassifyContract) -> pd.DataFrame:
+    """Turn class probabilities ``(B, C)`` into the text output table, rows in input order."""
+    proba = np.asarray(probabilities, dtype=np.float64)
+    if proba.ndim != 2 or proba.shape[1] != len(contract.label_names):
+        raise ValueError(
+            f"expected probabilities of shape (B, {len(contract.label_names)}), got {proba.shape}"
+        )
+    names = np.asarray(contract.label_names, dtype=object)
+    frame = pd.DataFrame(proba, columns=contract.proba_columns)
+    frame.insert(0, LABEL_COL, names[proba.argmax(axis=1)] if len(proba) else names[:0])
+    return frame
+
+
+def _is_null(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists, arrays: not a scalar, so not a null
+        return False

@@ -1,19 +1,32 @@
-"""An MLflow pyfunc around any saved tokfrag forecaster, logged as "models from code".
+"""An MLflow pyfunc around any saved tokfrag model, logged as "models from code".
+
+One wrapper, :class:`TokfragModel`, serves both kinds of data: it reads the model's
+``contract.json`` and takes its behaviour from the contract's ``kind`` (see
+:mod:`tokfrag.registry.frames`):
+
+* ``series``: a :class:`~tokfrag.models.forecaster.Forecaster` over the long window table;
+* ``text``: a :class:`~tokfrag.models.classifier.Classifier` over a ``text`` column,
+  answering ``label`` plus one ``proba_<name>`` column per class.
 
 Why models from code: ``python_model`` is the path of :mod:`tokfrag.registry._model_code`
-rather than a pickled object, and the forecaster travels as plain files (``config.json`` +
-``model.safetensors``) plus ``contract.json``; loading a registered model therefore never
-unpickles anything, and a model logged today loads with tomorrow's code as long as the
-saved-folder format holds.
+rather than a pickled object, and the model travels as plain files (``config.json`` +
+safetensors) plus ``contract.json``; loading a registered model therefore never unpickles
+anything, and a model logged today loads with tomorrow's code as long as the saved-folder
+format holds. Both kinds are rebuilt by :func:`tokfrag.models.forecaster.load_forecaster`,
+which dispatches on ``config.json``'s ``kind``.
 
-Why ``code_paths=[tokfrag]``: the entry file imports :class:`ForecasterModel` and the
-forecaster classes, so the package source ships inside the model (``code/tokfrag``) and
-MLflow puts that folder first on ``sys.path`` before running the entry file. The model
-then loads in a fresh process, or another environment with the pinned requirements,
-without tokfrag installed. The two features compose: MLflow adds ``code/`` to the path
-first, then executes the entry file.
+Why ``code_paths=[tokfrag]``: the entry file imports :class:`TokfragModel` and the model
+classes, so the package source ships inside the model (``code/tokfrag``) and MLflow puts
+that folder first on ``sys.path`` before running the entry file. The model then loads in a
+fresh process, or another environment with the pinned requirements, without tokfrag
+installed. The two features compose: MLflow adds ``code/`` to the path first, then executes
+the entry file.
 
-The table contract (columns, validation, ordering) lives in :mod:`tokfrag.registry.frames`.
+Through MLflow, the signature is enforced before :meth:`TokfragModel.predict` runs: a
+request without the contract's columns, or whose column cannot be converted to the declared
+type (e.g. a ``text`` column of integers), fails there with an ``MlflowException`` naming the
+column. What passes the signature (nulls, mixed objects, empty texts, unknown nodes, ...) is
+rejected by the wrapper with a ``ValueError`` naming the row, window or node.
 """
 
 from __future__ import annotations
@@ -32,23 +45,30 @@ from mlflow.models.model import ModelInfo
 from mlflow.pyfunc import PythonModelContext
 
 import tokfrag
+from tokfrag.models.classifier import Classifier
 from tokfrag.models.forecaster import Forecaster, load_forecaster
 from tokfrag.registry.frames import (
+    SERIES,
+    TEXT,
+    ClassifyContract,
+    Contract,
     ForecastContract,
     forecasts_to_frame,
+    frame_to_texts,
     frame_to_windows,
-    windows_to_frame,
+    probabilities_to_frame,
+    read_contract,
 )
 
-FORECASTER_ARTIFACT = "forecaster"
+FORECASTER_ARTIFACT = "forecaster"  # the saved model folder, either kind
 CONTRACT_ARTIFACT = "contract"
 MODEL_CODE_FILE = Path(__file__).with_name("_model_code.py")
 PACKAGE_DIR = Path(tokfrag.__file__).parent
 
-# What a serving environment needs to import every forecaster kind. Pinned to this
-# environment's versions (torch above all: an unpinned torch pulls a multi-GB CUDA build).
-# Listed explicitly because MLflow's requirement inference loads the model in a subprocess
-# and takes seconds per model.
+# What a serving environment needs to import every model kind. Pinned to this environment's
+# versions (torch above all: an unpinned torch pulls a multi-GB CUDA build). Listed
+# explicitly because MLflow's requirement inference loads the model in a subprocess and
+# takes seconds per model.
 SERVING_DISTRIBUTIONS = (
     "torch",
     "torch-geometric",
@@ -57,44 +77,82 @@ SERVING_DISTRIBUTIONS = (
     "numpy",
     "pandas",
 )
+# Added per kind: text models also tokenise (the token family's tokenizer.json).
+EXTRA_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    SERIES: (),
+    TEXT: ("tokenizers",),
+}
+# Added when the served model is a baseline of that kind: the text baselines (TF-IDF +
+# logistic regression) are rebuilt as scikit-learn objects at load time.
+BASELINE_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    SERIES: (),
+    TEXT: ("scikit-learn",),
+}
 
 
-class ForecasterModel(mlflow.pyfunc.PythonModel):
-    """Pyfunc that serves a tokfrag forecaster over the long-table contract.
+class TokfragModel(mlflow.pyfunc.PythonModel):
+    """Pyfunc that serves any tokfrag model over its kind's table contract.
 
-    ``predict`` takes columns ``window``, ``node``, ``lag_L..lag_1`` and returns
-    ``window``, ``node``, ``h1..hH``; see :mod:`tokfrag.registry.frames`.
+    Series: ``predict`` takes columns ``window``, ``node``, ``lag_L..lag_1`` and returns
+    ``window``, ``node``, ``h1..hH``. Text: it takes a ``text`` column and returns ``label``
+    and ``proba_<name>`` per class, rows in input order. See :mod:`tokfrag.registry.frames`.
     """
 
     def __init__(self) -> None:
-        self._forecaster: Forecaster | None = None
-        self._contract: ForecastContract | None = None
+        self._model: Forecaster | Classifier | None = None
+        self._contract: Contract | None = None
 
     @classmethod
-    def from_folder(cls, model_dir: Path, contract: ForecastContract) -> ForecasterModel:
-        """Build the wrapper directly from a forecaster folder, without MLflow (checks, tests)."""
+    def from_folder(cls, model_dir: Path, contract: Contract) -> TokfragModel:
+        """Build the wrapper directly from a saved model folder, without MLflow (checks, tests)."""
         model = cls()
         model._bind(load_forecaster(model_dir), contract)
         return model
 
     def load_context(self, context: PythonModelContext) -> None:
-        contract = ForecastContract.read(Path(context.artifacts[CONTRACT_ARTIFACT]))
+        contract = read_contract(Path(context.artifacts[CONTRACT_ARTIFACT]))
         self._bind(load_forecaster(Path(context.artifacts[FORECASTER_ARTIFACT])), contract)
 
-    def _bind(self, forecaster: Forecaster, contract: ForecastContract) -> None:
-        if (forecaster.lags, forecaster.horizon) != (contract.lags, contract.horizon):
-            raise ValueError(
-                f"forecaster has lags={forecaster.lags}, horizon={forecaster.horizon} but its "
-                f"contract says lags={contract.lags}, horizon={contract.horizon}"
-            )
-        self._forecaster = forecaster
+    def _bind(self, model: Any, contract: Contract) -> None:
+        if isinstance(contract, ClassifyContract):
+            if not callable(getattr(model, "predict_proba", None)):
+                raise ValueError(
+                    "a text contract needs a classifier (predict_proba), "
+                    f"got {type(model).__name__}"
+                )
+            names = tuple(str(n) for n in model.label_names)
+            if names != contract.label_names:
+                raise ValueError(
+                    f"classifier has label_names {list(names)} but its contract says "
+                    f"{list(contract.label_names)}; classes must match in name and order"
+                )
+        elif isinstance(contract, ForecastContract):
+            if not callable(getattr(model, "forecast", None)):
+                raise ValueError(
+                    f"a series contract needs a forecaster (forecast), got {type(model).__name__}"
+                )
+            if (model.lags, model.horizon) != (contract.lags, contract.horizon):
+                raise ValueError(
+                    f"forecaster has lags={model.lags}, horizon={model.horizon} but its "
+                    f"contract says lags={contract.lags}, horizon={contract.horizon}"
+                )
+        else:
+            raise TypeError(f"unknown contract type {type(contract).__name__}")
+        self._model = model
         self._contract = contract
 
     @property
-    def contract(self) -> ForecastContract:
+    def contract(self) -> Contract:
         if self._contract is None:
-            raise RuntimeError("ForecasterModel used before load_context")
+            raise RuntimeError("TokfragModel used before load_context")
         return self._contract
+
+    @property
+    def model(self) -> Forecaster | Classifier:
+        """The wrapped forecaster or classifier."""
+        if self._model is None:
+            raise RuntimeError("TokfragModel used before load_context")
+        return self._model
 
     def predict(
         self,
@@ -102,21 +160,47 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
-        if self._forecaster is None:
-            raise RuntimeError("ForecasterModel used before load_context")
         contract = self.contract
+        if isinstance(contract, ClassifyContract):
+            return self._classify(model_input, contract)
+        return self._forecast(model_input, contract)
+
+    def _forecast(self, model_input: pd.DataFrame, contract: ForecastContract) -> pd.DataFrame:
         window_ids, windows = frame_to_windows(model_input, contract)  # (S, N, L)
-        forecasts = np.asarray(self._forecaster.forecast(windows))  # (S, N, H)
+        forecasts = np.asarray(self.model.forecast(windows))  # (S, N, H)
         expected = (*windows.shape[:2], contract.horizon)
         if forecasts.shape != expected:
             raise RuntimeError(f"forecaster returned shape {forecasts.shape}, expected {expected}")
         return forecasts_to_frame(window_ids, forecasts, contract)
 
+    def _classify(self, model_input: pd.DataFrame, contract: ClassifyContract) -> pd.DataFrame:
+        texts = frame_to_texts(model_input)
+        proba = np.asarray(self.model.predict_proba(texts), dtype=np.float64)  # (B, C)
+        expected = (len(texts), len(contract.label_names))
+        if proba.shape != expected:
+            raise RuntimeError(f"classifier returned shape {proba.shape}, expected {expected}")
+        if not np.isfinite(proba).all():
+            raise RuntimeError("classifier returned non-finite probabilities")
+        return probabilities_to_frame(proba, contract)
 
-def serving_requirements() -> list[str]:
-    """Pinned pip requirements for the served model (MLflow adds its own pin)."""
+
+# The name the series-only wrapper had; both kinds go through the same class now.
+ForecasterModel = TokfragModel
+
+
+def serving_requirements(kind: str = SERIES, *, baseline: bool = False) -> list[str]:
+    """Pinned pip requirements for a served model of ``kind`` (MLflow adds its own pin).
+
+    ``kind`` is the contract's (``"series"`` or ``"text"``); ``baseline`` adds what that
+    kind's baselines need to load (scikit-learn for the text ones).
+    """
+    if kind not in EXTRA_DISTRIBUTIONS:
+        raise ValueError(f"unknown model kind {kind!r}; known: {sorted(EXTRA_DISTRIBUTIONS)}")
+    names = (*SERVING_DISTRIBUTIONS, *EXTRA_DISTRIBUTIONS[kind])
+    if baseline:
+        names = (*names, *BASELINE_DISTRIBUTIONS[kind])
     requirements = []
-    for name in SERVING_DISTRIBUTIONS:
+    for name in names:
         try:
             # Drop the local label (2.13.0+cpu -> 2.13.0): the project pins torch==2.13.0,
             # which pip matches to whichever local build its index offers.
@@ -127,27 +211,28 @@ def serving_requirements() -> list[str]:
     return requirements
 
 
-def log_forecaster_model(
+def log_model(
     model_dir: Path,
-    contract: ForecastContract,
-    example_windows: np.ndarray,
+    contract: Contract,
+    example: Any,
     *,
     name: str = "model",
 ) -> ModelInfo:
     """Log ``model_dir`` as a pyfunc model into the active run; returns MLflow's ModelInfo.
 
-    ``example_windows`` ``(1, N, L)`` is a real window: it becomes the input example, and
-    the signature is inferred from it and the wrapper's own output on it, so a broken
-    forecaster fails here, before anything is logged.
+    ``example`` is real data of the contract's kind: windows ``(1, N, L)`` for series, a
+    list of a few documents for text. It becomes the input example, and the signature is
+    inferred from it and the wrapper's own output on it, so a broken model fails here,
+    before anything is logged.
     """
-    wrapper = ForecasterModel.from_folder(Path(model_dir), contract)
-    example = windows_to_frame(example_windows, contract.node_ids)
+    wrapper = TokfragModel.from_folder(Path(model_dir), contract)
+    example_frame = contract.example_frame(example)
 
     with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="tokfrag-") as tmp:
         # Window ids are integers by contract and never missing, so MLflow's hint about
         # NaN in integer columns (raised at every schema inference) does not apply.
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
-        signature = infer_signature(example, wrapper.predict(None, example))
+        signature = infer_signature(example_frame, wrapper.predict(None, example_frame))
         contract_path = contract.write(Path(tmp))
         return mlflow.pyfunc.log_model(
             name=name,
@@ -158,7 +243,20 @@ def log_forecaster_model(
             },
             code_paths=[str(PACKAGE_DIR)],
             signature=signature,
-            input_example=example,
-            pip_requirements=serving_requirements(),
+            input_example=example_frame,
+            pip_requirements=serving_requirements(
+                contract.kind, baseline=getattr(wrapper.model, "family", None) == "baseline"
+            ),
             metadata={"tokfrag_contract": contract.to_dict()},
         )
+
+
+def log_forecaster_model(
+    model_dir: Path,
+    contract: ForecastContract,
+    example_windows: np.ndarray,
+    *,
+    name: str = "model",
+) -> ModelInfo:
+    """Series spelling of :func:`log_model` (``example_windows`` ``(1, N, L)``)."""
+    return log_model(model_dir, contract, example_windows, name=name)

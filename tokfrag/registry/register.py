@@ -1,12 +1,18 @@
 """Register the two family models as versions of one model per dataset, and crown one.
 
+Both kinds of data go through the same path: a :class:`Candidate` (series forecaster) or a
+:class:`TextCandidate` (text classifier) names its contract (:mod:`tokfrag.registry.frames`),
+and the contract decides the input table, the example, the tags and the ranking metric
+(series: lowest ``test_mse``; text: highest ``test_accuracy``).
+
 Registration happens in four phases, so a bad candidate never leaves the registry half-moved:
 
-1. validate every candidate (files, metrics, run, data, a real forecast) - no writes;
+1. validate every candidate (files, metrics, run, data, a real prediction) - no writes;
 2. log each candidate's pyfunc model into its own training run (tracking writes only);
-3. register each logged model as a version, tagged with family, metrics, data hash, commit;
-4. only then move the aliases: ``champion`` to the lowest ``test_mse``, ``challenger`` to
-   the runner-up.
+3. register each logged model as a version, tagged with family, metrics, data hash, commit
+   (and the task: lags/horizon for series, label names for text);
+4. only then move the aliases: ``champion`` to the best primary metric, ``challenger`` to
+   the runner-up (ties: the candidate listed first wins).
 
 If phase 2 or 3 fails, existing aliases are untouched and still point at the previous
 winner; a :class:`RegistrationError` names any versions that were already created.
@@ -14,13 +20,14 @@ winner; a :class:`RegistrationError` names any versions that were already create
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import mlflow
 import numpy as np
@@ -29,8 +36,8 @@ from mlflow.models.model import ModelInfo
 from mlflow.pyfunc import PyFuncModel
 
 from tokfrag.models.forecaster import CONFIG_FILE
-from tokfrag.registry.frames import ForecastContract, windows_to_frame
-from tokfrag.registry.pyfunc import ForecasterModel, log_forecaster_model
+from tokfrag.registry.frames import SERIES, TEXT, ClassifyContract, Contract, ForecastContract
+from tokfrag.registry.pyfunc import TokfragModel, log_model
 from tokfrag.registry.tracking import Store
 
 CHAMPION = "champion"
@@ -49,7 +56,9 @@ class RegistrationError(RuntimeError):
 
 @dataclass(frozen=True)
 class Candidate:
-    """One family's final model, ready to be registered."""
+    """One family's final series forecaster, ready to be registered (ranked by ``test_mse``)."""
+
+    kind: ClassVar[str] = SERIES
 
     family: str  # "token" | "fragment"
     run_id: str  # the family's training run; the model is logged into this run
@@ -70,6 +79,36 @@ class Candidate:
             family=self.family,
         )
 
+    @property
+    def example(self) -> np.ndarray:
+        return self.example_windows
+
+
+@dataclass(frozen=True)
+class TextCandidate:
+    """One family's final text classifier, ready to be registered (ranked by ``test_accuracy``)."""
+
+    family: str  # "token" | "fragment" | a baseline's name
+    run_id: str  # the family's training run; the model is logged into this run
+    model_dir: Path  # saved classifier folder (config.json [+ weights]), for load_forecaster
+    metrics: dict[str, float]  # must include "test_accuracy"; usually "test_macro_f1" too
+    label_names: tuple[str, ...]  # class names in the classifier's probability order
+    data_sha256: str
+    example_texts: Sequence[str]  # a few real documents: they become the input example
+
+    kind: ClassVar[str] = TEXT
+
+    def contract(self, dataset: str) -> ClassifyContract:
+        return ClassifyContract(label_names=self.label_names, dataset=dataset, family=self.family)
+
+    @property
+    def example(self) -> Sequence[str]:
+        # One bare string stays a string, so the example check refuses it by name.
+        return self.example_texts
+
+
+AnyCandidate = Candidate | TextCandidate
+
 
 @dataclass(frozen=True)
 class RegistrationResult:
@@ -83,18 +122,26 @@ class RegistrationResult:
     challenger: str | None = None
     challenger_version: int | None = None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # family -> metrics
+    kind: str = SERIES  # "series" | "text"
+    ranked_by: str = "test_mse"  # the contract's primary metric
+    higher_is_better: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def register_candidates(
-    store: Store, dataset: str, candidates: Sequence[Candidate]
+    store: Store, dataset: str, candidates: Sequence[AnyCandidate]
 ) -> RegistrationResult:
     """Log, register and tag every candidate, then point the aliases at the winner.
 
-    Raises ``ValueError`` (listing every problem) before any write if a candidate is
-    invalid, and :class:`RegistrationError` if a write fails midway.
+    All candidates must be of one kind (all :class:`Candidate` or all
+    :class:`TextCandidate`). The winner is the best value of the contract's primary metric:
+    lowest ``test_mse`` for series, highest ``test_accuracy`` for text; on a tie the
+    candidate listed first wins.
+
+    Raises :class:`CandidateError` (a ``ValueError``, listing every problem) before any
+    write if a candidate is invalid, and :class:`RegistrationError` if a write fails midway.
     """
     _check_dataset(store, dataset)
     contracts = _validate_candidates(store, dataset, candidates)
@@ -109,7 +156,7 @@ def register_candidates(
             version = mlflow.register_model(
                 infos[candidate.family].model_uri,
                 store.model_name,
-                tags=_version_tags(candidate, dataset, commit),
+                tags=_version_tags(candidate, contracts[candidate.family], commit),
             )
         except Exception as err:  # any failure here leaves a partial round: say what exists
             raise RegistrationError(
@@ -119,7 +166,9 @@ def register_candidates(
         versions[candidate.family] = int(version.version)
 
     # Stable sort: on a tie the candidate listed first wins.
-    ranked = sorted(candidates, key=lambda c: float(c.metrics["test_mse"]))
+    first = contracts[candidates[0].family]
+    sign = -1.0 if first.higher_is_better else 1.0
+    ranked = sorted(candidates, key=lambda c: sign * float(c.metrics[first.primary_metric]))
     champion = ranked[0]
     challenger = ranked[1] if len(ranked) > 1 else None
     _move_aliases(
@@ -137,6 +186,9 @@ def register_candidates(
         challenger=challenger.family if challenger else None,
         challenger_version=versions[challenger.family] if challenger else None,
         metrics={c.family: {k: float(v) for k, v in c.metrics.items()} for c in candidates},
+        kind=first.kind,
+        ranked_by=first.primary_metric,
+        higher_is_better=first.higher_is_better,
     )
 
 
@@ -168,10 +220,13 @@ def describe_registry(store: Store, dataset: str) -> list[dict[str, Any]]:
     rows = []
     for mv in client.search_model_versions(f"name = '{store.model_name}'"):
         tags = dict(mv.tags)
+        # Versions registered before kinds existed were all series forecasters.
+        kind = tags.get("kind", SERIES if "lags" in tags else None)
         rows.append(
             {
                 "version": int(mv.version),
                 "family": tags.get("family"),
+                "kind": kind,
                 "aliases": sorted(aliases_by_version.get(str(mv.version), [])),
                 "metrics": {
                     key[len(METRIC_TAG_PREFIX) :]: float(value)
@@ -184,6 +239,7 @@ def describe_registry(store: Store, dataset: str) -> list[dict[str, Any]]:
                 "git_commit": tags.get("git_commit"),
                 "lags": int(tags["lags"]) if "lags" in tags else None,
                 "horizon": int(tags["horizon"]) if "horizon" in tags else None,
+                "label_names": json.loads(tags["label_names"]) if "label_names" in tags else None,
             }
         )
     return sorted(rows, key=lambda row: row["version"])
@@ -201,8 +257,8 @@ def _check_dataset(store: Store, dataset: str) -> None:
 
 
 def _validate_candidates(
-    store: Store, dataset: str, candidates: Sequence[Candidate]
-) -> dict[str, ForecastContract]:
+    store: Store, dataset: str, candidates: Sequence[AnyCandidate]
+) -> dict[str, Contract]:
     """Check everything that can be checked without writing; raise one error listing all."""
     if not candidates:
         raise ValueError("register_candidates: no candidates given")
@@ -210,23 +266,38 @@ def _validate_candidates(
     families = [c.family for c in candidates]
     for family in sorted({f for f in families if families.count(f) > 1}):
         problems.append(f"family {family!r} appears more than once; one candidate per family")
+    unknown = [c for c in candidates if not isinstance(c, Candidate | TextCandidate)]
+    if unknown:
+        raise CandidateError(
+            "register_candidates: nothing was registered; candidates must be Candidate "
+            f"(series) or TextCandidate (text), got {sorted({type(c).__name__ for c in unknown})}"
+        )
+    kinds = {c.family: c.kind for c in candidates}
+    if len(set(kinds.values())) > 1:
+        problems.append(
+            f"candidates mix kinds {kinds}; one registered model serves one kind of data"
+        )
 
-    contracts: dict[str, ForecastContract] = {}
+    contracts: dict[str, Contract] = {}
     for candidate in candidates:
-        found = _candidate_problems(store, dataset, candidate)
+        found, contract = _candidate_problems(store, dataset, candidate)
         problems.extend(f"{candidate.family!r}: {p}" for p in found)
-        if not found:
-            contracts[candidate.family] = candidate.contract(dataset)
+        if contract is not None:
+            contracts[candidate.family] = contract
 
     # Champion and challenger are only comparable on the same data and the same task.
-    first = _task_key(candidates[0])
-    for other in candidates[1:]:
-        for attr, value in _task_key(other).items():
-            if value != first[attr]:
-                problems.append(
-                    f"{other.family!r} and {candidates[0].family!r} differ in {attr}; both "
-                    "families must be trained and tested on the same data and windows"
-                )
+    reference = candidates[0]
+    if len(set(kinds.values())) == 1 and reference.family in contracts:
+        first = _task_key(reference, contracts[reference.family])
+        for other in candidates[1:]:
+            if other.family not in contracts:
+                continue
+            for attr, value in _task_key(other, contracts[other.family]).items():
+                if value != first[attr]:
+                    problems.append(
+                        f"{other.family!r} and {reference.family!r} differ in {attr}; both "
+                        "families must be trained and tested on the same data and task"
+                    )
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
         raise CandidateError(
@@ -235,26 +306,33 @@ def _validate_candidates(
     return contracts
 
 
-def _task_key(candidate: Candidate) -> dict[str, Any]:
-    return {
-        "data_sha256": candidate.data_sha256,
-        "lags": int(candidate.lags),
-        "horizon": int(candidate.horizon),
-        "node_ids": tuple(str(n) for n in candidate.node_ids),
-    }
+def _task_key(candidate: AnyCandidate, contract: Contract) -> dict[str, Any]:
+    return {"data_sha256": candidate.data_sha256, **contract.task_key()}
 
 
-def _candidate_problems(store: Store, dataset: str, candidate: Candidate) -> list[str]:
+def _candidate_problems(
+    store: Store, dataset: str, candidate: AnyCandidate
+) -> tuple[list[str], Contract | None]:
+    """Problems with one candidate, and its contract when the contract itself is valid."""
     problems: list[str] = []
     if not candidate.family or not candidate.family.replace("_", "").isalnum():
         problems.append("family must be a plain name such as 'token' or 'fragment'")
 
     model_dir = Path(candidate.model_dir)
     if not (model_dir / CONFIG_FILE).is_file():
-        problems.append(f"{model_dir}: no saved forecaster ({CONFIG_FILE} missing)")
+        problems.append(f"{model_dir}: no saved model ({CONFIG_FILE} missing)")
 
-    if "test_mse" not in candidate.metrics:
-        problems.append(f"metrics lack 'test_mse' (got {sorted(candidate.metrics)})")
+    try:
+        contract = candidate.contract(dataset)
+    except ValueError as err:
+        contract = None
+        problems.append(str(err))
+    metric = (ForecastContract if candidate.kind == SERIES else ClassifyContract).primary_metric
+    if metric not in candidate.metrics:
+        problems.append(
+            f"metrics lack {metric!r}, which ranks {candidate.kind} models "
+            f"(got {sorted(candidate.metrics)})"
+        )
     for key, value in candidate.metrics.items():
         try:
             finite = math.isfinite(float(value))
@@ -266,25 +344,21 @@ def _candidate_problems(store: Store, dataset: str, candidate: Candidate) -> lis
     if not candidate.data_sha256:
         problems.append("data_sha256 is empty; register only models of hashed, versioned data")
 
-    try:
-        contract = candidate.contract(dataset)
-    except ValueError as err:
-        return [*problems, str(err)]
-    expected = (1, len(contract.node_ids), contract.lags)
-    if np.shape(candidate.example_windows) != expected:
-        problems.append(
-            f"example_windows has shape {np.shape(candidate.example_windows)}, expected {expected}"
-        )
+    example = None
+    if contract is not None:
+        try:
+            example = contract.example_frame(candidate.example)
+        except ValueError as err:
+            problems.append(f"bad example: {err}")
 
     problems.extend(_run_problems(store, candidate.run_id))
-    if not problems:
+    if not problems and contract is not None and example is not None:
         # Prove the packaged wrapper works on real data before anything is written.
         try:
-            wrapper = ForecasterModel.from_folder(model_dir, contract)
-            wrapper.predict(None, windows_to_frame(candidate.example_windows, contract.node_ids))
+            TokfragModel.from_folder(model_dir, contract).predict(None, example)
         except Exception as err:  # any failure here means the model cannot be served
-            problems.append(f"{model_dir}: forecasting the example window failed: {err}")
-    return problems
+            problems.append(f"{model_dir}: predicting the example failed: {err}")
+    return problems, contract
 
 
 def _run_problems(store: Store, run_id: str) -> list[str]:
@@ -300,14 +374,11 @@ def _run_problems(store: Store, run_id: str) -> list[str]:
     return []
 
 
-def _log_into_run(candidate: Candidate, contract: ForecastContract) -> ModelInfo:
+def _log_into_run(candidate: AnyCandidate, contract: Contract) -> ModelInfo:
     mlflow.start_run(run_id=candidate.run_id)
     try:
-        return log_forecaster_model(
-            Path(candidate.model_dir),
-            contract,
-            np.asarray(candidate.example_windows),
-            name=MODEL_NAME_IN_RUN,
+        return log_model(
+            Path(candidate.model_dir), contract, candidate.example, name=MODEL_NAME_IN_RUN
         )
     except Exception as err:
         raise RegistrationError(
@@ -320,14 +391,15 @@ def _log_into_run(candidate: Candidate, contract: ForecastContract) -> ModelInfo
         mlflow.end_run()
 
 
-def _version_tags(candidate: Candidate, dataset: str, commit: str) -> dict[str, str]:
+def _version_tags(candidate: AnyCandidate, contract: Contract, commit: str) -> dict[str, str]:
     tags = {
         "family": candidate.family,
-        "dataset": dataset,
+        "kind": contract.kind,
+        "dataset": contract.dataset,
         "data_sha256": candidate.data_sha256,
-        "lags": str(candidate.lags),
-        "horizon": str(candidate.horizon),
         "git_commit": commit,
+        "ranked_by": contract.primary_metric,
+        **contract.tags(),
     }
     tags.update({f"{METRIC_TAG_PREFIX}{k}": repr(float(v)) for k, v in candidate.metrics.items()})
     return tags

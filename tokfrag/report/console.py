@@ -51,21 +51,25 @@ def epoch_progress(total: int, description: str) -> Iterator[Any]:
 
 def comparison_table(metrics: dict[str, Any]) -> Table:
     protocol = metrics["protocol"]
-    table = Table(
-        title=(
-            f"{metrics['dataset']}: test metrics (lags {protocol['lags']}, horizon "
-            f"{protocol['horizon']}, {protocol['train_snapshots']} train / "
-            f"{protocol['test_snapshots']} test snapshots)"
+    if metrics["task"] == "forecasting":
+        setting = (
+            f"lags {protocol['lags']}, horizon {protocol['horizon']}, "
+            f"{protocol['train_snapshots']} train / {protocol['test_snapshots']} test snapshots"
         )
-    )
-    for column in ("model", "family", "test MSE", "test MAE", "params", "train s"):
+    else:
+        setting = (
+            f"{len(protocol['label_names'])} classes, {protocol['train_documents']} train / "
+            f"{protocol['test_documents']} test documents"
+        )
+    table = Table(title=f"{metrics['dataset']}: test metrics ({setting})")
+    columns = metrics["columns"]
+    for column in ("model", "family", *columns.values(), "params", "train s"):
         table.add_column(column, justify="left" if column in ("model", "family") else "right")
     for row in comparison_rows(metrics):
         table.add_row(
             row["model"],
             row["family"],
-            f"{row['test_mse']:.4f}",
-            f"{row['test_mae']:.4f}",
+            *(f"{row[key]:.4f}" for key in columns),
             f"{row['n_params']:,}" if "n_params" in row else "-",
             f"{row['train_seconds']:.1f}" if "train_seconds" in row else "-",
         )

@@ -10,24 +10,31 @@ from typing import Any
 
 import numpy as np
 
-from tokfrag.report.table import comparison_rows, verdict
+from tokfrag.report.table import comparison_rows, ranking_key, verdict
 
 COLORS = {"token": "#4C72B0", "fragment": "#DD8452", "baseline": "#8C8C8C"}
 
 
-def _bar_chart(rows: list[dict[str, Any]], published: list[dict[str, Any]], path: Path) -> None:
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _bar_chart(metrics: dict[str, Any], rows: list[dict[str, Any]], path: Path) -> None:
+    plt = _pyplot()
+    primary = metrics["primary_metric"]
+    label = metrics["columns"].get(primary, primary)
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(rows) + 1.2))
     names = [r["model"] for r in rows][::-1]
-    values = [r["test_mse"] for r in rows][::-1]
+    values = [r[primary] for r in rows][::-1]
     ax.barh(names, values, color=[COLORS.get(r["family"], "#333") for r in rows][::-1])
     for i, v in enumerate(values):
         ax.text(v, i, f" {v:.4f}", va="center", fontsize=9)
-    for ref in (p for p in published if p["metric"] == "test_mse"):
+    for ref in (p for p in metrics.get("published", []) if p["metric"] == primary):
         ax.axvline(ref["value"], color="#C44E52", ls="--", lw=1)
         ax.text(
             ref["value"],
@@ -37,9 +44,31 @@ def _bar_chart(rows: list[dict[str, Any]], published: list[dict[str, Any]], path
             fontsize=8,
             va="bottom",
         )
-    ax.set_xlabel("test MSE (lower is better)")
-    ax.set_xlim(0, max(values) * 1.2)
+    better = "higher" if metrics["higher_is_better"] else "lower"
+    ax.set_xlabel(f"{label} ({better} is better)")
+    top = max([*values, *(p["value"] for p in metrics.get("published", []))])
+    ax.set_xlim(0, top * 1.2)
     ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _confusion_chart(matrix: list[list[int]], label_names: Sequence[str], title: str, path: Path):
+    plt = _pyplot()
+    m = np.asarray(matrix)
+    size = 1.2 + 0.55 * len(label_names)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    ax.imshow(m, cmap="Blues")
+    ax.set_xticks(range(len(label_names)), label_names, rotation=45, ha="right")
+    ax.set_yticks(range(len(label_names)), label_names)
+    for (i, j), v in np.ndenumerate(m):
+        ax.text(
+            j, i, str(v), ha="center", va="center", color="white" if v > m.max() / 2 else "black"
+        )
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -53,11 +82,7 @@ def _forecast_chart(
     first_step: int,
     path: Path,
 ) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     # The last 104 test steps (two years of weeks on Chickenpox): the whole split is too dense.
     shown = slice(max(len(y_test) - 104, 0), len(y_test))
     steps = first_step + np.arange(len(y_test))[shown]
@@ -87,26 +112,13 @@ def _embed(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
-def write_report(
-    metrics: dict[str, Any],
+def _forecast_plots(
+    plots_dir: Path,
     y_test: np.ndarray,
     predictions: dict[str, np.ndarray],
     node_ids: Sequence[str],
     first_target_step: int,
-    plots_dir: Path,
-) -> str:
-    """Write ``test_mse.png``/``.csv`` and ``forecast.png``/``.csv`` into ``plots_dir`` and return
-    the HTML report (plots embedded, so the file stands alone)."""
-    plots_dir.mkdir(parents=True, exist_ok=True)
-    rows = comparison_rows(metrics)
-
-    with (plots_dir / "test_mse.csv").open("w") as out:
-        out.write("model,family,test_mse,test_mae\n")
-        for r in rows:
-            out.write(f"{r['model']},{r['family']},{r['test_mse']:.6f},{r['test_mae']:.6f}\n")
-    published = metrics.get("published", [])
-    _bar_chart(rows, published, plots_dir / "test_mse.png")
-
+) -> list[tuple[str, str]]:
     # The node whose test series varies most makes the clearest forecast picture.
     node = int(np.argmax(y_test[:, :, 0].std(axis=0)))
     names = [n for n in ("token", "fragment", "ridge_ar") if n in predictions]
@@ -118,25 +130,71 @@ def write_report(
     _forecast_chart(
         y_test, predictions, node, node_ids[node], first_target_step, plots_dir / "forecast.png"
     )
+    return [("forecasts against actual values", "forecast.png")]
+
+
+def _classification_plots(
+    plots_dir: Path, metrics: dict[str, Any], rows: list[dict[str, Any]]
+) -> list[tuple[str, str]]:
+    names = metrics["protocol"]["label_names"]
+    shown = []
+    for row in rows:
+        if row["family"] in ("token", "fragment"):
+            file = f"confusion_{row['model']}.png"
+            _confusion_chart(
+                row["confusion_matrix"], names, f"{row['model']}: test confusion", plots_dir / file
+            )
+            shown.append((f"confusion matrix, {row['model']}", file))
+    return shown
+
+
+def write_report(metrics: dict[str, Any], plots_dir: Path, **data: Any) -> str:
+    """Write the plots into ``plots_dir`` and return the HTML report (plots embedded, so the
+    file stands alone).
+
+    Every task gets ``scores.csv`` and ``scores.png`` (the primary metric per model, beside
+    published figures). Forecasting adds ``forecast.csv``/``.png`` (``data``: ``y_test``,
+    ``predictions``, ``node_ids``, ``first_target_step``); classification adds a confusion
+    matrix per family.
+    """
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    rows = comparison_rows(metrics)
+    columns = metrics["columns"]
+    with (plots_dir / "scores.csv").open("w") as out:
+        out.write("model,family,score," + ",".join(columns) + "\n")
+        for r in rows:
+            cells = [r[metrics["primary_metric"]], *(r[k] for k in columns)]
+            out.write(f"{r['model']},{r['family']}," + ",".join(f"{v:.6f}" for v in cells) + "\n")
+    _bar_chart(metrics, rows, plots_dir / "scores.png")
+    images = [(f"{metrics['primary_metric']} per model", "scores.png")]
+    if metrics["task"] == "forecasting":
+        images += _forecast_plots(plots_dir, **data)
+    else:
+        images += _classification_plots(plots_dir, metrics, rows)
 
     def cell(row: dict[str, Any], key: str, fmt: str) -> str:
         return format(row[key], fmt) if key in row else "&ndash;"
 
-    best = min(r["test_mse"] for r in rows)
+    best = min(rows, key=ranking_key(metrics))
+    header = "".join(f"<th>{html.escape(label)}</th>" for label in columns.values())
     body_rows = "\n".join(
-        f"<tr class='{r['family']}{' best' if r['test_mse'] == best else ''}'>"
+        f"<tr class='{r['family']}{' best' if r['model'] == best['model'] else ''}'>"
         f"<td>{html.escape(r['model'])}</td><td>{r['family']}</td>"
-        f"<td>{r['test_mse']:.4f}</td><td>{r['test_mae']:.4f}</td>"
-        f"<td>{cell(r, 'n_params', ',')}</td><td>{cell(r, 'train_seconds', '.1f')}</td>"
+        + "".join(f"<td>{r[k]:.4f}</td>" for k in columns)
+        + f"<td>{cell(r, 'n_params', ',')}</td><td>{cell(r, 'train_seconds', '.1f')}</td>"
         f"<td>{r['predict_seconds'] * 1000:.1f}</td></tr>"
         for r in rows
     )
     published_html = "".join(
         f"<p class='meta'>Published: {html.escape(ref['model'])} {ref['metric']} "
         f"{ref['value']:.4f} ({html.escape(ref['source'])}).</p>"
-        for ref in published
+        for ref in metrics.get("published", [])
+    )
+    figures = "\n".join(
+        f'<img alt="{html.escape(alt)}" src="{_embed(plots_dir / file)}">' for alt, file in images
     )
     p = metrics["protocol"]
+    protocol = html.escape(", ".join(f"{k} {v}" for k, v in p.items() if k != "label_names"))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>tokfrag report: {html.escape(metrics["dataset"])}</title>
@@ -151,23 +209,20 @@ def write_report(
  tr.token td:first-child {{ border-left: 4px solid {COLORS["token"]}; }}
  tr.fragment td:first-child {{ border-left: 4px solid {COLORS["fragment"]}; }}
  tr.baseline td:first-child {{ border-left: 4px solid {COLORS["baseline"]}; }}
- img {{ max-width: 100%; }}
+ img {{ max-width: 100%; display: block; margin: 1em 0; }}
  .meta {{ color: #666; font-size: 0.9em; }}
 </style></head><body>
 <h1>tokfrag: tokens vs fragments on {html.escape(metrics["dataset"])}</h1>
-<p class="meta">Protocol: chronological split, lags {p["lags"]}, horizon {p["horizon"]},
-train ratio {p["train_ratio"]} ({p["train_snapshots"]} train / {p["test_snapshots"]} test
-snapshots; the last {p["val_fraction"]:.0%} of training snapshots used for early stopping).
-Split fingerprint <code>{metrics["split_fingerprint"]}</code>, data sha256
+<p class="meta">Task: {metrics["task"]}. Protocol: {protocol}. Split fingerprint
+<code>{metrics["split_fingerprint"]}</code>, data sha256
 <code>{metrics["data_sha256"][:16]}&hellip;</code>.</p>
 <p class="verdict">{html.escape(verdict(metrics))}</p>
 {published_html}
-<table><thead><tr><th>model</th><th>family</th><th>test MSE</th><th>test MAE</th>
+<table><thead><tr><th>model</th><th>family</th>{header}
 <th>parameters</th><th>train s</th><th>predict ms (test split)</th></tr></thead>
 <tbody>
 {body_rows}
 </tbody></table>
-<img alt="test MSE per model" src="{_embed(plots_dir / "test_mse.png")}">
-<img alt="forecasts against actual values" src="{_embed(plots_dir / "forecast.png")}">
+{figures}
 </body></html>
 """

@@ -1,4 +1,8 @@
-"""The comparison as rows, and the plain-words verdict, shared by the console and HTML."""
+"""The comparison as rows, and the plain-words verdict, shared by the console and HTML.
+
+Both read the task's own description from ``metrics.json``: ``primary_metric`` (what decides),
+``higher_is_better``, and ``columns`` (the figures to show, with their display names).
+"""
 
 from __future__ import annotations
 
@@ -7,28 +11,38 @@ from typing import Any
 FAMILY_ORDER = {"token": 0, "fragment": 1, "baseline": 2}
 
 
+def ranking_key(metrics: dict[str, Any]):
+    """Sort key for model entries: best first by the primary metric."""
+    primary, sign = metrics["primary_metric"], -1.0 if metrics["higher_is_better"] else 1.0
+    return lambda entry: sign * float(entry[primary])
+
+
 def comparison_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per model, families first, each group by test MSE (lowest first)."""
+    """One row per model, families first, each group best first."""
     rows = [{"model": name, **entry} for name, entry in metrics["models"].items()]
-    return sorted(rows, key=lambda r: (FAMILY_ORDER.get(r["family"], 9), r["test_mse"]))
+    key = ranking_key(metrics)
+    return sorted(rows, key=lambda r: (FAMILY_ORDER.get(r["family"], 9), key(r)))
 
 
 def verdict(metrics: dict[str, Any]) -> str:
-    """Which family won on test MSE, by how much, and whether it beats the best baseline."""
-    models = metrics["models"]
-    token, fragment = models["token"]["test_mse"], models["fragment"]["test_mse"]
+    """Which family won on the primary metric, by how much, and whether it beats the best
+    baseline."""
+    models, primary = metrics["models"], metrics["primary_metric"]
+    label = metrics["columns"].get(primary, primary)
+    key = ranking_key(metrics)
     # Ties go to the token family, as in the registry (the first candidate listed wins a tie).
-    winner, loser = ("fragment", "token") if fragment < token else ("token", "fragment")
-    w, lo = models[winner]["test_mse"], models[loser]["test_mse"]
+    winner, loser = sorted(("token", "fragment"), key=lambda f: key(models[f]))
+    w, lo = models[winner][primary], models[loser][primary]
     baselines = {k: v for k, v in models.items() if v["family"] == "baseline"}
-    best_name = min(baselines, key=lambda k: baselines[k]["test_mse"])
-    best = baselines[best_name]["test_mse"]
-    gap = (lo - w) / lo * 100 if lo else 0.0
+    best_name = min(baselines, key=lambda k: key(baselines[k]))
+    best = baselines[best_name][primary]
+    gap = abs(w - lo) / abs(lo) * 100 if lo else 0.0
+    better = "higher" if metrics["higher_is_better"] else "lower"
     sentence = (
-        f"{winner} wins on test MSE: {w:.4f} against {loser}'s {lo:.4f} "
-        f"({gap:.1f}% lower, single seed, no significance test yet)."
+        f"{winner} wins on {label}: {w:.4f} against {loser}'s {lo:.4f} "
+        f"({gap:.1f}% {better}, single seed, no significance test yet)."
     )
-    if w < best:
+    if key(models[winner]) < key(baselines[best_name]):
         sentence += f" It also beats the best baseline, {best_name} ({best:.4f})."
     else:
         sentence += (

@@ -7,7 +7,8 @@ centres spread uniformly over ``[low, high]``, and two special tokens are reserv
 context). Decoding maps a bin back to its centre times the window's scale.
 
 Because the scale is computed per window from the window alone, there is nothing to fit on
-data: :meth:`MeanScaleQuantizer.fit` exists for the common tokenizer interface only.
+data: :meth:`MeanScaleQuantizer.fit` exists for the common tokenizer interface
+(:class:`tokfrag.tokens.base.Tokenizer`) only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -40,7 +42,13 @@ class QuantizedWindows:
 
 @dataclass(frozen=True)
 class MeanScaleQuantizer:
-    """Uniform-bin quantiser over mean-scaled windows.
+    """Uniform-bin quantiser over mean-scaled windows; a
+    :class:`~tokfrag.tokens.base.Tokenizer` from ``(B, L)`` windows to
+    :class:`QuantizedWindows`.
+
+    Round trip: ``decode(encode(x))`` is ``x`` within half a bin width times the window's scale
+    wherever ``x / scale`` lies in ``[low, high]`` (exact at bin centres), the edge bin's centre
+    outside it, and NaN where ``x`` was NaN.
 
     Args:
         n_bins: number of value bins (the vocabulary is ``n_bins + 2``).
@@ -73,13 +81,16 @@ class MeanScaleQuantizer:
         c = self.centers
         return (c[1:] + c[:-1]) / 2
 
-    def fit(self, windows: np.ndarray) -> MeanScaleQuantizer:
+    def fit(self, windows: np.ndarray) -> Self:
         """Nothing to learn: scales are per window. Present for the tokenizer interface."""
         return self
 
     def scale_of(self, context: np.ndarray) -> np.ndarray:
         """``(B, L) -> (B,)`` mean absolute value over the non-NaN entries of each window."""
-        scale = np.nanmean(np.abs(context), axis=-1) if context.size else np.ones(len(context))
+        observed = ~np.isnan(context)
+        count = observed.sum(axis=-1)
+        # nanmean without its all-NaN warning: the sum over observed values only.
+        scale = np.where(observed, np.abs(context), 0.0).sum(axis=-1) / np.maximum(count, 1)
         return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
 
     def bins_of(self, values: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -89,7 +100,9 @@ class MeanScaleQuantizer:
         return np.searchsorted(self.boundaries, scaled).astype(np.int64)
 
     def encode(self, context: np.ndarray) -> QuantizedWindows:
-        """Tokenise ``(B, L)`` context windows (vectorised over windows)."""
+        """Tokenise ``(B, L)`` context windows (any float dtype, NaN where missing; vectorised
+        over windows) into ``(B, L + 1)`` int64 ids with EOS last; see
+        :class:`QuantizedWindows`."""
         context = np.asarray(context, dtype=np.float64)
         if context.ndim != 2:
             raise ValueError(f"expected context of shape (B, L), got {context.shape}")
@@ -107,7 +120,12 @@ class MeanScaleQuantizer:
         context's scale (the labels a forecaster is trained to predict)."""
         return self.bins_of(np.asarray(target, dtype=np.float64), scale)
 
-    def decode(self, input_ids: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    def decode(self, encoded: QuantizedWindows) -> np.ndarray:
+        """Inverse of :meth:`encode`: ``(B, L)`` float64 values, each the centre of its bin
+        times the window's scale, NaN where the input was NaN (PAD); the EOS is dropped."""
+        return self.decode_ids(encoded.input_ids[:, :-1], encoded.scale)
+
+    def decode_ids(self, input_ids: np.ndarray, scale: np.ndarray) -> np.ndarray:
         """Token ids ``(B, T)`` -> values ``(B, T)``: bin centre times scale, NaN for specials."""
         input_ids = np.asarray(input_ids)
         bins = np.clip(input_ids - NUM_SPECIAL, 0, self.n_bins - 1)
@@ -126,15 +144,16 @@ class MeanScaleQuantizer:
     def to_dict(self) -> dict[str, object]:
         return {"kind": "mean_scale_quantizer", **asdict(self)}
 
-    def save(self, path: Path) -> Path:
+    def save(self, path: str | Path) -> Path:
+        """Write the configuration as a JSON file at ``path``."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
         return Path(path)
 
     @classmethod
-    def from_dict(cls, config: dict[str, object]) -> MeanScaleQuantizer:
+    def from_dict(cls, config: dict[str, object]) -> Self:
         fields = {k: v for k, v in config.items() if k != "kind"}
         return cls(**fields)  # type: ignore[arg-type]
 
     @classmethod
-    def load(cls, path: Path) -> MeanScaleQuantizer:
+    def load(cls, path: str | Path) -> Self:
         return cls.from_dict(json.loads(Path(path).read_text()))

@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -64,34 +65,57 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _length(data: dict[str, Tensor]) -> int:
-    lengths = {len(v) for v in data.values()}
-    if len(lengths) != 1:
-        raise ValueError(f"all tensors in a split need the same first dimension, got {lengths}")
-    return lengths.pop()
+class Examples(Protocol):
+    """A training set the loop can cut into batches: ``len`` examples, and ``take(idx)``
+    returning one batch (a dict of tensors, or of objects with ``.to(device)`` such as a PyG
+    ``Batch``) for a 1-D ``idx`` of example positions."""
+
+    def __len__(self) -> int: ...
+
+    def take(self, idx: Tensor) -> dict[str, Any]: ...
+
+
+class TensorExamples:
+    """Examples stored as tensors sharing their first dimension (windows, token sequences)."""
+
+    def __init__(self, tensors: dict[str, Tensor]) -> None:
+        lengths = {len(v) for v in tensors.values()}
+        if len(lengths) != 1:
+            raise ValueError(f"all tensors need the same first dimension, got {lengths}")
+        self.tensors = tensors
+        self._n = lengths.pop()
+
+    def __len__(self) -> int:
+        return self._n
+
+    def take(self, idx: Tensor) -> dict[str, Any]:
+        return {k: v[idx] for k, v in self.tensors.items()}
+
+
+def as_examples(data: Examples | dict[str, Tensor]) -> Examples:
+    return TensorExamples(data) if isinstance(data, dict) else data
+
+
+def _to(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    return {k: v.to(device, non_blocking=True) if hasattr(v, "to") else v for k, v in batch.items()}
 
 
 def _batches(
-    data: dict[str, Tensor],
-    batch_size: int,
-    device: torch.device,
-    generator: torch.Generator | None,
+    data: Examples, batch_size: int, device: torch.device, generator: torch.Generator | None
 ):
-    n = _length(data)
+    """Yield ``(batch, size)`` pairs, shuffled when a generator is given."""
+    n = len(data)
     order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
     for start in range(0, n, batch_size):
         idx = order[start : start + batch_size]
-        yield {k: v[idx].to(device, non_blocking=True) for k, v in data.items()}
+        yield _to(data.take(idx), device), len(idx)
 
 
-def _mean_loss(
-    model: nn.Module, data: dict[str, Tensor], batch_size: int, device: torch.device
-) -> float:
+def _mean_loss(model: nn.Module, data: Examples, batch_size: int, device: torch.device) -> float:
     model.eval()
     total, count = 0.0, 0
     with torch.no_grad(), _autocast(device):
-        for batch in _batches(data, batch_size, device, None):
-            size = _length(batch)
+        for batch, size in _batches(data, batch_size, device, None):
             total += float(model.loss(batch)) * size  # type: ignore[operator]
             count += size
     return total / max(count, 1)
@@ -106,18 +130,22 @@ def _autocast(device: torch.device):
 
 def fit(
     model: nn.Module,
-    train: dict[str, Tensor],
-    val: dict[str, Tensor],
+    train: Examples | dict[str, Tensor],
+    val: Examples | dict[str, Tensor],
     config: LoopConfig,
     callbacks: Sequence[EpochCallback] = (),
 ) -> TrainResult:
     """Train ``model`` (which must define ``loss(batch)``) with AdamW and early stopping.
+
+    ``train`` and ``val`` are :class:`Examples`, or dicts of tensors sharing their first
+    dimension (wrapped in :class:`TensorExamples`).
 
     The weights of the epoch with the lowest validation loss are restored before returning,
     and the model is left on the chosen device in eval mode.
     """
     if not hasattr(model, "loss"):
         raise TypeError(f"{type(model).__name__} must define loss(batch) to be trained")
+    train, val = as_examples(train), as_examples(val)
     seed_everything(config.seed)
     device = pick_device(config.device)
     model.to(device)
@@ -133,13 +161,12 @@ def fit(
     for epoch in range(1, config.epochs + 1):
         model.train()
         running, seen = 0.0, 0
-        for batch in _batches(train, config.batch_size, device, generator):
+        for batch, size in _batches(train, config.batch_size, device, generator):
             optimizer.zero_grad(set_to_none=True)
             with _autocast(device):
                 loss = model.loss(batch)  # type: ignore[operator]
             loss.backward()
             optimizer.step()
-            size = _length(batch)
             running += float(loss.detach()) * size
             seen += size
         val_loss = _mean_loss(model, val, config.batch_size, device)

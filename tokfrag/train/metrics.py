@@ -27,3 +27,24 @@ def forecast_metrics(
                 mean_absolute_error(flat_true[:, h], flat_pred[:, h])
             )
     return metrics
+
+
+def classification_metrics(
+    y_true: np.ndarray, proba: np.ndarray, label_names: tuple[str, ...], prefix: str = "test_"
+) -> dict[str, object]:
+    """``(B,)`` labels and ``(B, C)`` probabilities -> accuracy, macro-F1 (scalars) and the
+    ``C x C`` confusion matrix (rows: true class, columns: predicted class)."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+    if proba.shape != (len(y_true), len(label_names)):
+        expected = (len(y_true), len(label_names))
+        raise ValueError(f"expected probabilities of shape {expected}, got {proba.shape}")
+    y_pred = proba.argmax(axis=1)
+    classes = list(range(len(label_names)))
+    return {
+        f"{prefix}accuracy": float(accuracy_score(y_true, y_pred)),
+        f"{prefix}macro_f1": float(
+            f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)
+        ),
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=classes).tolist(),
+    }

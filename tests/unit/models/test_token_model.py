@@ -1,4 +1,4 @@
-"""Token family: shapes, persistence without pickle, batching and channel independence."""
+"""Token family (quantised): shapes, save_pretrained persistence, batching, independence."""
 
 from __future__ import annotations
 
@@ -8,11 +8,18 @@ import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
+from transformers import AutoModel
 
 from tokfrag.data.loaders import load_pgt_json
 from tokfrag.fragments import slice_windows
 from tokfrag.models.forecaster import CONFIG_FILE, WEIGHTS_FILE, load_forecaster
-from tokfrag.models.token_model import TokenForecaster, TokenNet, TokenNetConfig
+from tokfrag.models.token_model import (
+    HF_DIR,
+    QuantTokenConfig,
+    QuantTokenNet,
+    TokenForecaster,
+    bert_sizes,
+)
 from tokfrag.tokens import MeanScaleQuantizer
 
 SIZES = {"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32}
@@ -31,7 +38,10 @@ def _build(horizon: int, seed: int = 0) -> TokenForecaster:
 
 def test_token_net_shapes():
     torch.manual_seed(0)
-    net = TokenNet(TokenNetConfig(vocab_size=18, n_bins=16, context_length=4, horizon=3, **SIZES))
+    net = QuantTokenNet(
+        QuantTokenConfig(n_bins=16, context_length=4, horizon=3, **bert_sizes(**SIZES))
+    )
+    assert net.config.vocab_size == 18 and net.config.max_position_embeddings == 5
     ids = torch.randint(2, 18, (5, 5))
     ids[:, -1] = 1
     logits = net(ids, torch.ones_like(ids))
@@ -49,7 +59,11 @@ def test_token_net_shapes():
 
 def test_config_rejects_indivisible_heads():
     with pytest.raises(ValueError, match="multiple of num_heads"):
-        TokenNetConfig(vocab_size=18, n_bins=16, context_length=4, hidden_size=10, num_heads=4)
+        bert_sizes(hidden_size=10, num_heads=4)
+    with pytest.raises(ValueError, match="multiple of num_heads"):
+        QuantTokenConfig(n_bins=16, hidden_size=10, num_attention_heads=4)
+    with pytest.raises(TypeError, match="num_layer"):
+        TokenForecaster.build(MeanScaleQuantizer(), 4, 1, num_layer=2)  # a typo is an error
 
 
 @pytest.mark.parametrize("horizon", [1, 3])
@@ -68,20 +82,44 @@ def test_tensors_and_forecast_shapes(values, horizon):
 
 
 @pytest.mark.parametrize("horizon", [1, 3])
-def test_save_load_gives_identical_forecasts(values, tmp_path, horizon):
+def test_save_load_gives_identical_ids_and_forecasts(values, tmp_path, horizon):
     model = _build(horizon)
-    x, _ = slice_windows(values, 4, horizon, np.arange(100, 130))
+    x, y = slice_windows(values, 4, horizon, np.arange(100, 130))
     before = model.forecast(x)
     folder = model.save(tmp_path / "token")
-    assert sorted(p.name for p in folder.iterdir()) == sorted([CONFIG_FILE, WEIGHTS_FILE])
+    # tokfrag's config.json (kind + quantiser) beside the network's save_pretrained folder.
+    assert sorted(p.name for p in folder.iterdir()) == sorted([CONFIG_FILE, HF_DIR])
+    assert sorted(p.name for p in (folder / HF_DIR).iterdir()) == [CONFIG_FILE, WEIGHTS_FILE]
     config = json.loads((folder / CONFIG_FILE).read_text())  # plain JSON, nothing pickled
-    assert config["kind"] == "token_bert" and config["net"]["horizon"] == horizon
-    with safe_open(str(folder / WEIGHTS_FILE), framework="pt") as weights:
+    assert config["kind"] == "token_bert" and config["horizon"] == horizon
+    hf_config = json.loads((folder / HF_DIR / CONFIG_FILE).read_text())
+    assert hf_config["model_type"] == "tokfrag_quant_token" and hf_config["horizon"] == horizon
+    with safe_open(str(folder / HF_DIR / WEIGHTS_FILE), framework="pt") as weights:
         assert "head.weight" in set(weights.keys())
     loaded = load_forecaster(folder)
-    assert isinstance(loaded, TokenForecaster)
+    assert isinstance(loaded, TokenForecaster) and not loaded.net.training
     assert loaded.quantizer == model.quantizer and (loaded.lags, loaded.horizon) == (4, horizon)
-    np.testing.assert_allclose(loaded.forecast(x), before, rtol=0, atol=1e-6)
+    a, b = model.tensors(x, y), loaded.tensors(x, y)
+    for key in ("input_ids", "attention_mask", "labels"):
+        assert torch.equal(a[key], b[key])
+    np.testing.assert_array_equal(loaded.forecast(x), before)
+    for name, tensor in model.net.state_dict().items():
+        assert torch.equal(loaded.net.state_dict()[name], tensor), name
+
+
+def test_hf_folder_round_trips_with_from_pretrained_and_auto_model(tmp_path):
+    model = _build(2)
+    model.net.eval()
+    model.net.save_pretrained(tmp_path / "hf")
+    ids = torch.randint(2, 18, (6, 5))
+    ids[:, -1] = 1
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        expected = model.net(ids, mask)
+        for cls in (QuantTokenNet, AutoModel):
+            net = cls.from_pretrained(tmp_path / "hf").eval()
+            assert type(net) is QuantTokenNet and net.config.horizon == 2
+            assert torch.equal(net(ids, mask), expected)
 
 
 def test_one_window_at_a_time_equals_a_batch(values):

@@ -25,13 +25,16 @@ def test_round_trip_within_half_a_bin(n_bins, low, high, seed):
     magnitude = 10.0 ** rng.uniform(-2, 3, size=(200, 1))  # windows of very different sizes
     x = (rng.normal(size=(200, 12)) + rng.uniform(-1, 1, size=(200, 1))) * magnitude
     encoded = q.encode(x)
-    decoded = q.decode(encoded.input_ids, encoded.scale)
-    assert decoded.shape == (200, 13)
-    assert np.isnan(decoded[:, -1]).all()  # EOS decodes to NaN
+    with_eos = q.decode_ids(encoded.input_ids, encoded.scale)
+    assert with_eos.shape == (200, 13)
+    assert np.isnan(with_eos[:, -1]).all()  # EOS decodes to NaN
+    decoded = q.decode(encoded)  # the inverse of encode: (B, L), EOS dropped
+    assert decoded.shape == (200, 12)
+    np.testing.assert_array_equal(decoded, with_eos[:, :-1])
     scale = encoded.scale[:, None]
     inside = (x >= low * scale) & (x <= high * scale)
     assert inside.mean() > 0.3
-    error = np.abs(decoded[:, :-1] - x)[inside]
+    error = np.abs(decoded - x)[inside]
     assert (error <= _half_width(q) * np.broadcast_to(scale, x.shape)[inside] * (1 + 1e-9)).all()
 
 
@@ -48,7 +51,7 @@ def test_exact_at_bin_centres(n_bins, low, high):
         encoded = q.encode(x)
         np.testing.assert_allclose(encoded.scale, s, rtol=1e-12)
         np.testing.assert_array_equal(encoded.input_ids[:, 0], np.arange(n_bins) + NUM_SPECIAL)
-        decoded = q.decode(encoded.input_ids, encoded.scale)
+        decoded = q.decode(encoded)
         np.testing.assert_allclose(decoded[:, 0], q.centers * s, rtol=1e-12, atol=1e-12)
 
 
@@ -75,8 +78,10 @@ def test_special_tokens_eos_last_and_pad_for_nan():
     assert (observed >= NUM_SPECIAL).all() and (observed < q.vocab_size).all()
     # NaN is ignored by the scale: mean |x| over the observed values only.
     np.testing.assert_allclose(encoded.scale, [2.0, 0.5])
-    decoded = q.decode(encoded.input_ids, encoded.scale)
-    assert np.isnan(decoded[0, 1]) and np.isnan(decoded[1, 3]) and np.isnan(decoded[:, -1]).all()
+    decoded = q.decode(encoded)
+    assert decoded.shape == x.shape
+    np.testing.assert_array_equal(np.isnan(decoded), np.isnan(x))
+    assert np.isnan(q.decode_ids(encoded.input_ids, encoded.scale)[:, -1]).all()
 
 
 def test_scale_is_mean_absolute_value_and_one_for_zero_windows():
@@ -88,8 +93,8 @@ def test_scale_is_mean_absolute_value_and_one_for_zero_windows():
     expected = np.abs(x).mean(axis=1)
     expected[2] = 1.0
     np.testing.assert_allclose(encoded.scale, expected)
-    decoded = q.decode(encoded.input_ids, encoded.scale)
-    assert (np.abs(decoded[2, :-1]) <= _half_width(q)).all()
+    decoded = q.decode(encoded)
+    assert (np.abs(decoded[2]) <= _half_width(q)).all()
     assert q.vocab_size == 18
 
 
@@ -101,7 +106,7 @@ def test_out_of_range_values_clip_to_edge_bins():
     encoded = q.encode(x)
     assert encoded.input_ids[0, 0] == NUM_SPECIAL + 15
     assert encoded.input_ids[1, 0] == NUM_SPECIAL
-    decoded = q.decode(encoded.input_ids, encoded.scale)
+    decoded = q.decode(encoded)
     np.testing.assert_allclose(decoded[:, 0], [3.0, -3.0])
     labels = q.encode_target(np.array([[1e6, -1e6, 0.1]]), np.array([1.0]))
     np.testing.assert_array_equal(labels, [[15, 0, 8]])

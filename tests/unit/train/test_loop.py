@@ -60,7 +60,8 @@ def _data(problem, forecaster):
 
 
 def _loop(problem, **overrides) -> LoopConfig:
-    return LoopConfig(**{**problem["params"].train.model_dump(), "device": "cpu", **overrides})
+    settings = problem["params"].train.loop_settings("series")
+    return LoopConfig(**{**settings, "device": "cpu", **overrides})
 
 
 def test_fit_lowers_validation_loss(problem):

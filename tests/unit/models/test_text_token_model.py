@@ -1,0 +1,156 @@
+"""Text token classifier: shapes, batching, persistence (safetensors + HF folders), a few
+training steps on real MR, and the local pretrained encoder offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tokfrag.models.classifier import Classifier, TrainableClassifier
+from tokfrag.models.forecaster import CONFIG_FILE, load_forecaster
+from tokfrag.models.pretrained import pretrained_available
+from tokfrag.models.text_token_model import (
+    HF_FOLDER,
+    TextTokenClassifier,
+    TextTokenExamples,
+    TextTokenNetConfig,
+)
+from tokfrag.train.loop import LoopConfig, fit
+
+SIZES = {"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32}
+LABELS = ("negative", "positive")
+
+
+def read_mr(mirror: Path) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+    """MR's TextGCN split from the mirror: train texts, labels, test texts, labels.
+
+    The file is Windows-1252 bytes with CRLF line ends; split on ``\\n`` only."""
+    lines = (mirror / "mr" / "mr.txt").read_bytes().decode("latin-1").split("\n")
+    meta = [row.split("\t") for row in (mirror / "mr" / "mr.meta.txt").read_text().split("\n")]
+    meta = [row for row in meta if len(row) == 3]
+    texts = [line.rstrip("\r") for line in lines[: len(meta)]]
+    labels = np.array([int(row[2]) for row in meta])
+    train = np.array([row[1] == "train" for row in meta])
+    return (
+        [t for t, keep in zip(texts, train, strict=True) if keep],
+        labels[train],
+        [t for t, keep in zip(texts, train, strict=True) if not keep],
+        labels[~train],
+    )
+
+
+@pytest.fixture(scope="module")
+def mr(mirror):
+    return read_mr(mirror)
+
+
+@pytest.fixture(scope="module")
+def model(mr) -> TextTokenClassifier:
+    torch.manual_seed(0)
+    return TextTokenClassifier.build(mr[0], LABELS, vocab_size=1000, max_length=48, **SIZES)
+
+
+def test_contract_and_shapes(model, mr):
+    assert isinstance(model, Classifier) and isinstance(model, TrainableClassifier)
+    assert model.kind == "token_text" and model.family == "token"
+    assert model.label_names == LABELS and model.config.vocab_size == 1000
+    proba = model.predict_proba(mr[2][:10])
+    assert proba.shape == (10, 2) and proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    assert model.predict_proba([]).shape == (0, 2)
+    with pytest.raises(TypeError, match="one string"):
+        model.predict_proba("one bare string")
+
+
+def test_examples_cut_each_batch_to_its_longest_document(model, mr):
+    examples = model.examples(mr[0][:40], mr[1][:40])
+    assert isinstance(examples, TextTokenExamples) and len(examples) == 40
+    batch = examples.take(torch.tensor([3, 1, 7]))
+    longest = int(examples.attention_mask[[3, 1, 7]].sum(dim=1).max())
+    assert batch["input_ids"].shape == batch["attention_mask"].shape == (3, longest)
+    assert batch["input_ids"].dtype == torch.long and batch["labels"].tolist() == list(
+        mr[1][[3, 1, 7]]
+    )
+    loss = model.net.loss(batch)
+    assert loss.dim() == 0 and torch.isfinite(loss)
+    loss.backward()
+    assert model.net.model.classifier.weight.grad is not None
+    model.net.zero_grad(set_to_none=True)
+
+
+def test_padding_does_not_change_predictions(model, mr):
+    texts = mr[2][:24]
+    np.testing.assert_allclose(
+        model.predict_proba(texts, batch_size=5), model.predict_proba(texts), atol=1e-5
+    )
+
+
+def test_save_load_gives_identical_ids_and_outputs(model, mr, tmp_path):
+    from transformers import AutoModelForSequenceClassification
+
+    texts = mr[2][:32]
+    before = model.predict_proba(texts)
+    folder = model.save(tmp_path / "token_text")
+    config = json.loads((folder / CONFIG_FILE).read_text())
+    assert config["kind"] == "token_text" and config["label_names"] == list(LABELS)
+    assert config["max_length"] == 48 and config["pretrained"] is False
+    names = {p.name for p in (folder / HF_FOLDER).iterdir()}
+    assert {"model.safetensors", "config.json", "tokenizer.json"} <= names
+    assert not list(folder.rglob("*.bin")) and not list(folder.rglob("*.pt"))  # no pickle
+    loaded = load_forecaster(folder)  # the shared loader rebuilds it from config.json
+    assert isinstance(loaded, TextTokenClassifier)
+    np.testing.assert_array_equal(
+        loaded.tokenizer.encode(texts).input_ids, model.tokenizer.encode(texts).input_ids
+    )
+    np.testing.assert_array_equal(loaded.predict_proba(texts), before)
+    # the hf/ folder is a plain Hugging Face checkpoint with the label names
+    plain = AutoModelForSequenceClassification.from_pretrained(str(folder / HF_FOLDER))
+    assert plain.config.id2label == {0: "negative", 1: "positive"}
+
+
+def test_fit_on_real_mr_lowers_the_loss(mr):
+    torch.manual_seed(0)
+    texts, labels = mr[0][::25], mr[1][::25]  # 285 documents of both classes
+    model = TextTokenClassifier.build(texts, LABELS, vocab_size=800, max_length=48, **SIZES)
+    train, val = (
+        model.examples(texts[:240], labels[:240]),
+        model.examples(texts[240:], labels[240:]),
+    )
+    before = _mean_loss(model, train)
+    result = fit(model.net, train, val, LoopConfig(epochs=4, batch_size=32, lr=3e-3, patience=4))
+    assert result.epochs_run == 4
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    assert _mean_loss(model, train) < before - 0.02
+
+
+def test_config_validates():
+    with pytest.raises(ValueError, match="multiple of num_heads"):
+        TextTokenNetConfig(vocab_size=10, num_labels=2, hidden_size=10, num_heads=4)
+    with pytest.raises(ValueError, match="num_labels"):
+        TextTokenNetConfig(vocab_size=10, num_labels=1)
+
+
+@pytest.mark.skipif(not pretrained_available(), reason="extra 'pretrained' not installed")
+def test_pretrained_minilm_offline_and_round_trip(mr, tmp_path):
+    torch.manual_seed(0)
+    model = TextTokenClassifier.build(mr[0], LABELS, pretrained=True, max_length=32)
+    assert model.config.pretrained and model.config.hidden_size == 384
+    assert model.config.num_layers == 6 and model.tokenizer.vocab_size == 30522
+    texts = mr[2][:8]
+    before = model.predict_proba(texts)
+    assert before.shape == (8, 2) and np.isfinite(before).all()
+    folder = model.save(tmp_path / "minilm")
+    assert json.loads((folder / CONFIG_FILE).read_text())["pretrained"] is True
+    loaded = TextTokenClassifier.load(folder)
+    assert loaded.tokenizer.max_length == 32
+    np.testing.assert_array_equal(loaded.predict_proba(texts), before)
+
+
+@torch.no_grad()
+def _mean_loss(model: TextTokenClassifier, examples: TextTokenExamples) -> float:
+    model.net.eval()
+    return float(model.net.loss(examples.take(torch.arange(len(examples)))))

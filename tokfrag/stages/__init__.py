@@ -1,0 +1,108 @@
+"""One typed function per pipeline stage: ``(params, project folder) -> outputs``.
+
+These are the only implementations of the pipeline's steps. The CLI exposes them, the DVC
+stages call the CLI, the Prefect tasks wrap them, and the tests call them directly. Each
+stage reads its inputs from, and writes its outputs to, the project's :class:`Layout`; every
+output is written to a staging path and renamed into place, so a failed stage never leaves a
+half-written output behind (nor clobbers the previous good one).
+
+Each function looks up the dataset's kind in the registry and hands over to
+:mod:`tokfrag.stages.series` (forecasting on a sensor graph) or :mod:`tokfrag.stages.text`
+(document classification); both share :mod:`tokfrag.stages.common`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from tokfrag.atomic import write_json
+from tokfrag.config import Params
+from tokfrag.stages.common import FAMILIES, Layout, StageError, read_json
+
+__all__ = [
+    "FAMILIES",
+    "Layout",
+    "StageError",
+    "evaluate",
+    "ingest",
+    "prepare",
+    "register",
+    "train",
+    "validate",
+]
+
+
+def _kind(params: Params) -> tuple[Any, ModuleType]:
+    from tokfrag.data.registry import get_spec
+
+    spec = get_spec(params.data.dataset)
+    return spec, importlib.import_module(f"tokfrag.stages.{spec.kind}")
+
+
+def ingest(params: Params, root: str | Path) -> Path:
+    """Resolve the dataset's upstream files (mirror, cache, download; sha256 checked) and write
+    the canonical Parquet form to ``data/<dataset>/``."""
+    from tokfrag.data.registry import resolve_file
+
+    spec, impl = _kind(params)
+    parsed = spec.parse({name: resolve_file(spec, name) for name in spec.files})
+    return impl.ingest(params, Layout.of(params, root), spec, parsed)
+
+
+def validate(params: Params, root: str | Path):
+    """Run the Great Expectations gate on the canonical data. Raises
+    :class:`~tokfrag.data.validation.ValidationFailed` when it fails; a failed check also
+    removes any earlier pass recorded for this dataset."""
+    _, impl = _kind(params)
+    layout = Layout.of(params, root)
+    # A stale pass must not outlive a failed check of the same data: remove it first.
+    layout.validation.unlink(missing_ok=True)
+    return impl.validate(params, layout)
+
+
+def prepare(params: Params, root: str | Path) -> Path:
+    """Fix the split (and, for series, fit the node scaler on training steps only). Refuses
+    to run unless the validation gate passed on exactly this data and split."""
+    _, impl = _kind(params)
+    return impl.prepare(params, Layout.of(params, root))
+
+
+def train(params: Params, root: str | Path, family: str) -> dict[str, Any]:
+    """Train one family with the shared loop (early stopping on the validation part), track
+    it as one MLflow run, and save it (safetensors + JSON) to ``models/<family>/``."""
+    if family not in FAMILIES:
+        raise StageError(f"unknown family {family!r}; expected one of {FAMILIES}")
+    _, impl = _kind(params)
+    layout = Layout.of(params, root)
+    from tokfrag.train import pick_device
+
+    try:
+        pick_device(params.train.device)  # fail before an MLflow run is opened, not inside it
+    except RuntimeError as err:
+        raise StageError(f"params.yaml train.device: {err}") from None
+    return impl.train(params, layout, family)
+
+
+def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
+    """Score both families and the baselines on the test split (the only place it is read),
+    log the figures to MLflow, and write ``metrics.json``, plots and the HTML report."""
+    _, impl = _kind(params)
+    return impl.evaluate(params, Layout.of(params, root))
+
+
+def register(params: Params, root: str | Path) -> dict[str, Any]:
+    """Register both families' final models as versions of ``<prefix>-<dataset>``; alias
+    ``champion`` on the better primary test metric and ``challenger`` on the other."""
+    from tokfrag.registry import open_store, register_candidates
+
+    _, impl = _kind(params)
+    layout = Layout.of(params, root)
+    metrics = read_json(layout.metrics, "evaluate")
+    candidates = impl.candidates(params, layout, metrics)
+    store = open_store(params.registry, layout.root, params.data.dataset)
+    result = register_candidates(store, params.data.dataset, candidates).to_dict()
+    write_json(layout.registry, result)
+    return result

@@ -1,0 +1,255 @@
+"""The stages for spatio-temporal series (forecasting): node series on a sensor graph."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tokfrag.atomic import staged_dir, write_json
+from tokfrag.config import Params
+from tokfrag.stages.common import (
+    Layout,
+    StageError,
+    check_prepared,
+    load_trained,
+    log_evaluation,
+    model_entry,
+    read_json,
+    record_gate,
+    require_gate,
+    scalar_test_metrics,
+    source_meta,
+    train_and_save,
+    write_evaluation,
+)
+
+
+def _load_inputs(params: Params, layout: Layout):
+    """The validated series and its split, as every stage after `prepare` sees them."""
+    from tokfrag.data.canonical import load_series
+    from tokfrag.data.splits import chronological_split
+
+    series = load_series(layout.data_dir)
+    s = params.split
+    split = chronological_split(series.num_steps, s.lags, s.horizon, s.train_ratio, s.val_fraction)
+    check_prepared(layout, split.fingerprint(), series.sha256)
+    return series, split
+
+
+def _windows(series, split, part: str) -> tuple[np.ndarray, np.ndarray]:
+    from tokfrag.fragments import slice_windows
+
+    return slice_windows(series.values, split.lags, split.horizon, getattr(split, part))
+
+
+def ingest(params: Params, layout: Layout, spec: Any, parsed: Any) -> Path:
+    from tokfrag.data.canonical import write_canonical
+
+    values, edges = parsed
+    return write_canonical(values, edges, source_meta(spec), layout.data_dir)
+
+
+def validate(params: Params, layout: Layout):
+    from tokfrag.data.canonical import read_canonical
+    from tokfrag.data.validation import validate_series
+
+    values, edges, meta = read_canonical(layout.data_dir)
+    s = params.split
+    report = validate_series(
+        values,
+        edges,
+        dataset=params.data.dataset,
+        lags=s.lags,
+        horizon=s.horizon,
+        train_ratio=s.train_ratio,
+        val_fraction=s.val_fraction,
+    ).raise_if_failed()
+    return record_gate(layout, params, report, meta["sha256"])
+
+
+def prepare(params: Params, layout: Layout) -> Path:
+    """Fix the chronological split and fit the node scaler on training steps only."""
+    from tokfrag.data.canonical import load_series
+    from tokfrag.data.splits import chronological_split
+    from tokfrag.fragments import NodeScaler
+
+    require_gate(layout, params)
+    series = load_series(layout.data_dir)
+    s = params.split
+    split = chronological_split(series.num_steps, s.lags, s.horizon, s.train_ratio, s.val_fraction)
+    # Scalers see only the steps that training snapshots touch: no test target leaks in.
+    scaler = NodeScaler.fit(series.values[: split.train_steps_end])
+    with staged_dir(layout.prepared) as staging:
+        write_json(
+            staging / "split.json",
+            {
+                **split.to_dict(),
+                "train_steps_end": split.train_steps_end,
+                "first_test_target": split.first_test_target,
+                "num_steps": series.num_steps,
+                "node_ids": list(series.node_ids),
+                "data_sha256": series.sha256,
+            },
+        )
+        write_json(staging / "scaler.json", scaler.to_dict())
+    return layout.prepared
+
+
+def build_forecaster(family: str, params: Params, series, layout: Layout):
+    """A fresh, untrained forecaster of ``family`` sized from ``params``."""
+    lags, horizon = params.split.lags, params.split.horizon
+    sizes = params.token.model.model_dump()
+    if family == "token" and params.token.variant == "quantized":
+        from tokfrag.models.token_model import TokenForecaster
+        from tokfrag.tokens import MeanScaleQuantizer
+
+        q = params.token.tokenizer
+        return TokenForecaster.build(
+            MeanScaleQuantizer(q.n_bins, q.low, q.high), lags, horizon, **sizes
+        )
+    if family == "token" and params.token.variant == "patch":
+        from tokfrag.models.patch_model import PatchForecaster
+        from tokfrag.tokens.patch import PatchTokenizer
+
+        p = params.token.patch
+        return PatchForecaster.build(PatchTokenizer(p.patch_len, p.stride), lags, horizon, **sizes)
+    if family == "fragment":
+        from tokfrag.fragments import NodeScaler
+        from tokfrag.models.fragment_model import FragmentForecaster
+
+        scaler = NodeScaler.from_dict(read_json(layout.prepared / "scaler.json", "prepare"))
+        return FragmentForecaster.build(
+            scaler,
+            series.edge_index,
+            series.edge_weight,
+            lags,
+            horizon,
+            **params.fragment.model.model_dump(),
+        )
+    raise StageError(f"unknown family {family!r}; expected 'token' or 'fragment'")
+
+
+def train(params: Params, layout: Layout, family: str) -> dict[str, Any]:
+    from tokfrag.train import seed_everything
+
+    series, split = _load_inputs(params, layout)
+    # Seed before the weights are initialised, so a stage gives the same model whether it runs
+    # alone (DVC) or after other stages in one process (Prefect).
+    seed_everything(params.train.seed)
+    model = build_forecaster(family, params, series, layout)
+    x_fit, y_fit = _windows(series, split, "fit")
+    x_val, y_val = _windows(series, split, "val")
+    tags = {"data_sha256": series.sha256, "split_fingerprint": split.fingerprint()}
+    return train_and_save(
+        params,
+        layout,
+        family,
+        "series",
+        model,
+        model.tensors(x_fit, y_fit),
+        model.tensors(x_val, y_val),
+        tags,
+    )
+
+
+def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
+    from tokfrag.data.registry import published_figures
+    from tokfrag.models.baselines import LastValueForecaster, RidgeARForecaster, ZeroForecaster
+    from tokfrag.report import write_report
+    from tokfrag.train import forecast_metrics
+
+    series, split = _load_inputs(params, layout)
+    x_train, y_train = _windows(series, split, "train")
+    x_test, y_test = _windows(series, split, "test")
+    lags, horizon = split.lags, split.horizon
+    trained = load_trained(layout, split.fingerprint())
+    baselines = {
+        "zero": ZeroForecaster(lags, horizon),
+        "last_value": LastValueForecaster(lags, horizon),
+        "ridge_ar": RidgeARForecaster(lags, horizon, params.baselines.ridge_alpha).fit(
+            x_train, y_train
+        ),
+    }
+
+    models: dict[str, dict[str, Any]] = {}
+    predictions: dict[str, np.ndarray] = {}
+    for name, forecaster in ({f: m for f, (m, _) in trained.items()} | baselines).items():
+        started = time.perf_counter()
+        predictions[name] = forecaster.forecast(x_test)
+        seconds = time.perf_counter() - started
+        info = trained[name][1] if name in trained else None
+        models[name] = model_entry(
+            forecaster, forecast_metrics(y_test, predictions[name]), seconds, info
+        )
+
+    metrics = {
+        "dataset": params.data.dataset,
+        "task": "forecasting",
+        "primary_metric": "test_mse",
+        "higher_is_better": False,
+        "columns": {"test_mse": "test MSE", "test_mae": "test MAE"},
+        "protocol": {
+            "name": "pgt-chronological",
+            "lags": lags,
+            "horizon": horizon,
+            "train_ratio": params.split.train_ratio,
+            "val_fraction": params.split.val_fraction,
+            "train_snapshots": int(len(split.train)),
+            "test_snapshots": int(len(split.test)),
+        },
+        "split_fingerprint": split.fingerprint(),
+        "data_sha256": series.sha256,
+        "models": models,
+        "published": published_figures(params.data.dataset, params.split.model_dump()),
+    }
+    # MLflow first: if tracking fails, no metrics or report claim the stage succeeded.
+    log_evaluation(
+        params,
+        layout,
+        metrics,
+        trained,
+        {name: {"lags": lags, "horizon": horizon, "kind": name} for name in baselines},
+        {"data_sha256": series.sha256, "split_fingerprint": split.fingerprint()},
+    )
+    write_evaluation(
+        layout,
+        metrics,
+        lambda plots_dir: write_report(
+            metrics,
+            plots_dir,
+            y_test=y_test,
+            predictions=predictions,
+            node_ids=series.node_ids,
+            first_target_step=split.first_test_target,
+        ),
+    )
+    return metrics
+
+
+def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[Any]:
+    from tokfrag.registry import Candidate
+
+    series, split = _load_inputs(params, layout)
+    if metrics["split_fingerprint"] != split.fingerprint():
+        raise StageError(f"{layout.metrics} is from another split; rerun `tokfrag evaluate`")
+    x_test, _ = _windows(series, split, "test")
+    out = []
+    for family in ("token", "fragment"):
+        info = read_json(layout.model_dir(family) / "train.json", f"train {family}")
+        out.append(
+            Candidate(
+                family=family,
+                run_id=info["run_id"],
+                model_dir=layout.model_dir(family),
+                metrics=scalar_test_metrics(metrics["models"][family]),
+                node_ids=series.node_ids,
+                lags=split.lags,
+                horizon=split.horizon,
+                data_sha256=series.sha256,
+                example_windows=np.ascontiguousarray(x_test[-1:]),
+            )
+        )
+    return out

@@ -1,0 +1,245 @@
+"""The stages for text (classification): labelled documents with a fixed train/test split."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tokfrag.atomic import staged_dir, write_json
+from tokfrag.config import Params
+from tokfrag.stages.common import (
+    Layout,
+    StageError,
+    check_prepared,
+    load_trained,
+    log_evaluation,
+    model_entry,
+    read_json,
+    record_gate,
+    require_gate,
+    scalar_test_metrics,
+    train_and_save,
+    write_evaluation,
+)
+
+
+@dataclass(frozen=True)
+class TextSplit:
+    """Document positions of each split: the dataset's test documents, and its training
+    documents cut into fit and a stratified, seeded validation part."""
+
+    fit: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+    @property
+    def train(self) -> np.ndarray:
+        return np.sort(np.concatenate([self.fit, self.val]))
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for part in (self.fit, self.val, self.test):
+            digest.update(np.ascontiguousarray(part, dtype=np.int64).tobytes() + b"|")
+        return digest.hexdigest()[:16]
+
+
+def text_split(data, val_fraction: float, seed: int) -> TextSplit:
+    from sklearn.model_selection import train_test_split
+
+    train_idx = np.flatnonzero(~data.is_test)
+    fit_idx, val_idx = train_test_split(
+        train_idx, test_size=val_fraction, random_state=seed, stratify=data.labels[train_idx]
+    )
+    return TextSplit(np.sort(fit_idx), np.sort(val_idx), np.flatnonzero(data.is_test))
+
+
+def _load_inputs(params: Params, layout: Layout):
+    from tokfrag.data.text_canonical import load_text
+
+    data = load_text(layout.data_dir)
+    split = text_split(data, params.split.val_fraction, params.split.seed)
+    check_prepared(layout, split.fingerprint(), data.sha256)
+    return data, split
+
+
+def _part(data, idx: np.ndarray) -> tuple[list[str], np.ndarray]:
+    return [data.texts[i] for i in idx], data.labels[idx]
+
+
+def ingest(params: Params, layout: Layout, spec: Any, parsed: Any) -> Path:
+    from tokfrag.data.text_canonical import write_text_canonical
+    from tokfrag.data.text_loaders import text_meta
+
+    return write_text_canonical(parsed, text_meta(spec, parsed), layout.data_dir)
+
+
+def validate(params: Params, layout: Layout):
+    from tokfrag.data.text_canonical import read_text_canonical
+    from tokfrag.data.validation import validate_text
+
+    documents, meta = read_text_canonical(layout.data_dir)
+    report = validate_text(
+        documents, dataset=params.data.dataset, label_names=meta["label_names"]
+    ).raise_if_failed()
+    return record_gate(layout, params, report, meta["sha256"])
+
+
+def prepare(params: Params, layout: Layout) -> Path:
+    """Fix the validation part of the training documents (stratified, seeded)."""
+    from tokfrag.data.text_canonical import load_text
+
+    require_gate(layout, params)
+    data = load_text(layout.data_dir)
+    split = text_split(data, params.split.val_fraction, params.split.seed)
+    counts = {
+        name: np.bincount(data.labels[idx], minlength=data.num_classes).tolist()
+        for name, idx in (("fit", split.fit), ("val", split.val), ("test", split.test))
+    }
+    with staged_dir(layout.prepared) as staging:
+        write_json(
+            staging / "split.json",
+            {
+                "fit": split.fit.tolist(),
+                "val": split.val.tolist(),
+                "test": split.test.tolist(),
+                "class_counts": counts,
+                "label_names": list(data.label_names),
+                "fingerprint": split.fingerprint(),
+                "data_sha256": data.sha256,
+            },
+        )
+    return layout.prepared
+
+
+def build_classifier(family: str, params: Params, texts: list[str], label_names: tuple[str, ...]):
+    """A fresh, untrained classifier of ``family``; tokenizers and vocabularies are fit on
+    ``texts`` (the fit part of the training documents) only."""
+    if family == "token":
+        from tokfrag.models.text_token_model import TextTokenClassifier
+
+        t = params.token.text
+        return TextTokenClassifier.build(
+            texts,
+            label_names,
+            vocab_size=t.vocab_size,
+            max_length=t.max_length,
+            pretrained=t.pretrained,
+            **params.token.model.model_dump(),
+        )
+    if family == "fragment":
+        from tokfrag.models.docgraph_model import DocGraphClassifier
+
+        return DocGraphClassifier.build(texts, label_names, **params.fragment.text.model_dump())
+    raise StageError(f"unknown family {family!r}; expected 'token' or 'fragment'")
+
+
+def train(params: Params, layout: Layout, family: str) -> dict[str, Any]:
+    from tokfrag.train import seed_everything
+
+    data, split = _load_inputs(params, layout)
+    seed_everything(params.train.seed)
+    fit_texts, fit_labels = _part(data, split.fit)
+    val_texts, val_labels = _part(data, split.val)
+    model = build_classifier(family, params, fit_texts, data.label_names)
+    tags = {"data_sha256": data.sha256, "split_fingerprint": split.fingerprint()}
+    return train_and_save(
+        params,
+        layout,
+        family,
+        "text",
+        model,
+        model.examples(fit_texts, fit_labels),
+        model.examples(val_texts, val_labels),
+        tags,
+    )
+
+
+def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
+    from tokfrag.data.registry import published_figures
+    from tokfrag.models.text_baselines import MajorityClassifier, TfidfLogRegClassifier
+    from tokfrag.report import write_report
+    from tokfrag.train import classification_metrics
+
+    data, split = _load_inputs(params, layout)
+    train_texts, train_labels = _part(data, split.train)
+    test_texts, test_labels = _part(data, split.test)
+    trained = load_trained(layout, split.fingerprint())
+    names = data.label_names
+    baselines = {
+        "majority": MajorityClassifier(names).fit(train_texts, train_labels),
+        "tfidf_logreg": TfidfLogRegClassifier(names).fit(train_texts, train_labels),
+    }
+
+    models: dict[str, dict[str, Any]] = {}
+    probabilities: dict[str, np.ndarray] = {}
+    for name, classifier in ({f: m for f, (m, _) in trained.items()} | baselines).items():
+        started = time.perf_counter()
+        probabilities[name] = classifier.predict_proba(test_texts)
+        seconds = time.perf_counter() - started
+        info = trained[name][1] if name in trained else None
+        scores = classification_metrics(test_labels, probabilities[name], names)
+        models[name] = model_entry(classifier, scores, seconds, info)
+
+    metrics = {
+        "dataset": params.data.dataset,
+        "task": "classification",
+        "primary_metric": "test_accuracy",
+        "higher_is_better": True,
+        "columns": {"test_accuracy": "test accuracy", "test_macro_f1": "test macro-F1"},
+        "protocol": {
+            "name": "fixed train/test split",
+            "label_names": list(names),
+            "val_fraction": params.split.val_fraction,
+            "train_documents": int(len(split.train)),
+            "test_documents": int(len(split.test)),
+        },
+        "split_fingerprint": split.fingerprint(),
+        "data_sha256": data.sha256,
+        "models": models,
+        "published": published_figures(params.data.dataset),
+    }
+    log_evaluation(
+        params,
+        layout,
+        metrics,
+        trained,
+        {name: {"kind": name} for name in baselines},
+        {"data_sha256": data.sha256, "split_fingerprint": split.fingerprint()},
+    )
+    write_evaluation(
+        layout,
+        metrics,
+        lambda plots_dir: write_report(
+            metrics, plots_dir, y_test=test_labels, probabilities=probabilities
+        ),
+    )
+    return metrics
+
+
+def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[Any]:
+    from tokfrag.registry import TextCandidate
+
+    data, split = _load_inputs(params, layout)
+    if metrics["split_fingerprint"] != split.fingerprint():
+        raise StageError(f"{layout.metrics} is from another split; rerun `tokfrag evaluate`")
+    test_texts, _ = _part(data, split.test[:3])
+    out = []
+    for family in ("token", "fragment"):
+        info = read_json(layout.model_dir(family) / "train.json", f"train {family}")
+        out.append(
+            TextCandidate(
+                family=family,
+                run_id=info["run_id"],
+                model_dir=layout.model_dir(family),
+                metrics=scalar_test_metrics(metrics["models"][family]),
+                label_names=data.label_names,
+                data_sha256=data.sha256,
+                example_texts=test_texts,
+            )
+        )
+    return out
