@@ -9,58 +9,43 @@ and one record per (model, metric) with mean, std over seeds, and seconds.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import os
-import platform
-import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
 
-import tokfrag  # noqa: F401  (telemetry off)
+from common import (
+    REPO,
+    RESULTS,
+    command_line,
+    load_base,
+    prepare_project,
+    published_records,
+    scratch_project,
+    seed_record,
+    write_result,
+)
 
-REPO = Path(__file__).resolve().parents[1]
 
-
-def machine() -> dict[str, object]:
-    import torch
-
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "torch_threads": torch.get_num_threads(),
-    }
+def pgt_protocol(protocol: dict) -> str:
+    """The record's protocol string for a Chickenpox ``metrics["protocol"]``."""
+    return (
+        f"PGT chronological split, lags {protocol['lags']}, horizon {protocol['horizon']}, "
+        f"train_ratio {protocol['train_ratio']} ({protocol['train_snapshots']} train / "
+        f"{protocol['test_snapshots']} test snapshots)"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--params", type=Path, default=REPO / "params.yaml")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "chickenpox.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "chickenpox.json")
     args = parser.parse_args()
 
     from tokfrag import stages
-    from tokfrag.config import load_params
-    from tokfrag.data.registry import published_figures
 
-    base = load_params(args.params)
-    if base.data.dataset != "chickenpox":
-        base = base.model_copy(
-            update={"data": base.data.model_copy(update={"dataset": "chickenpox"})}
-        )
-    scratch = REPO / "bench" / "runs" / "chickenpox"
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-
-    stages.ingest(base, scratch)
-    stages.validate(base, scratch)
-    stages.prepare(base, scratch)
+    base = load_base(args.params, "chickenpox")
+    scratch = prepare_project(base, scratch_project("chickenpox"))
 
     per_seed: list[dict] = []
     for seed in range(args.seeds):
@@ -78,63 +63,30 @@ def main() -> int:
             flush=True,
         )
 
-    protocol = per_seed[0]["metrics"]["protocol"]
-    protocol_name = (
-        f"PGT chronological split, lags {protocol['lags']}, horizon {protocol['horizon']}, "
-        f"train_ratio {protocol['train_ratio']} ({protocol['train_snapshots']} train / "
-        f"{protocol['test_snapshots']} test snapshots)"
-    )
+    protocol_name = pgt_protocol(per_seed[0]["metrics"]["protocol"])
     records = []
     for model, first in per_seed[0]["metrics"]["models"].items():
         deterministic = first["family"] == "baseline"
         runs = per_seed[:1] if deterministic else per_seed
         for metric in sorted(k for k in first if k.startswith("test_")):
-            values = [r["metrics"]["models"][model][metric] for r in runs]
-            seconds = [
-                r["train_seconds"].get(model, 0.0)
-                + r["metrics"]["models"][model]["predict_seconds"]
-                for r in runs
-            ]
             records.append(
-                {
-                    "dataset": "chickenpox",
-                    "protocol": protocol_name,
-                    "model": model,
-                    "family": first["family"],
-                    "metric": metric,
-                    "value": statistics.fmean(values),
-                    "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-                    "n_seeds": len(values),
-                    "seconds": statistics.fmean(seconds),
-                }
+                seed_record(
+                    "chickenpox",
+                    protocol_name,
+                    model,
+                    first["family"],
+                    metric,
+                    [r["metrics"]["models"][model][metric] for r in runs],
+                    [
+                        r["train_seconds"].get(model, 0.0)
+                        + r["metrics"]["models"][model]["predict_seconds"]
+                        for r in runs
+                    ],
+                )
             )
-    for ref in published_figures("chickenpox"):
-        records.append(
-            {
-                "dataset": "chickenpox",
-                "protocol": protocol_name,
-                "model": ref["model"],
-                "family": "published",
-                "metric": ref["metric"],
-                "value": ref["value"],
-                "std": None,
-                "n_seeds": None,
-                "seconds": None,
-                "source": ref["source"],
-            }
-        )
+    records += published_records("chickenpox", protocol_name)
 
-    result = {
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": "make bench  (python "
-        + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
-        + ")",
-        "machine": machine(),
-        "params": base.model_dump(),
-        "records": records,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, records, base, command_line("make bench"))
     print(f"wrote {args.out}")
     for r in records:
         if r["metric"] == "test_mse":

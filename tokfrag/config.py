@@ -169,8 +169,47 @@ class DocGraphConfig(_Section):
     pretrained: bool = False  # word vectors from all-MiniLM-L6-v2's input embeddings
 
 
+class STGCNSizes(_Section):
+    """STGCN: gated temporal conv, graph conv, gated temporal conv, per block."""
+
+    hidden_channels: int = Field(32, ge=1)
+    spatial_channels: int = Field(16, ge=1)
+    num_blocks: int = Field(2, ge=1)
+    kernel_size: int = Field(3, ge=1)
+    K: int = Field(2, ge=1)
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+
+
+class WaveNetSizes(_Section):
+    """Graph WaveNet: dilated gated temporal convs + diffusion graph conv + adaptive graph."""
+
+    residual_channels: int = Field(32, ge=1)
+    dilation_channels: int = Field(32, ge=1)
+    skip_channels: int = Field(64, ge=1)
+    end_channels: int = Field(128, ge=1)
+    num_blocks: int = Field(4, ge=1)
+    layers_per_block: int = Field(2, ge=1)
+    kernel_size: int = Field(2, ge=1)
+    K: int = Field(2, ge=1)
+    adaptive: bool = True
+    embedding_dim: int = Field(10, ge=1)
+    dropout: float = Field(0.3, ge=0.0, lt=1.0)
+    batch_norm: bool = True
+
+
+class GraphConfig(_Section):
+    """Which graph the series fragments sit on."""
+
+    source: Literal["given", "correlation"] = "given"  # correlation: top-k, training steps only
+    k: int = Field(8, ge=1)  # neighbours per node for the correlation graph
+
+
 class FragmentConfig(_Section):
-    model: FragmentModelConfig = FragmentModelConfig()  # series: GConvGRU
+    variant: Literal["gconvgru", "stgcn", "wavenet"] = "gconvgru"  # series model
+    graph: GraphConfig = GraphConfig()
+    model: FragmentModelConfig = FragmentModelConfig()  # variant gconvgru
+    stgcn: STGCNSizes = STGCNSizes()
+    wavenet: WaveNetSizes = WaveNetSizes()
     text: DocGraphConfig = DocGraphConfig()
 
 

@@ -67,14 +67,21 @@ def test_repro_writes_metrics_for_every_model(dvc_project) -> None:
     ):
         assert f"Running stage '{stage}'" in log
     metrics = json.loads((root / "outputs/chickenpox/metrics.json").read_text())
-    assert set(metrics["models"]) == {"token", "fragment", "zero", "last_value", "ridge_ar"}
+    assert set(metrics["models"]) == {
+        "token",
+        "fragment",
+        "zero",
+        "last_value",
+        "historical_average",
+        "ridge_ar",
+    }
     # The baselines are deterministic: the published figures for this protocol.
     assert metrics["models"]["zero"]["test_mse"] == pytest.approx(1.007, abs=5e-4)
     assert metrics["models"]["last_value"]["test_mse"] == pytest.approx(3.018, abs=5e-4)
     assert metrics["models"]["ridge_ar"]["test_mse"] == pytest.approx(0.704, abs=5e-4)
     shown = _sh("dvc", "metrics", "show", "--json", cwd=root).stdout
     assert "token" in shown and "fragment" in shown
-    assert (root / "outputs/chickenpox/report.html").read_text().count("<tr class=") == 5
+    assert (root / "outputs/chickenpox/report.html").read_text().count("<tr class=") == 6
 
 
 def test_champion_loads_and_predicts_in_a_fresh_process(dvc_project) -> None:

@@ -25,7 +25,14 @@ def test_flow_registers_a_champion(project: Path) -> None:
     root = project.parent
     metrics = json.loads((root / "outputs/chickenpox/metrics.json").read_text())
     assert result["metrics"] == metrics
-    assert set(metrics["models"]) == {"token", "fragment", "zero", "last_value", "ridge_ar"}
+    assert set(metrics["models"]) == {
+        "token",
+        "fragment",
+        "zero",
+        "last_value",
+        "historical_average",
+        "ridge_ar",
+    }
     assert metrics["protocol"]["train_snapshots"] == 103
     assert metrics["protocol"]["test_snapshots"] == 414
 

@@ -67,7 +67,8 @@ def test_text_champion_classifies_strings_in_a_fresh_process(mr_run) -> None:
 import json
 import mlflow, pandas as pd
 model = mlflow.pyfunc.load_model("models:/tokfrag-mr@champion")
-out = model.predict(pd.DataFrame({"text": ["a gripping , beautifully acted film", "dull and lifeless"]}))
+texts = ["a gripping , beautifully acted film", "dull and lifeless"]
+out = model.predict(pd.DataFrame({"text": texts}))
 print(json.dumps({"columns": list(out.columns), "rows": len(out),
                   "labels": sorted(set(out["label"]) - {"0", "1"})}))
 """

@@ -8,7 +8,9 @@ validation gate, not a parser crash, reports what is wrong with the data.
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +79,139 @@ def load_pgt_json(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             "source": [name(int(s)) for s in pairs[:, 0]],
             "target": [name(int(t)) for t in pairs[:, 1]],
             "weight": weights,
+        }
+    )
+    return values, edges
+
+
+# --- Los-loop (T-GCN's CSV pair) ------------------------------------------------------------
+
+LOS_LOOP_STEP_MINUTES = 5  # one row of los_speed.csv per 5 minutes (288 a day)
+
+
+def _read_csv_rows(path: Path) -> list[list[str]]:
+    """All rows of a comma-separated file as strings; blank lines at the end are dropped."""
+    try:
+        with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not valid UTF-8 text ({err})") from None
+    except csv.Error as err:
+        raise DataError(f"{path}: not a readable CSV file ({err})") from None
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _cell(text: str) -> float:
+    """One numeric cell; a blank cell is missing (NaN). Raises ValueError on anything else."""
+    return float(text) if text.strip() else math.nan
+
+
+def _numeric(
+    path: Path, rows: list[list[str]], first_line: int, columns: list[str] | None = None
+) -> np.ndarray:
+    """Rows of numeric text -> a float64 matrix. A non-numeric cell is a :class:`DataError`
+    naming its file line (1-based, as an editor shows it) and column."""
+    try:
+        return np.asarray(rows, dtype=np.float64)
+    except ValueError:
+        pass  # a blank or non-numeric cell somewhere: find it (slow path, cell by cell)
+    out = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=np.float64)
+    for i, row in enumerate(rows):
+        for j, text in enumerate(row):
+            try:
+                out[i, j] = _cell(text)
+            except ValueError:
+                column = f"column {j + 1}" + (f" (sensor {columns[j]!r})" if columns else "")
+                raise DataError(
+                    f"{path}: line {first_line + i}, {column}: {text!r} is not a number; "
+                    "fix the file or re-download it"
+                ) from None
+    return out
+
+
+def load_los_loop(speed_path: Path, adj_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """T-GCN's Los-loop pair: ``los_speed.csv`` and ``los_adj.csv``.
+
+    ``los_speed.csv``: a header row of sensor ids (the METR-LA loop detectors), then one row
+    per five-minute step (Los Angeles highways, 1-7 March 2012: 2016 steps = 7 days x 288) of
+    speeds in mph. The file holds no timestamps, so ``t`` is the step number ``0 .. T-1``; step
+    ``t`` is ``t * 5`` minutes after the first reading (see :data:`LOS_LOOP_STEP_MINUTES`). A
+    blank cell is read as NaN and left for the validation gate; a non-numeric one is an error.
+
+    ``los_adj.csv``: a square ``N x N`` matrix with no header, row/column ``i`` being the
+    ``i``-th sensor of the speed header. Every non-zero entry ``A[i, j]`` becomes the edge
+    ``sensor_i -> sensor_j`` with weight ``A[i, j]``, in row-major order. The mirrored file is
+    not 0/1: it holds Gaussian-kernel weights in ``[0.1, 1]`` (the METR-LA road-distance
+    kernel, thresholded at 0.1); it is exactly symmetric, so every edge appears in both
+    directions, and its diagonal is all 1.0, so the 2833 edges include 207 self loops (2626
+    edges between distinct sensors). Self loops are kept as they are in the file.
+
+    Raises:
+        DataError: naming the file, line and column for a non-numeric cell, a row of the wrong
+            length, a non-square adjacency, an adjacency whose size differs from the number of
+            sensors in the speed header, a non-finite adjacency entry, or a blank or repeated
+            sensor id.
+    """
+    speed_rows = _read_csv_rows(speed_path)
+    if len(speed_rows) < 2:
+        raise DataError(
+            f"{speed_path}: expected a header row of sensor ids and at least one row of "
+            f"speeds, found {len(speed_rows)} row(s)"
+        )
+    names = [cell.strip() for cell in speed_rows[0]]
+    blank = [j + 1 for j, name in enumerate(names) if not name]
+    if blank:
+        raise DataError(f"{speed_path}: line 1 (header): column(s) {blank[:5]} have no sensor id")
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if name in seen:
+            raise DataError(
+                f"{speed_path}: line 1 (header): sensor id {name!r} appears in columns "
+                f"{seen[name] + 1} and {j + 1}; every column must be a distinct sensor"
+            )
+        seen[name] = j
+    data_rows = speed_rows[1:]
+    for i, row in enumerate(data_rows):
+        if len(row) != len(names):
+            raise DataError(
+                f"{speed_path}: line {i + 2} has {len(row)} fields but the header names "
+                f"{len(names)} sensors; every row needs one speed per sensor"
+            )
+    speeds = _numeric(speed_path, data_rows, first_line=2, columns=names)
+
+    adj_rows = _read_csv_rows(adj_path)
+    size = len(adj_rows)
+    for i, row in enumerate(adj_rows):
+        if len(row) != size:
+            raise DataError(
+                f"{adj_path}: the adjacency must be square, but it has {size} rows and line "
+                f"{i + 1} has {len(row)} columns"
+            )
+    if size != len(names):
+        raise DataError(
+            f"{adj_path}: a {size} x {size} adjacency does not match the {len(names)} sensors "
+            f"in the header of {speed_path}; the two files must come from the same release"
+        )
+    adj = _numeric(adj_path, adj_rows, first_line=1)
+    bad = np.argwhere(~np.isfinite(adj))
+    if len(bad):
+        i, j = (int(k) for k in bad[0])
+        raise DataError(
+            f"{adj_path}: line {i + 1}, column {j + 1}: adjacency entry is "
+            f"{adj_rows[i][j]!r}; every entry must be a finite number ({len(bad)} are not)"
+        )
+
+    values = pd.DataFrame(speeds, columns=names)
+    values.insert(0, "t", np.arange(len(speeds), dtype=np.int64))
+    source, target = np.nonzero(adj)
+    node = np.asarray(names, dtype=object)
+    edges = pd.DataFrame(
+        {
+            "source": node[source].tolist(),
+            "target": node[target].tolist(),
+            "weight": adj[source, target],
         }
     )
     return values, edges

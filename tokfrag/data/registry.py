@@ -42,6 +42,17 @@ _MR_SHA = "2ce386f81c1ebd45fd2c0d2a41e8702e78f2dbeeb88fc8f3cff680211f303689"
 _MR_META_SHA = "184c1b3b7f9695174fcf949738a661ba9d798b0e500721d0644daab4d095e134"
 _TREC_SHA = "506ce3c4b87b4abe8852ac1aac9421c9a2fca2f7bdbe28ba51a98dd0b98108c5"
 _TREC_META_SHA = "b2c15e0e951e6cf9b6954e05575410e15c452837376af9a6e57a28e4627d9b5b"
+# T-GCN (Zhao et al. 2019) kept Los-loop as data/los_speed.csv + data/los_adj.csv; later
+# commits moved the folder (to T-GCN/T-GCN-PyTorch/data/), so the URLs are pinned to the
+# commit StellarGraph's METR_LA loader downloads (8427128f, data/ holding both files). That
+# these bytes match the mirror's sha256 has not been checked against the live URL (no network
+# where this entry was written); a mismatch fails loudly in resolve_file.
+_TGCN = (
+    "https://raw.githubusercontent.com/lehaifeng/T-GCN/"
+    "8427128f04157e6fd0b239a8734a468d923cd0c9/data"
+)
+_LOS_SPEED_SHA = "7b732d86ae32b2930595becba28aff39dacbfb2197e250fc0332e1744ce2cbf4"
+_LOS_ADJ_SHA = "7a6eb41e10677992b5af50f5ab187c6c05c5c3a92cb973950cfddbf857361e76"
 _SMS_SHA = "440e6ea9fa825578abfdd7b7932ef8393d72ef86c0c33f64676705ce40b1dfc2"
 _SMS_HOME = "https://archive.ics.uci.edu/dataset/228/sms+spam+collection"
 
@@ -134,6 +145,27 @@ DATASETS: dict[str, DatasetSpec] = {
             loader="load_pgt_json",
             description="Weekly Pedal Me deliveries, 15 London zones, 35 weeks, weighted graph.",
             license="MIT (PyTorch Geometric Temporal)",
+        ),
+        DatasetSpec(
+            name="los_loop",
+            kind="series",
+            files={"los_speed.csv": _LOS_SPEED_SHA, "los_adj.csv": _LOS_ADJ_SHA},
+            urls={
+                "los_speed.csv": f"{_TGCN}/los_speed.csv",
+                "los_adj.csv": f"{_TGCN}/los_adj.csv",
+            },
+            loader="load_los_loop",
+            description=(
+                "Los-loop (T-GCN): traffic speed (mph) of 207 METR-LA loop detectors on Los "
+                "Angeles highways, 1-7 March 2012, 2016 five-minute steps (no timestamps: t is "
+                "the step number); symmetric Gaussian-kernel road-distance graph, 2833 "
+                "non-zeros including 207 self loops. T-GCN protocol: 12 input steps, 3/6/9/12 "
+                "steps ahead, 80/20 chronological split."
+            ),
+            license=(
+                "No license stated for the data (METR-LA, Jagadish et al. 2014, redistributed "
+                "in the T-GCN repository for research use)"
+            ),
         ),
         DatasetSpec(
             name="mr",

@@ -4,6 +4,8 @@
 * :class:`LastValueForecaster` repeats the last observed value.
 * :class:`RidgeARForecaster` is one linear AR(lags) ridge model shared by all nodes; a learned
   model that does not beat it has learned nothing beyond a linear filter.
+* :class:`HistoricalAverageForecaster` is the T-GCN papers' "HA": the mean of the input window,
+  rolled forward over the horizon.
 """
 
 from __future__ import annotations
@@ -120,3 +122,34 @@ class RidgeARForecaster(_Baseline):
             model.coef = np.asarray(config["coef"], dtype=np.float64)
             model.intercept = np.asarray(config["intercept"], dtype=np.float64)
         return model
+
+
+@register_kind
+class HistoricalAverageForecaster(_Baseline):
+    """The historical average ("HA") exactly as T-GCN's ``Baselines/baselines.py`` computes it.
+
+    Step 1 is each node's mean of its ``lags`` input values. Each later step is the mean of the
+    latest ``lags`` values once the forecasts so far are appended to the window (drop the
+    oldest, append the newest forecast, average again)::
+
+        buffer = window                       # (lags,) per node
+        for h in 1 .. horizon:
+            y[h] = mean(buffer[-lags:])
+            buffer = append(buffer, y[h])
+
+    So ``y[1]`` is the plain window mean and later steps weight recent inputs more (each
+    forecast is still a convex combination of the inputs). Nothing is learned: :meth:`fit` is a
+    no-op, and no training-split statistic enters (the other common "HA", a per-node training
+    mean or a time-of-day average over the training days, is not what T-GCN reports).
+    """
+
+    kind = "historical_average"
+
+    def forecast(self, windows: np.ndarray) -> np.ndarray:
+        windows = check_windows(windows, self.lags)
+        num_snapshots, num_nodes, lags = windows.shape
+        buffer = np.empty((num_snapshots, num_nodes, lags + self.horizon))
+        buffer[..., :lags] = windows
+        for h in range(self.horizon):  # horizon steps; vectorised over windows and nodes
+            buffer[..., lags + h] = buffer[..., h : lags + h].mean(axis=2)
+        return buffer[..., lags:].copy()

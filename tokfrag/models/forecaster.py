@@ -85,9 +85,11 @@ def load_forecaster(path: str | Path) -> Forecaster:
         docgraph_model,
         fragment_model,
         patch_model,
+        stgcn_model,
         text_baselines,
         text_token_model,
         token_model,
+        wavenet_model,
     )
 
     config = read_config(Path(path))

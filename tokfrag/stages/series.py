@@ -80,8 +80,11 @@ def prepare(params: Params, layout: Layout) -> Path:
     series = load_series(layout.data_dir)
     s = params.split
     split = chronological_split(series.num_steps, s.lags, s.horizon, s.train_ratio, s.val_fraction)
-    # Scalers see only the steps that training snapshots touch: no test target leaks in.
-    scaler = NodeScaler.fit(series.values[: split.train_steps_end])
+    # Scalers and data-built graphs see only the steps that training snapshots touch: no test
+    # target leaks in.
+    train_values = series.values[: split.train_steps_end]
+    scaler = NodeScaler.fit(train_values)
+    edge_index, edge_weight, source = _graph(params, series, train_values)
     with staged_dir(layout.prepared) as staging:
         write_json(
             staging / "split.json",
@@ -95,7 +98,28 @@ def prepare(params: Params, layout: Layout) -> Path:
             },
         )
         write_json(staging / "scaler.json", scaler.to_dict())
+        write_json(
+            staging / "graph.json",
+            {
+                "source": source,
+                "edge_index": np.asarray(edge_index).tolist(),
+                "edge_weight": np.asarray(edge_weight).tolist(),
+            },
+        )
     return layout.prepared
+
+
+def _graph(params: Params, series, train_values: np.ndarray):
+    """The given graph, or (asked for, or when the dataset has none) one built from the
+    correlations of the training steps."""
+    from tokfrag.fragments.graph import correlation_graph
+
+    config = params.fragment.graph
+    if config.source == "given" and series.edge_index.shape[1] > 0:
+        return series.edge_index, series.edge_weight, "given"
+    k = min(config.k, series.num_nodes - 1)
+    edge_index, edge_weight = correlation_graph(train_values, k)
+    return edge_index, edge_weight, f"correlation top-{k} (training steps)"
 
 
 def build_forecaster(family: str, params: Params, series, layout: Layout):
@@ -119,15 +143,24 @@ def build_forecaster(family: str, params: Params, series, layout: Layout):
     if family == "fragment":
         from tokfrag.fragments import NodeScaler
         from tokfrag.models.fragment_model import FragmentForecaster
+        from tokfrag.models.stgcn_model import STGCNForecaster
+        from tokfrag.models.wavenet_model import WaveNetForecaster
 
+        f = params.fragment
+        cls, sizes = {
+            "gconvgru": (FragmentForecaster, f.model),
+            "stgcn": (STGCNForecaster, f.stgcn),
+            "wavenet": (WaveNetForecaster, f.wavenet),
+        }[f.variant]
         scaler = NodeScaler.from_dict(read_json(layout.prepared / "scaler.json", "prepare"))
-        return FragmentForecaster.build(
+        graph = read_json(layout.prepared / "graph.json", "prepare")
+        return cls.build(
             scaler,
-            series.edge_index,
-            series.edge_weight,
+            np.asarray(graph["edge_index"], dtype=np.int64).reshape(2, -1),
+            np.asarray(graph["edge_weight"], dtype=np.float64),
             lags,
             horizon,
-            **params.fragment.model.model_dump(),
+            **sizes.model_dump(),
         )
     raise StageError(f"unknown family {family!r}; expected 'token' or 'fragment'")
 
@@ -157,7 +190,12 @@ def train(params: Params, layout: Layout, family: str) -> dict[str, Any]:
 
 def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
     from tokfrag.data.registry import published_figures
-    from tokfrag.models.baselines import LastValueForecaster, RidgeARForecaster, ZeroForecaster
+    from tokfrag.models.baselines import (
+        HistoricalAverageForecaster,
+        LastValueForecaster,
+        RidgeARForecaster,
+        ZeroForecaster,
+    )
     from tokfrag.report import write_report
     from tokfrag.train import forecast_metrics
 
@@ -169,6 +207,7 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
     baselines = {
         "zero": ZeroForecaster(lags, horizon),
         "last_value": LastValueForecaster(lags, horizon),
+        "historical_average": HistoricalAverageForecaster(lags, horizon),
         "ridge_ar": RidgeARForecaster(lags, horizon, params.baselines.ridge_alpha).fit(
             x_train, y_train
         ),
@@ -190,7 +229,7 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         "task": "forecasting",
         "primary_metric": "test_mse",
         "higher_is_better": False,
-        "columns": {"test_mse": "test MSE", "test_mae": "test MAE"},
+        "columns": {"test_mse": "test MSE", "test_mae": "test MAE", "test_rmse": "test RMSE"},
         "protocol": {
             "name": "pgt-chronological",
             "lags": lags,

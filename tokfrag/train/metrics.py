@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from sklearn.metrics import mean_absolute_error, mean_squared_error
 
@@ -9,23 +11,32 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error
 def forecast_metrics(
     y_true: np.ndarray, y_pred: np.ndarray, prefix: str = "test_"
 ) -> dict[str, float]:
-    """``(S, N, H)`` targets and forecasts -> MSE and MAE overall and per horizon step."""
+    """``(S, N, H)`` targets and forecasts -> MSE, MAE and RMSE overall and per horizon step.
+
+    Keys: ``{prefix}mse``, ``{prefix}mae``, ``{prefix}rmse`` over every step, and, when
+    ``H > 1``, ``{prefix}mse_h{k}``, ``{prefix}mae_h{k}``, ``{prefix}rmse_h{k}`` for step
+    ``k = 1 .. H`` alone. RMSE is the square root of the pooled MSE (over windows and nodes),
+    as T-GCN and DCRNN report it, not a mean of per-node or per-window RMSEs; the overall RMSE
+    is therefore ``sqrt(mean_k mse_h{k})``, not the mean of the per-step RMSEs.
+    """
     if y_true.shape != y_pred.shape:
         raise ValueError(f"targets {y_true.shape} and forecasts {y_pred.shape} differ in shape")
     horizon = y_true.shape[-1]
     flat_true, flat_pred = y_true.reshape(-1, horizon), y_pred.reshape(-1, horizon)
+    mse = float(mean_squared_error(flat_true, flat_pred))
     metrics = {
-        f"{prefix}mse": float(mean_squared_error(flat_true, flat_pred)),
+        f"{prefix}mse": mse,
         f"{prefix}mae": float(mean_absolute_error(flat_true, flat_pred)),
+        f"{prefix}rmse": math.sqrt(mse),
     }
     if horizon > 1:
         for h in range(horizon):
-            metrics[f"{prefix}mse_h{h + 1}"] = float(
-                mean_squared_error(flat_true[:, h], flat_pred[:, h])
-            )
+            mse_h = float(mean_squared_error(flat_true[:, h], flat_pred[:, h]))
+            metrics[f"{prefix}mse_h{h + 1}"] = mse_h
             metrics[f"{prefix}mae_h{h + 1}"] = float(
                 mean_absolute_error(flat_true[:, h], flat_pred[:, h])
             )
+            metrics[f"{prefix}rmse_h{h + 1}"] = math.sqrt(mse_h)
     return metrics
 
 

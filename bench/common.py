@@ -1,0 +1,215 @@
+"""What the benchmark scripts share: the machine, scratch projects run through the real
+stages, parameter overrides, timing, and the record format of ``bench/results/*.json``.
+
+A result file holds ``created``, ``command``, ``machine``, ``params`` and ``records``; each
+record is ``{"dataset", "protocol", "model", "family", "metric", "value", "std", "n_seeds",
+"seconds"}`` (``std``/``n_seeds``/``seconds`` are ``None`` where they do not apply, e.g. for
+published figures), plus optional extra keys such as ``source`` or ``note``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import tokfrag  # noqa: F401  (telemetry off)
+
+REPO = Path(__file__).resolve().parents[1]
+RUNS = REPO / "bench" / "runs"
+RESULTS = REPO / "bench" / "results"
+
+
+def machine() -> dict[str, object]:
+    import torch
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def command_line(prefix: str | None = None) -> str:
+    """The command that produced a result: ``python bench/x.py ...``, optionally as run by
+    ``prefix`` (``"make bench"``)."""
+    cmd = "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
+    return f"{prefix}  ({cmd})" if prefix else cmd
+
+
+# -- params --------------------------------------------------------------------------------
+
+
+def override(params: Any, updates: Mapping[str, Any]) -> Any:
+    """``params`` with dotted keys replaced (``{"train.text.lr": 5e-5}``), re-validated
+    against the schema so a misspelt key fails loudly instead of being ignored."""
+    from tokfrag.config import parse_params
+
+    raw = params.model_dump()
+    for dotted, value in updates.items():
+        *path, key = dotted.split(".")
+        node = raw
+        for part in path:
+            node = node[part]
+        if key not in node:
+            raise KeyError(f"{dotted}: no such parameter")
+        node[key] = value
+    return parse_params(raw, source=f"overrides {dict(updates)}")
+
+
+def load_base(params_path: Path, dataset: str, updates: Mapping[str, Any] | None = None) -> Any:
+    """The project's params for ``dataset`` with ``updates`` applied."""
+    from tokfrag.config import load_params
+
+    return override(load_params(params_path), {"data.dataset": dataset, **(updates or {})})
+
+
+# -- scratch projects through the real stages ---------------------------------------------
+
+
+def scratch_project(name: str) -> Path:
+    """An empty project folder ``bench/runs/<name>`` (its own MLflow store)."""
+    root = RUNS / name
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    return root
+
+
+def prepare_project(params: Any, root: Path) -> Path:
+    """Run the stages before training (ingest, validate, prepare) in ``root``."""
+    from tokfrag import stages
+
+    stages.ingest(params, root)
+    stages.validate(params, root)
+    stages.prepare(params, root)
+    return root
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """``(fn(), seconds)``."""
+    started = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - started
+
+
+def best_of(fns: Mapping[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Best (smallest) wall time in seconds of each callable over ``repeats`` rounds, after
+    one warm-up call each; the callables alternate within each round, so a slow spell of a
+    shared machine hits all of them alike."""
+    for fn in fns.values():
+        fn()
+    best = {name: float("inf") for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            started = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - started)
+    return best
+
+
+# -- records -------------------------------------------------------------------------------
+
+
+def record(
+    dataset: str,
+    protocol: str,
+    model: str,
+    family: str,
+    metric: str,
+    value: float | None,
+    std: float | None = None,
+    n_seeds: int | None = None,
+    seconds: float | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "dataset": dataset,
+        "protocol": protocol,
+        "model": model,
+        "family": family,
+        "metric": metric,
+        "value": value,
+        "std": std,
+        "n_seeds": n_seeds,
+        "seconds": seconds,
+        **extra,
+    }
+
+
+def seed_record(
+    dataset: str,
+    protocol: str,
+    model: str,
+    family: str,
+    metric: str,
+    values: Iterable[float],
+    seconds: Iterable[float],
+    **extra: Any,
+) -> dict[str, Any]:
+    """Mean and sample std over seeds (std 0.0 for a single seed), mean seconds."""
+    values, seconds = list(values), list(seconds)
+    return record(
+        dataset,
+        protocol,
+        model,
+        family,
+        metric,
+        statistics.fmean(values),
+        statistics.stdev(values) if len(values) > 1 else 0.0,
+        len(values),
+        statistics.fmean(seconds),
+        **extra,
+    )
+
+
+def published_records(
+    dataset: str, protocol: str, split: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The registry's published figures for ``dataset`` as ``family: "published"`` records."""
+    from tokfrag.data.registry import published_figures
+
+    return [
+        record(
+            dataset,
+            protocol,
+            ref["model"],
+            "published",
+            ref["metric"],
+            ref["value"],
+            source=ref["source"],
+        )
+        for ref in published_figures(dataset, split)
+    ]
+
+
+def write_result(
+    out: Path,
+    records: list[dict[str, Any]],
+    params: Any,
+    command: str,
+    **extra: Any,
+) -> Path:
+    """Write a result file (see the module notes); ``extra`` adds top-level keys."""
+    result = {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "machine": machine(),
+        "params": params.model_dump() if hasattr(params, "model_dump") else params,
+        **extra,
+        "records": records,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return out

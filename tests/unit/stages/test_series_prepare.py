@@ -1,0 +1,61 @@
+"""The series `prepare` stage fits what it builds from data on training steps only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from tokfrag import stages
+from tokfrag.config import load_params
+from tokfrag.data.canonical import load_series
+from tokfrag.data.splits import chronological_split
+from tokfrag.fragments import NodeScaler
+from tokfrag.fragments.graph import correlation_graph
+
+
+@pytest.fixture
+def prepared(project: Path) -> tuple[Path, object]:
+    raw = yaml.safe_load(project.read_text())
+    raw["fragment"]["graph"] = {"source": "correlation", "k": 3}
+    project.write_text(yaml.safe_dump(raw))
+    params = load_params(project)
+    root = project.parent
+    stages.ingest(params, root)
+    stages.validate(params, root)
+    stages.prepare(params, root)
+    return root, params
+
+
+def test_scaler_and_correlation_graph_use_training_steps_only(prepared) -> None:
+    root, params = prepared
+    series = load_series(root / "data/chickenpox")
+    s = params.split
+    split = chronological_split(series.num_steps, s.lags, s.horizon, s.train_ratio, s.val_fraction)
+    train_values = series.values[: split.train_steps_end]
+    assert split.train_steps_end <= split.first_test_target  # no test target in there
+
+    out = root / "outputs/chickenpox/prepared"
+    scaler = NodeScaler.from_dict(json.loads((out / "scaler.json").read_text()))
+    np.testing.assert_allclose(scaler.mean, train_values.mean(axis=0))
+    graph = json.loads((out / "graph.json").read_text())
+    assert graph["source"].startswith("correlation top-3")
+    edge_index, edge_weight = correlation_graph(train_values, 3)
+    np.testing.assert_array_equal(np.asarray(graph["edge_index"]), edge_index)
+    np.testing.assert_allclose(np.asarray(graph["edge_weight"]), edge_weight)
+    # ...and not the graph the whole series would give.
+    whole_index, _ = correlation_graph(series.values, 3)
+    assert not np.array_equal(whole_index, edge_index)
+
+
+@pytest.mark.parametrize("variant", ["stgcn", "wavenet"])
+def test_fragment_variants_train_through_the_stage(prepared, variant: str) -> None:
+    root, params = prepared
+    fragment = params.fragment.model_copy(update={"variant": variant})
+    params = params.model_copy(update={"fragment": fragment})
+    summary = stages.train(params, root, "fragment")
+    assert summary["kind"] == f"fragment_{variant}"
+    assert summary["epochs_run"] >= 1 and np.isfinite(summary["best_val_loss"])
