@@ -1,4 +1,5 @@
-"""The static graph as torch_geometric tensors, and its copy per window in a batch."""
+"""The static graph as torch_geometric tensors, its copy per window in a batch, a graph
+built from training-split correlations (for datasets without one) and edge normalisations."""
 
 from __future__ import annotations
 

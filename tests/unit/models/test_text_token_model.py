@@ -115,16 +115,14 @@ def test_save_load_gives_identical_ids_and_outputs(model, mr, tmp_path):
 def test_fit_on_real_mr_lowers_the_loss(mr):
     torch.manual_seed(0)
     texts, labels = mr[0][::25], mr[1][::25]  # 285 documents of both classes
-    model = TextTokenClassifier.build(texts, LABELS, vocab_size=800, max_length=48, **SIZES)
-    train, val = (
-        model.examples(texts[:240], labels[:240]),
-        model.examples(texts[240:], labels[240:]),
-    )
+    sizes = {**SIZES, "hidden_size": 32, "intermediate_size": 64, "dropout": 0.0}
+    model = TextTokenClassifier.build(texts, LABELS, vocab_size=800, max_length=48, **sizes)
+    train = model.examples(texts, labels)
     before = _mean_loss(model, train)
-    result = fit(model.net, train, val, LoopConfig(epochs=4, batch_size=32, lr=3e-3, patience=4))
-    assert result.epochs_run == 4
+    # A tiny BERT sits near log(2) for a few dozen steps before it starts to learn.
+    result = fit(model.net, train, train, LoopConfig(epochs=6, batch_size=16, lr=1e-3, patience=6))
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
-    assert _mean_loss(model, train) < before - 0.02
+    assert _mean_loss(model, train) < before - 0.2
 
 
 def test_config_validates():
