@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import torch
@@ -126,35 +126,21 @@ class FragmentNet(nn.Module):
         return nn.functional.mse_loss(self(batch["x"]).float(), batch["y"])
 
 
-@register_kind
-class FragmentForecaster:
-    """Node scaler + :class:`FragmentNet`, behind the Forecaster contract:
-    windows ``(S, N, L)`` in data units -> forecasts ``(S, N, H)`` in data units."""
+class GraphForecaster:
+    """The Forecaster contract for every series fragment model: a node scaler plus a network
+    that keeps the static graph as ``edge_index`` / ``edge_weight`` buffers; windows
+    ``(S, N, L)`` in data units -> forecasts ``(S, N, H)`` in data units, saved as safetensors +
+    JSON. A subclass names its ``kind``, ``net_class`` (built as
+    ``net_class(config_class(**sizes), edge_index, edge_weight)``) and ``config_class``."""
 
-    kind: ClassVar[str] = "fragment_gconvgru"
+    kind: ClassVar[str]
     family: ClassVar[str] = "fragment"
+    net_class: ClassVar[type[nn.Module]]
+    config_class: ClassVar[type]
 
-    def __init__(self, scaler: NodeScaler, net: FragmentNet) -> None:
+    def __init__(self, scaler: NodeScaler, net: nn.Module) -> None:
         self.scaler = scaler
         self.net = net
-
-    @classmethod
-    def build(
-        cls,
-        scaler: NodeScaler,
-        edge_index: np.ndarray,
-        edge_weight: np.ndarray,
-        lags: int,
-        horizon: int,
-        **sizes: object,
-    ) -> FragmentForecaster:
-        config = FragmentNetConfig(
-            num_nodes=len(scaler.mean),
-            lags=lags,
-            horizon=horizon,
-            **sizes,  # type: ignore[arg-type]
-        )
-        return cls(scaler, FragmentNet(config, *graph_tensors(edge_index, edge_weight)))
 
     @property
     def lags(self) -> int:
@@ -193,12 +179,34 @@ class FragmentForecaster:
         return save_module(path, config, self.net)
 
     @classmethod
-    def load(cls, path: Path) -> FragmentForecaster:
+    def build(
+        cls,
+        scaler: NodeScaler,
+        edge_index: np.ndarray,
+        edge_weight: np.ndarray,
+        lags: int,
+        horizon: int,
+        **sizes: Any,
+    ) -> Self:
+        config = cls.config_class(num_nodes=len(scaler.mean), lags=lags, horizon=horizon, **sizes)
+        return cls(scaler, cls.net_class(config, *graph_tensors(edge_index, edge_weight)))
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
         config = read_config(path)
         state = load_weights(path)
-        net = FragmentNet(
-            FragmentNetConfig(**config["net"]), state["edge_index"], state["edge_weight"]
+        net = cls.net_class(
+            cls.config_class(**config["net"]), state["edge_index"], state["edge_weight"]
         )
         net.load_state_dict(state)
         net.eval()
         return cls(NodeScaler.from_dict(config["scaler"]), net)
+
+
+@register_kind
+class FragmentForecaster(GraphForecaster):
+    """GConvGRU (:class:`FragmentNet`) behind the series Forecaster contract."""
+
+    kind: ClassVar[str] = "fragment_gconvgru"
+    net_class = FragmentNet
+    config_class = FragmentNetConfig

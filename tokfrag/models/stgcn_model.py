@@ -14,53 +14,14 @@ network of the form ``net(config, edge_index, edge_weight)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import ClassVar
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import ChebConv
 
-from tokfrag.fragments.graph import graph_tensors
-from tokfrag.fragments.scaler import NodeScaler
-from tokfrag.models.forecaster import load_weights, read_config, register_kind
-from tokfrag.models.fragment_model import FragmentForecaster
-
-
-class GraphForecaster(FragmentForecaster):
-    """:class:`FragmentForecaster`'s contract (scaler + net, windows ``(S, N, L)`` in data
-    units -> forecasts ``(S, N, H)`` in data units, safetensors + JSON) for any network
-    built as ``net_class(config_class(**sizes), edge_index, edge_weight)`` that keeps the
-    graph as ``edge_index`` / ``edge_weight`` buffers. Subclasses set ``kind``,
-    ``net_class`` and ``config_class``."""
-
-    net_class: ClassVar[type[nn.Module]]
-    config_class: ClassVar[type]
-
-    @classmethod
-    def build(  # type: ignore[override]
-        cls,
-        scaler: NodeScaler,
-        edge_index: np.ndarray,
-        edge_weight: np.ndarray,
-        lags: int,
-        horizon: int,
-        **sizes: Any,
-    ) -> Self:
-        config = cls.config_class(num_nodes=len(scaler.mean), lags=lags, horizon=horizon, **sizes)
-        return cls(scaler, cls.net_class(config, *graph_tensors(edge_index, edge_weight)))
-
-    @classmethod
-    def load(cls, path: Path) -> Self:  # type: ignore[override]
-        config = read_config(path)
-        state = load_weights(path)
-        net = cls.net_class(
-            cls.config_class(**config["net"]), state["edge_index"], state["edge_weight"]
-        )
-        net.load_state_dict(state)
-        net.eval()
-        return cls(NodeScaler.from_dict(config["scaler"]), net)
+from tokfrag.models.forecaster import register_kind
+from tokfrag.models.fragment_model import GraphForecaster
 
 
 class TemporalGatedConv(nn.Module):

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torch_geometric.utils import to_dense_adj
 
 from tokfrag.models.forecaster import register_kind
-from tokfrag.models.stgcn_model import GraphForecaster
+from tokfrag.models.fragment_model import GraphForecaster
 
 
 def random_walk_transitions(
@@ -290,7 +290,7 @@ class GraphWaveNet(nn.Module):
 @register_kind
 class WaveNetForecaster(GraphForecaster):
     """Node scaler + :class:`GraphWaveNet`, behind the Forecaster contract (see
-    :class:`~tokfrag.models.stgcn_model.GraphForecaster`)."""
+    :class:`~tokfrag.models.fragment_model.GraphForecaster`)."""
 
     kind: ClassVar[str] = "fragment_wavenet"
     net_class: ClassVar[type[nn.Module]] = GraphWaveNet
