@@ -47,8 +47,11 @@ test-all: install ## the suite including tests marked slow
 lint: install ## ruff over the code and the tests
 	ruff check tokfrag flows tasks tests bench
 
-bench: install ## the Chickenpox protocol for every model -> bench/results/chickenpox.json
+bench: install ## every benchmark suite -> bench/results/*.json (about 45 minutes on 2 cores)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	python bench/chickenpox.py
+	python bench/tokens.py
+	python bench/fragments.py
 
 mlflow-ui: install ## the MLflow UI on the local store: http://127.0.0.1:$(MLFLOW_PORT)
 	mlflow ui --backend-store-uri sqlite:///mlruns.db --default-artifact-root ./mlartifacts \

@@ -82,8 +82,6 @@ class WordVocab:
         if isinstance(texts, str):
             raise TypeError("expected a sequence of documents, got one string")
         counts = Counter(w for text in texts for w in split_words(text))
-        for special in (PAD_WORD, UNK_WORD):
-            counts.pop(special.lower(), None)
         kept = sorted(
             (w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w)
         )

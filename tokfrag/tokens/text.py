@@ -1,5 +1,8 @@
 """Text tokens: a WordPiece tokenizer trained on the training split, in Hugging Face format.
 
+:class:`TextTokenizer` follows the shared :class:`~tokfrag.tokens.base.Tokenizer` contract:
+documents ``list[str]`` -> :class:`TextEncoding` -> normalised documents.
+
 The pipeline is BERT's (Devlin et al., 2019, https://arxiv.org/abs/1810.04805), trained
 from scratch with the ``tokenizers`` library on the training documents only, so no word
 that appears only in the test split can enter the vocabulary:
@@ -217,9 +220,11 @@ class TextTokenizer:
             attention_mask=out["attention_mask"].astype(np.int64),
         )
 
-    def decode(self, input_ids: np.ndarray | Sequence[Sequence[int]]) -> list[str]:
-        """``(B, L)`` ids (padding and specials skipped) -> ``B`` normalised texts."""
-        ids = np.asarray(input_ids, dtype=np.int64)
+    def decode(self, encoded: TextEncoding | np.ndarray | Sequence[Sequence[int]]) -> list[str]:
+        """A :class:`TextEncoding`, or ``(B, L)`` ids, -> ``B`` normalised texts (padding and
+        special tokens skipped)."""
+        ids = encoded.input_ids if isinstance(encoded, TextEncoding) else encoded
+        ids = np.asarray(ids, dtype=np.int64)
         if ids.ndim != 2:
             raise ValueError(f"expected input_ids of shape (B, L), got {ids.shape}")
         return self.hf.batch_decode(

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tokfrag.models.pretrained import pretrained_available
+from tokfrag.tokens.base import Tokenizer
 from tokfrag.tokens.text import (
     CLS_ID,
     PAD_ID,
@@ -67,6 +68,7 @@ def saved(tokenizer, tmp_path_factory) -> Path:
 
 
 def test_specials_have_fixed_ids(tokenizer):
+    assert isinstance(tokenizer, Tokenizer)  # the shared fit/encode/decode/save/load contract
     vocab = tokenizer.vocab()
     assert [vocab[s] for s in SPECIAL_TOKENS] == list(range(len(SPECIAL_TOKENS)))
     assert tokenizer.pad_id == PAD_ID and tokenizer.unk_id == UNK_ID
@@ -119,7 +121,7 @@ def test_round_trip_is_the_normalised_text(tokenizer, text):
     assume(not any(special in text for special in SPECIAL_TOKENS))  # read as specials, as BERT
     enc = tokenizer.encode([text])
     assume(UNK_ID not in enc.input_ids)
-    assert tokenizer.decode(enc.input_ids) == [tokenizer.normalize(text)]
+    assert tokenizer.decode(enc) == tokenizer.decode(enc.input_ids) == [tokenizer.normalize(text)]
 
 
 @pytest.fixture(scope="module")
