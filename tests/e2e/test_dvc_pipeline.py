@@ -106,7 +106,8 @@ print(json.dumps({"rows": len(out), "columns": list(out.columns),
                   "finite": bool(np.isfinite(out["h1"]).all()), "family": version.tags["family"]}))
 """
     env = _env()
-    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlruns.db'}"
+    # Both: MLflow exports the URIs an earlier in-process test set into os.environ.
+    env["MLFLOW_TRACKING_URI"] = env["MLFLOW_REGISTRY_URI"] = f"sqlite:///{root / 'mlruns.db'}"
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True
     )

@@ -72,7 +72,9 @@ out = model.predict(pd.DataFrame({"text": texts}))
 print(json.dumps({"columns": list(out.columns), "rows": len(out),
                   "labels": sorted(set(out["label"]) - {"0", "1"})}))
 """
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlruns.db'}"}
+    uri = f"sqlite:///{root / 'mlruns.db'}"
+    # Both: MLflow exports the URIs an earlier in-process test set into os.environ.
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True
     )

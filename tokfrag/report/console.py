@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tokfrag.report.table import comparison_rows, verdict
+from tokfrag.report.table import columns, comparison_rows, verdict
 
 console = Console(stderr=False)
 
@@ -62,14 +62,14 @@ def comparison_table(metrics: dict[str, Any]) -> Table:
             f"{protocol['test_documents']} test documents"
         )
     table = Table(title=f"{metrics['dataset']}: test metrics ({setting})")
-    columns = metrics["columns"]
-    for column in ("model", "family", *columns.values(), "params", "train s"):
+    shown = columns(metrics)
+    for column in ("model", "family", *shown.values(), "params", "train s"):
         table.add_column(column, justify="left" if column in ("model", "family") else "right")
     for row in comparison_rows(metrics):
         table.add_row(
             row["model"],
             row["family"],
-            *(f"{row[key]:.4f}" for key in columns),
+            *(f"{row[key]:.4f}" for key in shown),
             f"{row['n_params']:,}" if "n_params" in row else "-",
             f"{row['train_seconds']:.1f}" if "train_seconds" in row else "-",
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tokfrag.report.table import comparison_rows, ranking_key, verdict
+from tokfrag.report.table import columns, comparison_rows, ranking_key, verdict
 
 COLORS = {"token": "#4C72B0", "fragment": "#DD8452", "baseline": "#8C8C8C"}
 
@@ -27,7 +27,7 @@ def _pyplot():
 def _bar_chart(metrics: dict[str, Any], rows: list[dict[str, Any]], path: Path) -> None:
     plt = _pyplot()
     primary = metrics["primary_metric"]
-    label = metrics["columns"].get(primary, primary)
+    label = columns(metrics).get(primary, primary)
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(rows) + 1.2))
     names = [r["model"] for r in rows][::-1]
     values = [r[primary] for r in rows][::-1]
@@ -159,11 +159,11 @@ def write_report(metrics: dict[str, Any], plots_dir: Path, **data: Any) -> str:
     """
     plots_dir.mkdir(parents=True, exist_ok=True)
     rows = comparison_rows(metrics)
-    columns = metrics["columns"]
+    shown = columns(metrics)
     with (plots_dir / "scores.csv").open("w") as out:
-        out.write("model,family,score," + ",".join(columns) + "\n")
+        out.write("model,family,score," + ",".join(shown) + "\n")
         for r in rows:
-            cells = [r[metrics["primary_metric"]], *(r[k] for k in columns)]
+            cells = [r[metrics["primary_metric"]], *(r[k] for k in shown)]
             out.write(f"{r['model']},{r['family']}," + ",".join(f"{v:.6f}" for v in cells) + "\n")
     _bar_chart(metrics, rows, plots_dir / "scores.png")
     images = [(f"{metrics['primary_metric']} per model", "scores.png")]
@@ -176,11 +176,11 @@ def write_report(metrics: dict[str, Any], plots_dir: Path, **data: Any) -> str:
         return format(row[key], fmt) if key in row else "&ndash;"
 
     best = min(rows, key=ranking_key(metrics))
-    header = "".join(f"<th>{html.escape(label)}</th>" for label in columns.values())
+    header = "".join(f"<th>{html.escape(label)}</th>" for label in shown.values())
     body_rows = "\n".join(
         f"<tr class='{r['family']}{' best' if r['model'] == best['model'] else ''}'>"
         f"<td>{html.escape(r['model'])}</td><td>{r['family']}</td>"
-        + "".join(f"<td>{r[k]:.4f}</td>" for k in columns)
+        + "".join(f"<td>{r[k]:.4f}</td>" for k in shown)
         + f"<td>{cell(r, 'n_params', ',')}</td><td>{cell(r, 'train_seconds', '.1f')}</td>"
         f"<td>{r['predict_seconds'] * 1000:.1f}</td></tr>"
         for r in rows

@@ -11,6 +11,11 @@ from typing import Any
 FAMILY_ORDER = {"token": 0, "fragment": 1, "baseline": 2}
 
 
+def columns(metrics: dict[str, Any]) -> dict[str, str]:
+    """The figures to show, metric key -> display name, in the task's own order."""
+    return dict(metrics["columns"])
+
+
 def ranking_key(metrics: dict[str, Any]):
     """Sort key for model entries: best first by the primary metric."""
     primary, sign = metrics["primary_metric"], -1.0 if metrics["higher_is_better"] else 1.0
@@ -28,7 +33,7 @@ def verdict(metrics: dict[str, Any]) -> str:
     """Which family won on the primary metric, by how much, and whether it beats the best
     baseline."""
     models, primary = metrics["models"], metrics["primary_metric"]
-    label = metrics["columns"].get(primary, primary)
+    label = columns(metrics).get(primary, primary)
     key = ranking_key(metrics)
     # Ties go to the token family, as in the registry (the first candidate listed wins a tie).
     winner, loser = sorted(("token", "fragment"), key=lambda f: key(models[f]))

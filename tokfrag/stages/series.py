@@ -229,7 +229,8 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         "task": "forecasting",
         "primary_metric": "test_mse",
         "higher_is_better": False,
-        "columns": {"test_mse": "test MSE", "test_mae": "test MAE", "test_rmse": "test RMSE"},
+        # A list, not a mapping: metrics.json is written with sorted keys, columns keep order.
+        "columns": [["test_mse", "test MSE"], ["test_mae", "test MAE"], ["test_rmse", "test RMSE"]],
         "protocol": {
             "name": "pgt-chronological",
             "lags": lags,

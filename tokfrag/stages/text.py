@@ -190,7 +190,7 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         "task": "classification",
         "primary_metric": "test_accuracy",
         "higher_is_better": True,
-        "columns": {"test_accuracy": "test accuracy", "test_macro_f1": "test macro-F1"},
+        "columns": [["test_accuracy", "test accuracy"], ["test_macro_f1", "test macro-F1"]],
         "protocol": {
             "name": "fixed train/test split",
             "label_names": list(names),

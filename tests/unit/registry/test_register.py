@@ -123,7 +123,11 @@ def test_champion_loads_and_predicts_in_a_fresh_process(
         "out = model.predict(pd.read_parquet(sys.argv[2]))\n"
         "print(json.dumps({'h1': out['h1'].tolist(), 'tokfrag': tokfrag.__file__}))\n"
     )
-    env = {**os.environ, "MLFLOW_TRACKING_URI": store.tracking_uri}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": store.tracking_uri,
+        "MLFLOW_REGISTRY_URI": store.tracking_uri,
+    }
     result = subprocess.run(
         [sys.executable, "-c", script, registered.uri, str(request_path)],
         capture_output=True,

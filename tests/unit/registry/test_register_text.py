@@ -210,7 +210,11 @@ def test_champion_loads_and_predicts_in_a_fresh_process(store, models, registere
         "                  'proba': out.iloc[:, 1:].to_numpy().tolist(),\n"
         "                  'tokfrag': tokfrag.__file__}))\n"
     )
-    env = {**os.environ, "MLFLOW_TRACKING_URI": store.tracking_uri}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": store.tracking_uri,
+        "MLFLOW_REGISTRY_URI": store.tracking_uri,
+    }
     result = subprocess.run(
         [sys.executable, "-c", script, registered.uri, str(request_path)],
         capture_output=True,
