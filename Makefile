@@ -19,7 +19,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: help install run flow test test-all lint bench mlflow-ui prefect-ui clean
+.PHONY: help install run flow test test-postgres test-all lint bench mlflow-ui prefect-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ flow: install ## the pipeline as a Prefect flow (PREFECT_API_URL=... to watch it
 test: install ## run the test suite (real data, real stores; about 3 minutes on 2 cores)
 	pytest -m "not slow" -q
 
+test-postgres: install ## the tests against a real PostgreSQL server (started, then stopped)
+	pytest -m postgres -q
+
 test-all: install ## the suite including tests marked slow
 	pytest -q
 
@@ -52,6 +55,7 @@ bench: install ## every benchmark suite -> bench/results/*.json (about 45 minute
 	python bench/chickenpox.py
 	python bench/tokens.py
 	python bench/fragments.py
+	python bench/tuning.py
 
 mlflow-ui: install ## the MLflow UI on the local store: http://127.0.0.1:$(MLFLOW_PORT)
 	mlflow ui --backend-store-uri sqlite:///mlruns.db --default-artifact-root ./mlartifacts \

@@ -53,27 +53,18 @@ def command_line(prefix: str | None = None) -> str:
 
 
 def override(params: Any, updates: Mapping[str, Any]) -> Any:
-    """``params`` with dotted keys replaced (``{"train.text.lr": 5e-5}``), re-validated
-    against the schema so a misspelt key fails loudly instead of being ignored."""
-    from tokfrag.config import parse_params
-
-    raw = params.model_dump()
-    for dotted, value in updates.items():
-        *path, key = dotted.split(".")
-        node = raw
-        for part in path:
-            node = node[part]
-        if key not in node:
-            raise KeyError(f"{dotted}: no such parameter")
-        node[key] = value
-    return parse_params(raw, source=f"overrides {dict(updates)}")
+    """``params`` with dotted keys replaced (``{"train.text.lr": 5e-5}``), re-validated."""
+    return params.with_overrides(dict(updates))
 
 
 def load_base(params_path: Path, dataset: str, updates: Mapping[str, Any] | None = None) -> Any:
-    """The project's params for ``dataset`` with ``updates`` applied."""
+    """The project's params for ``dataset`` with ``updates`` applied. Tuning is off unless
+    ``updates`` turns it on: these suites measure the configured models (early-stopped on
+    the validation part) over seeds; bench/tuning.py measures tuning itself."""
     from tokfrag.config import load_params
 
-    return override(load_params(params_path), {"data.dataset": dataset, **(updates or {})})
+    fixed = {"data.dataset": dataset, "tune.n_trials": 0, **(updates or {})}
+    return override(load_params(params_path), fixed)
 
 
 # -- scratch projects through the real stages ---------------------------------------------

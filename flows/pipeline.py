@@ -13,7 +13,8 @@ from tokfrag.config import load_params
 
 @flow(name="tokfrag-pipeline", log_prints=True)
 def pipeline(params_path: str = "params.yaml") -> dict[str, Any]:
-    """ingest -> validate -> prepare -> train token, train fragment -> evaluate -> register.
+    """ingest -> validate -> prepare -> tune and train token, tune and train fragment ->
+    evaluate -> register.
 
     A failed validation raises inside the ``validate`` task, so the flow run fails before any
     training and nothing is registered.
@@ -24,6 +25,7 @@ def pipeline(params_path: str = "params.yaml") -> dict[str, Any]:
     t.validate(params, root)
     t.prepare(params, root)
     for family in ("token", "fragment"):
+        t.tune(params, root, family)
         t.train(params, root, family)
     metrics = t.evaluate(params, root)
     registration = t.register(params, root)

@@ -30,6 +30,11 @@ def prepare(params: Params, root: str) -> str:
     return str(stages.prepare(params, root))
 
 
+@task(name="tune", cache_policy=NO_CACHE, task_run_name="tune-{family}")
+def tune(params: Params, root: str, family: str) -> dict[str, Any]:
+    return stages.tune(params, root, family)
+
+
 @task(name="train", cache_policy=NO_CACHE, task_run_name="train-{family}")
 def train(params: Params, root: str, family: str) -> dict[str, Any]:
     return stages.train(params, root, family)

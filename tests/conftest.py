@@ -29,6 +29,8 @@ SHRUNK = {
         "model": {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64}
     },
     "fragment": {"model": {"hidden_channels": 8}},
+    # Two trials per family: the tuning path runs everywhere, the suite stays quick.
+    "tune": {"n_trials": 2, "timeout_seconds": 120, "heartbeat_seconds": 1, "grace_seconds": 3},
 }
 
 
@@ -81,3 +83,19 @@ def prefect_api():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory):
+    """A real PostgreSQL server on a free loopback port for the session (installed from
+    Debian's packages when missing, as root); yields its SQLAlchemy URL, then stops it."""
+    import importlib.util
+
+    pytest.importorskip("psycopg2", reason="pip install psycopg2-binary (in the dev extra)")
+    path = Path(__file__).with_name("pgserver.py")
+    spec = importlib.util.spec_from_file_location("tokfrag_tests_pgserver", path)
+    assert spec and spec.loader
+    pgserver = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pgserver)
+    with pgserver.postgres_server(tmp_path_factory.mktemp("postgres")) as url:
+        yield url

@@ -60,10 +60,14 @@ def _guarded(action: Callable[[], T]) -> T:
     try:
         return action()
     except Exception as err:
-        # Registry errors are looked up only if MLflow was loaded: importing it costs seconds.
+        # Registry and tuning errors are looked up only if MLflow or Optuna was loaded:
+        # importing them costs seconds.
         registry = sys.modules.get("tokfrag.registry.register")
         if registry is not None:
             expected += (registry.CandidateError, registry.RegistrationError)
+        study = sys.modules.get("tokfrag.tuning.study")
+        if study is not None:
+            expected += (study.TuningError,)
         if isinstance(err, expected):
             _fail(str(err))
         raise
@@ -116,18 +120,56 @@ def prepare(params: ParamsOption = Path("params.yaml")) -> None:
 
 
 @app.command()
+def tune(
+    family: Annotated[Family, typer.Argument(help="Which family to tune.")],
+    params: ParamsOption = Path("params.yaml"),
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Processes on the study, each with its share of the CPU threads "
+            "(default: tune.workers). Run the same command on other machines against one "
+            "PostgreSQL tune.storage to spread further.",
+        ),
+    ] = None,
+) -> None:
+    """Tune one family with Optuna under the shared budget; a killed run resumes its study."""
+    from tokfrag import stages
+
+    p = _params(params)
+    record = _guarded(lambda: stages.tune(p, _root(params), family.value, workers))
+    if not record["tuned"]:
+        _say(f"tune {family.value}: off ({record['reason']}); the configured model trains as is")
+        return
+    used, best = record["used"], record["best"]
+    _say(
+        f"tune {family.value}: {used['trials']}/{record['configured']['n_trials']} trials "
+        f"({used['complete']} complete, {used['pruned']} pruned, {used['failed']} failed) in "
+        f"{used['seconds']:.0f} s; best val loss {best['value']:.4f} (trial {best['number']}, "
+        f"epoch {best['best_epoch']}); study {record['study_name']} in {record['storage']}"
+    )
+
+
+@app.command()
 def train(
     family: Annotated[Family, typer.Argument(help="Which family to train.")],
     params: ParamsOption = Path("params.yaml"),
 ) -> None:
-    """Train one family (token or fragment) and track it as an MLflow run."""
+    """Final fit of one family (the tuned point on train + validation); tracked in MLflow."""
     from tokfrag import stages
 
     p = _params(params)
     summary = _guarded(lambda: stages.train(p, _root(params), family.value))
+    how = (
+        f"tuned point, {summary['epochs_run']} epochs on train + validation"
+        if summary.get("tuned")
+        else f"best val loss {summary['best_val_loss']:.4f} at epoch {summary['best_epoch']} "
+        f"of {summary['epochs_run']}"
+    )
     _say(
-        f"train {family.value}: best val loss {summary['best_val_loss']:.4f} at epoch "
-        f"{summary['best_epoch']} of {summary['epochs_run']} ({summary['seconds']:.1f} s, "
+        f"train {family.value}: {how} ({summary['seconds']:.1f} s, "
         f"{summary['n_params']:,} parameters, run {summary['run_id']})"
     )
 
@@ -136,11 +178,12 @@ def train(
 def evaluate(params: ParamsOption = Path("params.yaml")) -> None:
     """Score both families and the baselines on the test split; write metrics, plots, report."""
     from tokfrag import stages
-    from tokfrag.report.console import comparison_table, console
+    from tokfrag.report.console import budget_table, comparison_table, console
 
     p = _params(params)
     metrics = _guarded(lambda: stages.evaluate(p, _root(params)))
     console.print(comparison_table(metrics))
+    console.print(budget_table(metrics))
 
 
 @app.command()
@@ -171,7 +214,7 @@ def summary(params: ParamsOption = Path("params.yaml")) -> None:
     """Print the comparison table and where the stores, metrics and report are."""
     import json
 
-    from tokfrag.report.console import comparison_table, console
+    from tokfrag.report.console import budget_table, comparison_table, console
     from tokfrag.stages import Layout
 
     p = _params(params)
@@ -180,6 +223,7 @@ def summary(params: ParamsOption = Path("params.yaml")) -> None:
         _fail(f"{layout.metrics}: missing; run `dvc repro` or `tokfrag run` first")
     metrics: dict[str, Any] = json.loads(layout.metrics.read_text())
     console.print(comparison_table(metrics))
+    console.print(budget_table(metrics))
     lines = [
         f"metrics:  {layout.metrics}",
         f"report:   {layout.report}",

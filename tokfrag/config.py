@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -217,6 +218,116 @@ class BaselinesConfig(_Section):
     ridge_alpha: float = Field(1.0, ge=0.0)
 
 
+class SearchDimension(_Section):
+    """One searched parameter: a float or int range (optionally log-scaled) or a set of
+    choices. Keys of a space are dotted paths into ``params.yaml`` (``train.lr``)."""
+
+    type: Literal["float", "int", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = Field(None, gt=0)
+    choices: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> SearchDimension:
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("a categorical dimension needs a non-empty 'choices' list")
+            if not all(isinstance(c, str | int | float | bool | None) for c in self.choices):
+                raise ValueError("categorical choices must be plain numbers, strings or booleans")
+            if self.low is not None or self.high is not None:
+                raise ValueError("a categorical dimension takes 'choices', not 'low'/'high'")
+            return self
+        if self.choices is not None:
+            raise ValueError(f"a {self.type} dimension takes 'low' and 'high', not 'choices'")
+        if self.low is None or self.high is None or not self.low < self.high:
+            raise ValueError(f"a {self.type} dimension needs 'low' < 'high'")
+        if self.log and self.low <= 0:
+            raise ValueError("a log-scaled dimension needs 'low' > 0")
+        if self.log and self.step is not None:
+            raise ValueError("'log' and 'step' cannot be combined (Optuna rejects it)")
+        if self.type == "int" and not (
+            float(self.low).is_integer() and float(self.high).is_integer()
+        ):
+            raise ValueError("an int dimension needs whole-number 'low' and 'high'")
+        return self
+
+    def values(self) -> list[Any]:
+        """The extreme values of the dimension (checked against the schema on load)."""
+        if self.type == "categorical":
+            return list(self.choices or [])
+        cast = int if self.type == "int" else float
+        return [cast(self.low), cast(self.high)]
+
+
+class PrunerConfig(_Section):
+    """Stops poor trials early from the validation loss each trial reports per epoch."""
+
+    kind: Literal["median", "hyperband", "none"] = "median"
+    startup_trials: int = Field(3, ge=0)  # median: trials finished before any is pruned
+    warmup_epochs: int = Field(5, ge=0)  # median: epochs each trial runs before it can be
+
+
+# The models whose space a family may search; "text" is the family's text-dataset model.
+SPACE_MODELS = {
+    "token": ("quantized", "patch", "text"),
+    "fragment": ("gconvgru", "stgcn", "wavenet", "text"),
+}
+
+
+class TuneConfig(_Section):
+    """Optuna tuning, with the same budget for both families. ``n_trials: 0`` turns tuning
+    off: each family trains its configured model, early-stopped on the validation part."""
+
+    n_trials: int = Field(8, ge=0)  # finished trials (complete or pruned) per family
+    timeout_seconds: float = Field(600.0, gt=0)  # wall clock per family, summed over resumes
+    seed: int = 0  # TPE sampler seed (worker i samples with seed + i)
+    workers: int = Field(1, ge=1)  # processes on one study; CPU threads are shared out
+    storage: str | None = None  # SQLAlchemy URL or journal file; default sqlite:///optuna.db
+    heartbeat_seconds: int = Field(5, ge=1)  # a running trial's sign of life
+    grace_seconds: int = Field(20, ge=1)  # a trial silent this long is failed and retried
+    max_retries: int = Field(1, ge=0)  # retries of a trial whose process died
+    pruner: PrunerConfig = PrunerConfig()
+    spaces: dict[str, dict[str, dict[str, SearchDimension]]] = {}
+
+    @field_validator("spaces")
+    @classmethod
+    def _known_models(cls, spaces: dict) -> dict:
+        for family, models in spaces.items():
+            if family not in SPACE_MODELS:
+                raise ValueError(
+                    f"unknown family {family!r} in tune.spaces; expected one of "
+                    f"{', '.join(SPACE_MODELS)}"
+                )
+            for model in models:
+                if model not in SPACE_MODELS[family]:
+                    raise ValueError(
+                        f"unknown model {model!r} in tune.spaces.{family}; expected one of "
+                        f"{', '.join(SPACE_MODELS[family])}"
+                    )
+            for model, space in models.items():
+                for path in space:
+                    section = path.split(".")[0]
+                    if section not in ("train", family):
+                        # A family may only tune the shared loop and its own section: it
+                        # must never reach the split, the data or the other family.
+                        raise ValueError(
+                            f"tune.spaces.{family}.{model}: {path!r} is outside 'train' and "
+                            f"'{family}'; a family may only tune those sections"
+                        )
+        return spaces
+
+    @model_validator(mode="after")
+    def _grace_after_heartbeat(self) -> TuneConfig:
+        if self.grace_seconds <= self.heartbeat_seconds:
+            raise ValueError(
+                f"grace_seconds ({self.grace_seconds}) must exceed heartbeat_seconds "
+                f"({self.heartbeat_seconds}), or live trials would be failed"
+            )
+        return self
+
+
 class RegistryConfig(_Section):
     """Where MLflow keeps runs and models; relative paths are under the project folder."""
 
@@ -232,7 +343,54 @@ class Params(_Section):
     token: TokenConfig = TokenConfig()
     fragment: FragmentConfig = FragmentConfig()
     baselines: BaselinesConfig = BaselinesConfig()
+    tune: TuneConfig = TuneConfig()
     registry: RegistryConfig = RegistryConfig()
+
+    @model_validator(mode="after")
+    def _spaces_point_at_parameters(self, info: ValidationInfo) -> Params:
+        # Every searched path must name a real parameter, and each extreme value must be one
+        # the schema accepts, so a bad space fails on load rather than in trial 7.
+        if info.context and info.context.get("overrides"):
+            return self  # an override of already-checked params: the spaces did not change
+        for family, models in self.tune.spaces.items():
+            for model, space in models.items():
+                for path, dimension in space.items():
+                    for value in dimension.values():
+                        try:
+                            self.with_overrides({path: value})
+                        except ParamsError as err:
+                            detail = str(err).split("\n", 1)[-1].strip()
+                            raise ValueError(
+                                f"tune.spaces.{family}.{model}.{path}: {detail}"
+                            ) from None
+        return self
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Params:
+        """These params with dotted keys replaced (``{"train.lr": 3e-3}``), re-validated, so
+        a misspelt key or an out-of-range value fails loudly instead of being ignored."""
+        raw = self.model_dump()
+        for dotted, value in overrides.items():
+            *path, key = dotted.split(".")
+            node = raw
+            for part in path:
+                if not isinstance(node.get(part), dict):
+                    raise ParamsError(f"{dotted}: no such parameter in params.yaml")
+                node = node[part]
+            if key not in node or isinstance(node[key], dict):
+                raise ParamsError(f"{dotted}: no such parameter in params.yaml")
+            node[key] = value
+        return parse_params(raw, source=f"overrides {overrides}", _context={"overrides": True})
+
+    def value_at(self, dotted: str) -> Any:
+        """The current value of a dotted parameter path (``train.lr``)."""
+        node: Any = self
+        for part in dotted.split("."):
+            node = getattr(node, part)
+        return node
+
+    def space(self, family: str, model: str) -> dict[str, SearchDimension]:
+        """The search space configured for one family's model (empty when none is)."""
+        return dict(self.tune.spaces.get(family, {}).get(model, {}))
 
 
 def _describe(error: ValidationError, source: str) -> str:
@@ -251,14 +409,20 @@ def _describe(error: ValidationError, source: str) -> str:
                 f"allowed keys: {allowed}. Fix the spelling or remove it."
             )
         else:
-            lines.append(f"  {where}: {item['msg']} (got {item.get('input')!r})")
+            message = item["msg"].removeprefix("Value error, ")
+            given = item.get("input")
+            # A whole section as "input" says nothing the message does not.
+            got = "" if isinstance(given, dict) else f" (got {given!r})"
+            lines.append(f"  {where + ': ' if where else ''}{message}{got}")
     return "\n".join(lines)
 
 
-def parse_params(raw: dict[str, Any] | None, source: str = "params.yaml") -> Params:
+def parse_params(
+    raw: dict[str, Any] | None, source: str = "params.yaml", _context: dict | None = None
+) -> Params:
     """Validate a mapping (as read from YAML) into :class:`Params`."""
     try:
-        return Params.model_validate(raw or {})
+        return Params.model_validate(raw or {}, context=_context)
     except ValidationError as err:
         raise ParamsError(_describe(err, source)) from None
 

@@ -54,12 +54,18 @@ def dvc_project(tmp_path_factory: pytest.TempPathFactory, shrunk_params: dict, m
     return root, first.stdout
 
 
+def shrunk_params_trials(root: Path) -> int:
+    return yaml.safe_load((root / "params.yaml").read_text())["tune"]["n_trials"]
+
+
 def test_repro_writes_metrics_for_every_model(dvc_project) -> None:
     root, log = dvc_project
     for stage in (
         "ingest",
         "validate",
         "prepare",
+        "tune_token",
+        "tune_fragment",
         "train_token",
         "train_fragment",
         "evaluate",
@@ -81,7 +87,16 @@ def test_repro_writes_metrics_for_every_model(dvc_project) -> None:
     assert metrics["models"]["ridge_ar"]["test_mse"] == pytest.approx(0.704, abs=5e-4)
     shown = _sh("dvc", "metrics", "show", "--json", cwd=root).stdout
     assert "token" in shown and "fragment" in shown
-    assert (root / "outputs/chickenpox/report.html").read_text().count("<tr class=") == 6
+    comparison, budget = (
+        (root / "outputs/chickenpox/report.html").read_text().split("<h2>Tuning budget</h2>")
+    )
+    assert comparison.count("<tr class=") == 6  # one row per model
+    assert budget.count("<tr class=") == 2  # one per family
+    # Both families were tuned under the budget in params.yaml, and used all of it.
+    for family in ("token", "fragment"):
+        tuning = metrics["tuning"][family]
+        assert tuning["configured"]["n_trials"] == shrunk_params_trials(root)
+        assert tuning["used"]["trials"] == tuning["configured"]["n_trials"]
 
 
 def test_champion_loads_and_predicts_in_a_fresh_process(dvc_project) -> None:

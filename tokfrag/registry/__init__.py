@@ -42,10 +42,12 @@ from tokfrag.registry.register import (
 from tokfrag.registry.tracking import (
     RunLogger,
     Store,
+    TrialRunLogger,
     log_baseline_run,
     log_metrics_to_run,
     open_store,
     training_run,
+    trial_runs,
 )
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "Store",
     "TextCandidate",
     "TokfragModel",
+    "TrialRunLogger",
     "describe_registry",
     "forecasts_to_frame",
     "frame_to_texts",
@@ -80,5 +83,6 @@ __all__ = [
     "serving_requirements",
     "texts_to_frame",
     "training_run",
+    "trial_runs",
     "windows_to_frame",
 ]

@@ -13,7 +13,7 @@ Training code never imports MLflow: :func:`training_run` yields a :class:`RunLog
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +27,10 @@ from mlflow.tracking import MlflowClient
 from tokfrag.config import RegistryConfig
 
 _SQLITE_PREFIX = "sqlite:///"
+_PARENT_TAG = "mlflow.parentRunId"  # how the UI nests a run under another
 # MLflow rejects longer param values; truncating beats failing a finished training run.
 _MAX_PARAM_CHARS = 6000
+_MAX_METRICS_PER_BATCH = 1000  # MLflow's limit for one log_batch call
 
 
 @dataclass(frozen=True)
@@ -179,20 +181,22 @@ def training_run(
     params: Mapping[str, Any] | None = None,
     tags: Mapping[str, Any] | None = None,
     nested: bool = False,
+    parent_run_id: str | None = None,
 ) -> Iterator[RunLogger]:
     """Start a run in the store's experiment and yield a :class:`RunLogger` for it.
 
     The run ends FINISHED when the block completes, FAILED when it raises and KILLED on
     Ctrl-C, so an interrupted fit never looks like a finished one in the UI. ``nested``
-    opens it as a child of the active run (for tuning trials under a study run).
+    opens it as a child of the active run; ``parent_run_id`` as a child of that run (which
+    may have finished already: a family's final fit under its tuning run).
     """
     store.activate()
+    all_tags = {k: str(v) for k, v in (tags or {}).items()}
+    if parent_run_id:
+        all_tags[_PARENT_TAG] = parent_run_id
     # The fluent start_run adds MLflow's system tags (user, source, git commit).
     active = mlflow.start_run(
-        experiment_id=store.experiment_id,
-        run_name=run_name,
-        nested=nested,
-        tags={k: str(v) for k, v in (tags or {}).items()},
+        experiment_id=store.experiment_id, run_name=run_name, nested=nested, tags=all_tags
     )
     logger = RunLogger(store.client(), active.info.run_id)
     status = RunStatus.FINISHED
@@ -208,6 +212,56 @@ def training_run(
         raise
     finally:
         mlflow.end_run(RunStatus.to_string(status))
+
+
+class TrialRunLogger:
+    """One tuning trial's child run. Epochs are buffered and written once, when the trial
+    ends, so tracking costs a few writes per trial rather than one per epoch."""
+
+    def __init__(self, client: MlflowClient, run_id: str) -> None:
+        self._client = client
+        self.run_id = run_id
+        self._epochs: list[Metric] = []
+
+    def log_epoch(self, epoch: int, metrics: Mapping[str, float]) -> None:
+        timestamp = int(time.time() * 1000)
+        self._epochs.extend(Metric(k, float(v), timestamp, int(epoch)) for k, v in metrics.items())
+
+    def finish(self, state: str, metrics: Mapping[str, float]) -> None:
+        """Write the epochs and ``metrics``, tag the trial's ``state`` (COMPLETE, PRUNED or
+        FAIL) and end the run (FAILED only for FAIL: a pruned trial ended as designed)."""
+        timestamp = int(time.time() * 1000)
+        batch = self._epochs + [Metric(k, float(v), timestamp, 0) for k, v in metrics.items()]
+        for start in range(0, len(batch), _MAX_METRICS_PER_BATCH):
+            self._client.log_batch(
+                self.run_id, metrics=batch[start : start + _MAX_METRICS_PER_BATCH]
+            )
+        self._client.set_tag(self.run_id, "trial_state", state)
+        status = RunStatus.FAILED if state == "FAIL" else RunStatus.FINISHED
+        self._client.set_terminated(self.run_id, RunStatus.to_string(status))
+
+
+def trial_runs(
+    store: Store, parent_run_id: str, tags: Mapping[str, Any]
+) -> Callable[[int, Mapping[str, Any]], TrialRunLogger]:
+    """Opens one child run per tuning trial under ``parent_run_id`` (usable from any
+    process: it goes through a client, not MLflow's process-wide active run)."""
+    client = store.client()
+
+    def open_trial(number: int, params: Mapping[str, Any]) -> TrialRunLogger:
+        run = client.create_run(
+            store.experiment_id,
+            run_name=f"trial-{number}",
+            tags={
+                _PARENT_TAG: parent_run_id,
+                "trial_number": str(number),
+                **{k: str(v) for k, v in tags.items()},
+            },
+        )
+        _log_param_batch(client, run.info.run_id, params)
+        return TrialRunLogger(client, run.info.run_id)
+
+    return open_trial
 
 
 def log_metrics_to_run(store: Store, run_id: str, metrics: Mapping[str, float]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,9 +11,34 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tokfrag.report.table import columns, comparison_rows, verdict
+from tokfrag.report.table import budget_rows, budget_sentence, columns, comparison_rows, verdict
 
 console = Console(stderr=False)
+
+
+def _losses(metrics: dict[str, float]) -> str:
+    named = (("train_loss", "train"), ("val_loss", "val"))
+    return " ".join(f"{name} {metrics[key]:.4f}" for key, name in named if key in metrics)
+
+
+@contextmanager
+def _bar(description: str, total: int) -> Iterator[Callable[..., None]]:
+    """A rich progress bar with a free-text ``note`` column; yields ``update(completed,
+    note, total=None)``."""
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(description, total=total, note="")
+
+        def update(completed: int, note: str, total: int | None = None) -> None:
+            progress.update(task, completed=completed, note=note, total=total)
+
+        yield update
 
 
 @contextmanager
@@ -23,30 +48,45 @@ def epoch_progress(total: int, description: str) -> Iterator[Any]:
     if not sys.stdout.isatty():
 
         def log(epoch: int, metrics: dict[str, float]) -> None:
-            if epoch == 1 or epoch % 10 == 0:
+            if epoch == 1 or epoch % 10 == 0 or epoch == total:
                 console.print(
-                    f"{description}: epoch {epoch}/{total} "
-                    f"train {metrics['train_loss']:.4f} val {metrics['val_loss']:.4f}",
-                    highlight=False,
+                    f"{description}: epoch {epoch}/{total} {_losses(metrics)}", highlight=False
                 )
 
         yield log
         return
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("val {task.fields[val]}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(description, total=total, val="-")
+    last: list[Any] = [0, ""]
+    with _bar(description, total) as update:
 
-        def update(epoch: int, metrics: dict[str, float]) -> None:
-            progress.update(task, completed=epoch, val=f"{metrics['val_loss']:.4f}")
+        def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
+            last[:] = [epoch, _losses(metrics)]
+            update(*last)
 
-        yield update
-        progress.update(task, total=progress.tasks[0].completed)
+        yield on_epoch
+        update(*last, total=last[0])  # stopped early: show the bar full
+
+
+@contextmanager
+def trial_progress(total: int, description: str) -> Iterator[Any]:
+    """Progress over a study's finished trials; yields ``(finished, total, best) -> None``.
+    Without a terminal, one line each time the count of finished trials changes."""
+    last = [-1]
+
+    def note(best: float | None) -> str:
+        return "best val " + ("-" if best is None else f"{best:.4f}")
+
+    if not sys.stdout.isatty():
+
+        def log(done: int, total: int, best: float | None) -> None:
+            if done != last[0]:
+                last[0] = done
+                line = f"{description}: {done}/{total} trials, {note(best)}"
+                console.print(line, highlight=False)
+
+        yield log
+        return
+    with _bar(description, total) as update:
+        yield lambda done, total, best: update(done, note(best), total=total)
 
 
 def comparison_table(metrics: dict[str, Any]) -> Table:
@@ -74,4 +114,21 @@ def comparison_table(metrics: dict[str, Any]) -> Table:
             f"{row['train_seconds']:.1f}" if "train_seconds" in row else "-",
         )
     table.caption = verdict(metrics)
+    return table
+
+
+def budget_table(metrics: dict[str, Any]) -> Table:
+    """What each family was given for tuning, and what it used."""
+    table = Table(title="tuning budget (the same for both families)")
+    for column in ("family", "model", "trials", "complete", "pruned", "failed", "seconds"):
+        table.add_column(column, justify="left" if column in ("family", "model") else "right")
+    table.add_column("best val loss", justify="right")
+    for row in budget_rows(metrics):
+        if not row["tuned"]:
+            table.add_row(row["family"], "untuned", *["-"] * 6)
+            continue
+        cells = [str(row[k]) for k in ("model", "trials", "complete", "pruned", "failed")]
+        best = row["best_val_loss"]
+        table.add_row(row["family"], *cells, row["seconds"], "-" if best is None else f"{best:.4f}")
+    table.caption = budget_sentence(metrics)
     return table

@@ -10,7 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from tokfrag.report.table import columns, comparison_rows, ranking_key, verdict
+from tokfrag.report.table import (
+    budget_rows,
+    budget_sentence,
+    columns,
+    comparison_rows,
+    ranking_key,
+    verdict,
+)
 
 COLORS = {"token": "#4C72B0", "fragment": "#DD8452", "baseline": "#8C8C8C"}
 
@@ -148,6 +155,62 @@ def _classification_plots(
     return shown
 
 
+def _budget_row(row: dict[str, Any]) -> str:
+    if not row["tuned"]:
+        return f"<tr class='{row['family']}'><td>{row['family']}</td><td>untuned</td>" + (
+            "<td>&ndash;</td>" * 6 + "</tr>"
+        )
+    cells = ("model", "trials", "complete", "pruned", "failed", "seconds")
+    best = row["best_val_loss"]
+    return (
+        f"<tr class='{row['family']}'><td>{row['family']}</td>"
+        + "".join(f"<td>{html.escape(str(row[k]))}</td>" for k in cells)
+        + f"<td>{'&ndash;' if best is None else f'{best:.4f}'}</td></tr>"
+    )
+
+
+def _budget_table(metrics: dict[str, Any]) -> str:
+    body = "\n".join(_budget_row(r) for r in budget_rows(metrics))
+    return f"""<h2>Tuning budget</h2>
+<p class="meta">{html.escape(budget_sentence(metrics))}</p>
+<table><thead><tr><th>family</th><th>model</th><th>trials used</th><th>complete</th>
+<th>pruned</th><th>failed</th><th>seconds used</th><th>best val loss</th></tr></thead>
+<tbody>
+{body}
+</tbody></table>"""
+
+
+def _history_chart(metrics: dict[str, Any], path: Path) -> bool:
+    """Best validation loss so far against trial number, one panel per tuned family (their
+    losses are in different units: token cross-entropy, or scaled MSE)."""
+    tuned = [(family, t) for family, t in metrics.get("tuning", {}).items() if t.get("tuned")]
+    if not tuned:
+        return False
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(tuned), figsize=(5 * len(tuned), 3.2), squeeze=False)
+    for ax, (family, tuning) in zip(axes[0], tuned, strict=True):
+        points = [(t["number"], t["value"]) for t in tuning["history"] if t["value"] is not None]
+        pruned = [t["number"] for t in tuning["history"] if t["state"] == "PRUNED"]
+        best, so_far = float("inf"), []
+        for number, value in points:
+            best = min(best, value)
+            so_far.append((number, best))
+        color = COLORS.get(family, "#555555")
+        if points:
+            ax.scatter(*zip(*points, strict=True), color=color, s=18, label="complete")
+            ax.step(*zip(*so_far, strict=True), where="post", color=color, label="best so far")
+        for number in pruned:
+            ax.axvline(number, color="#bbbbbb", lw=0.8, ls=":")
+        ax.set_title(f"{family} ({tuning.get('model', '')}): {len(pruned)} pruned (dotted)")
+        ax.set_xlabel("trial")
+        ax.set_ylabel("validation loss")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def write_report(metrics: dict[str, Any], plots_dir: Path, **data: Any) -> str:
     """Write the plots into ``plots_dir`` and return the HTML report (plots embedded, so the
     file stands alone).
@@ -190,6 +253,10 @@ def write_report(metrics: dict[str, Any], plots_dir: Path, **data: Any) -> str:
         f"{ref['value']:.4f} ({html.escape(ref['source'])}).</p>"
         for ref in metrics.get("published", [])
     )
+    budget_html = _budget_table(metrics)
+    history = _history_chart(metrics, plots_dir / "tuning_history.png")
+    if history:
+        images.append(("tuning: best validation loss so far per trial", "tuning_history.png"))
     figures = "\n".join(
         f'<img alt="{html.escape(alt)}" src="{_embed(plots_dir / file)}">' for alt, file in images
     )
@@ -223,6 +290,7 @@ def write_report(metrics: dict[str, Any], plots_dir: Path, **data: Any) -> str:
 <tbody>
 {body_rows}
 </tbody></table>
+{budget_html}
 {figures}
 </body></html>
 """

@@ -55,3 +55,46 @@ def verdict(metrics: dict[str, Any]) -> str:
             "neither family has learned more than that baseline here."
         )
     return sentence
+
+
+def budget_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per family: the tuning budget it was given and what it used of it."""
+    rows = []
+    for family in ("token", "fragment"):
+        tuning = metrics.get("tuning", {}).get(family, {"tuned": False})
+        if not tuning.get("tuned"):
+            rows.append({"family": family, "tuned": False})
+            continue
+        used, configured, best = tuning["used"], tuning["configured"], tuning.get("best") or {}
+        rows.append(
+            {
+                "family": family,
+                "tuned": True,
+                "model": tuning.get("model", ""),
+                "trials": f"{used['trials']}/{configured['n_trials']}",
+                "complete": used["complete"],
+                "pruned": used["pruned"],
+                "failed": used["failed"],
+                "seconds": f"{used['seconds']:.0f}/{configured['timeout_seconds']:.0f}",
+                "best_val_loss": best.get("value"),
+                "study": tuning.get("study_name", ""),
+            }
+        )
+    return rows
+
+
+def budget_sentence(metrics: dict[str, Any]) -> str:
+    """The tuning budget in words: what each family was given and used."""
+    rows = budget_rows(metrics)
+    if not any(r["tuned"] for r in rows):
+        return "Untuned: both families trained their configured model (tune.n_trials is 0)."
+    given = metrics["tuning"]["token"]["configured"]
+    used = "; ".join(
+        f"{r['family']} used {r['trials']} trials ({r['complete']} complete, {r['pruned']} "
+        f"pruned, {r['failed']} failed) and {r['seconds']} s"
+        for r in rows
+    )
+    return (
+        f"Same tuning budget for both families: {given['n_trials']} trials and "
+        f"{given['timeout_seconds']:.0f} s each; {used}."
+    )

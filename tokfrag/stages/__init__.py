@@ -31,6 +31,7 @@ __all__ = [
     "prepare",
     "register",
     "train",
+    "tune",
     "validate",
 ]
 
@@ -70,20 +71,44 @@ def prepare(params: Params, root: str | Path) -> Path:
     return impl.prepare(params, Layout.of(params, root))
 
 
-def train(params: Params, root: str | Path, family: str) -> dict[str, Any]:
-    """Train one family with the shared loop (early stopping on the validation part), track
-    it as one MLflow run, and save it (safetensors + JSON) to ``models/<family>/``."""
+def _family(family: str) -> None:
     if family not in FAMILIES:
         raise StageError(f"unknown family {family!r}; expected one of {FAMILIES}")
+
+
+def tune(
+    params: Params, root: str | Path, family: str, workers: int | None = None
+) -> dict[str, Any]:
+    """Tune one family with Optuna under the shared budget (``tune`` in params.yaml): a
+    study that resumes after a crash, ``workers`` processes on it, one MLflow child run per
+    trial; writes ``tuning/<family>.json`` with the budget used and the best point."""
+    from tokfrag.stages.fitting import tune as run_tuning
+
+    _family(family)
     _, impl = _kind(params)
-    layout = Layout.of(params, root)
+    _check_device(params)
+    return run_tuning(params, Layout.of(params, root), impl, family, workers)
+
+
+def train(params: Params, root: str | Path, family: str) -> dict[str, Any]:
+    """The final fit of one family: the tuned point retrained on train + validation (or,
+    with ``tune.n_trials: 0``, the configured model early-stopped on validation), tracked as
+    one MLflow run and saved (safetensors + JSON) to ``models/<family>/``."""
+    from tokfrag.stages.fitting import final_fit
+
+    _family(family)
+    _, impl = _kind(params)
+    _check_device(params)
+    return final_fit(params, Layout.of(params, root), impl, family)
+
+
+def _check_device(params: Params) -> None:
     from tokfrag.train import pick_device
 
     try:
         pick_device(params.train.device)  # fail before an MLflow run is opened, not inside it
     except RuntimeError as err:
         raise StageError(f"params.yaml train.device: {err}") from None
-    return impl.train(params, layout, family)
 
 
 def evaluate(params: Params, root: str | Path) -> dict[str, Any]:

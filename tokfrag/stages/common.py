@@ -4,6 +4,7 @@ gate's record, the training-run wrapper, and the evaluation bookkeeping."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ class Layout:
     @property
     def prepared(self) -> Path:
         return self.out_dir / "prepared"
+
+    def tuning(self, family: str) -> Path:
+        return self.out_dir / "tuning" / f"{family}.json"
 
     def model_dir(self, family: str) -> Path:
         return self.out_dir / "models" / family
@@ -147,29 +151,64 @@ def run_params(params: Params, family: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class FitParts:
+    """What fitting a family needs, loaded once and reused by every tuning trial:
+    ``build(params) -> (model, train_examples, val_examples or None)`` builds a fresh model
+    (tokenizers and vocabularies fit on the training part only) and its examples."""
+
+    kind: str  # "series" or "text": selects the loop settings
+    build: Callable[[Params], tuple[Any, Any, Any]]
+    tags: dict[str, str]  # data_sha256 and split_fingerprint, logged on every run
+
+
+def loop_config(params: Params, kind: str, epochs: int | None = None) -> Any:
+    from tokfrag.train import LoopConfig
+
+    settings = params.train.loop_settings(kind)
+    if epochs is not None:
+        settings["epochs"] = epochs
+    return LoopConfig(**settings)
+
+
 def train_and_save(
     params: Params,
     layout: Layout,
     family: str,
-    kind: str,
-    model: Any,
-    train_examples: Any,
-    val_examples: Any,
-    tags: dict[str, str],
+    parts: FitParts,
+    *,
+    epochs: int | None = None,
+    final: bool = False,
+    parent_run_id: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Fit ``model.net`` with the shared loop inside one MLflow run, then save the model
-    (safetensors + JSON) and its ``train.json`` to ``models/<family>/`` atomically."""
+    """Build and fit one model with the shared loop inside one MLflow run, then save it
+    (safetensors + JSON) and its ``train.json`` to ``models/<family>/`` atomically.
+
+    ``final`` fits on train + validation for exactly ``epochs`` epochs (the tuned count);
+    otherwise the fit part is trained with early stopping on the validation part.
+    """
     from tokfrag.registry import open_store, training_run
     from tokfrag.report.console import epoch_progress
-    from tokfrag.train import LoopConfig, fit
+    from tokfrag.train import as_examples, fit, seed_everything
 
-    loop = LoopConfig(**params.train.loop_settings(kind))
+    # Seed before the weights are initialised, so a stage gives the same model whether it runs
+    # alone (DVC) or after other stages in one process (Prefect).
+    seed_everything(params.train.seed)
+    model, train_examples, val_examples = parts.build(params)
+    train_examples = as_examples(train_examples)
+    loop = loop_config(params, parts.kind, epochs)
     n_params = sum(p.numel() for p in model.net.parameters())
     store = open_store(params.registry, layout.root, params.data.dataset)
+    tags = {**parts.tags, "fit_on": "train" if final else "fit"}
     run_tags = {"family": family, "model_kind": model.kind, "dataset": params.data.dataset, **tags}
     with (
         training_run(
-            store, f"{family}-{model.kind}", params=run_params(params, family), tags=run_tags
+            store,
+            f"{family}-{model.kind}" + ("-final" if final else ""),
+            params=run_params(params, family),
+            tags=run_tags,
+            parent_run_id=parent_run_id,
         ) as run,
         epoch_progress(loop.epochs, f"train {family}") as progress,
     ):
@@ -181,17 +220,19 @@ def train_and_save(
             "kind": model.kind,
             "run_id": run.run_id,
             "n_params": n_params,
+            "n_train_examples": len(train_examples),
             **tags,
+            **(extra or {}),
             **result.to_dict(),
         }
-        run.log_metrics(
-            {
-                "best_val_loss": result.best_val_loss,
-                "best_epoch": result.best_epoch,
-                "train_seconds": result.seconds,
-                "n_params": n_params,
-            }
-        )
+        final_metrics = {
+            "best_epoch": result.best_epoch,
+            "train_seconds": result.seconds,
+            "n_params": n_params,
+        }
+        if result.best_val_loss is not None:
+            final_metrics["best_val_loss"] = result.best_val_loss
+        run.log_metrics(final_metrics)
         model.net.cpu()
         with staged_dir(layout.model_dir(family)) as staging:
             model.save(staging)
@@ -210,6 +251,35 @@ def load_trained(layout: Layout, fingerprint: str) -> dict[str, tuple[Any, dict[
             raise StageError(f"{layout.model_dir(family)} was trained on another split; retrain it")
         trained[family] = (load_forecaster(layout.model_dir(family)), info)
     return trained
+
+
+def tuning_summary(layout: Layout, fingerprint: str) -> dict[str, Any]:
+    """Each family's tuning as the comparison shows it: the budget configured and used,
+    the best trial and the trial history. Refuses records made on another split, and two
+    families tuned under different budgets: the comparison would not be fair."""
+    summary: dict[str, Any] = {}
+    for family in FAMILIES:
+        path = layout.tuning(family)
+        if not path.is_file():
+            summary[family] = {"tuned": False}
+            continue
+        record = json.loads(path.read_text())
+        if record["split_fingerprint"] != fingerprint:
+            raise StageError(f"{path} was tuned on another split; rerun `tokfrag tune {family}`")
+        keep = ("tuned", "model", "study_name", "storage", "sampler", "configured", "used", "best")
+        summary[family] = {k: record[k] for k in keep if k in record}
+        summary[family]["history"] = [
+            {k: t[k] for k in ("number", "state", "value")} for t in record.get("trials", [])
+        ]
+    tuned = [summary[f] for f in FAMILIES if summary[f]["tuned"]]
+    if len(tuned) == 1 or (tuned and tuned[0]["configured"] != tuned[1]["configured"]):
+        budgets = ", ".join(f"{f}: {summary[f].get('configured', 'untuned')}" for f in FAMILIES)
+        raise StageError(
+            f"{layout.out_dir / 'tuning'}: the families were tuned under different budgets "
+            f"({budgets}); rerun `tokfrag tune token` and `tokfrag tune fragment` with one "
+            "params.yaml"
+        )
+    return summary
 
 
 def model_entry(model: Any, scores: dict[str, Any], seconds: float, info: dict | None) -> dict:

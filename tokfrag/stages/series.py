@@ -11,6 +11,7 @@ import numpy as np
 from tokfrag.atomic import staged_dir, write_json
 from tokfrag.config import Params
 from tokfrag.stages.common import (
+    FitParts,
     Layout,
     StageError,
     check_prepared,
@@ -22,7 +23,7 @@ from tokfrag.stages.common import (
     require_gate,
     scalar_test_metrics,
     source_meta,
-    train_and_save,
+    tuning_summary,
     write_evaluation,
 )
 
@@ -165,27 +166,24 @@ def build_forecaster(family: str, params: Params, series, layout: Layout):
     raise StageError(f"unknown family {family!r}; expected 'token' or 'fragment'")
 
 
-def train(params: Params, layout: Layout, family: str) -> dict[str, Any]:
-    from tokfrag.train import seed_everything
+def model_name(params: Params, family: str) -> str:
+    """Which of the family's models runs (the key of its search space)."""
+    return params.token.variant if family == "token" else params.fragment.variant
 
+
+def fit_parts(params: Params, layout: Layout, family: str, final: bool) -> FitParts:
+    """Windows of the fit part and the validation part (``final``: all training windows,
+    no validation part), and a builder of fresh forecasters for any params."""
     series, split = _load_inputs(params, layout)
-    # Seed before the weights are initialised, so a stage gives the same model whether it runs
-    # alone (DVC) or after other stages in one process (Prefect).
-    seed_everything(params.train.seed)
-    model = build_forecaster(family, params, series, layout)
-    x_fit, y_fit = _windows(series, split, "fit")
-    x_val, y_val = _windows(series, split, "val")
+    x_fit, y_fit = _windows(series, split, "train" if final else "fit")
+    val = None if final else _windows(series, split, "val")
+
+    def build(p: Params) -> tuple[Any, Any, Any]:
+        model = build_forecaster(family, p, series, layout)
+        return model, model.tensors(x_fit, y_fit), None if val is None else model.tensors(*val)
+
     tags = {"data_sha256": series.sha256, "split_fingerprint": split.fingerprint()}
-    return train_and_save(
-        params,
-        layout,
-        family,
-        "series",
-        model,
-        model.tensors(x_fit, y_fit),
-        model.tensors(x_val, y_val),
-        tags,
-    )
+    return FitParts("series", build, tags)
 
 
 def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
@@ -241,6 +239,7 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
             "test_snapshots": int(len(split.test)),
         },
         "split_fingerprint": split.fingerprint(),
+        "tuning": tuning_summary(layout, split.fingerprint()),
         "data_sha256": series.sha256,
         "models": models,
         "published": published_figures(params.data.dataset, params.split.model_dump()),

@@ -13,6 +13,7 @@ import numpy as np
 from tokfrag.atomic import staged_dir, write_json
 from tokfrag.config import Params
 from tokfrag.stages.common import (
+    FitParts,
     Layout,
     StageError,
     check_prepared,
@@ -23,7 +24,7 @@ from tokfrag.stages.common import (
     record_gate,
     require_gate,
     scalar_test_metrics,
-    train_and_save,
+    tuning_summary,
     write_evaluation,
 )
 
@@ -118,7 +119,7 @@ def prepare(params: Params, layout: Layout) -> Path:
 
 def build_classifier(family: str, params: Params, texts: list[str], label_names: tuple[str, ...]):
     """A fresh, untrained classifier of ``family``; tokenizers and vocabularies are fit on
-    ``texts`` (the fit part of the training documents) only."""
+    ``texts`` (training documents only: the fit part, or all of them in a final fit)."""
     if family == "token":
         from tokfrag.models.text_token_model import TextTokenClassifier
 
@@ -138,25 +139,24 @@ def build_classifier(family: str, params: Params, texts: list[str], label_names:
     raise StageError(f"unknown family {family!r}; expected 'token' or 'fragment'")
 
 
-def train(params: Params, layout: Layout, family: str) -> dict[str, Any]:
-    from tokfrag.train import seed_everything
+def model_name(params: Params, family: str) -> str:
+    """Each family has one text model; its search space is ``tune.spaces.<family>.text``."""
+    return "text"
 
+
+def fit_parts(params: Params, layout: Layout, family: str, final: bool) -> FitParts:
+    """Documents of the fit part and the validation part (``final``: all training
+    documents, no validation part), and a builder of fresh classifiers for any params."""
     data, split = _load_inputs(params, layout)
-    seed_everything(params.train.seed)
-    fit_texts, fit_labels = _part(data, split.fit)
-    val_texts, val_labels = _part(data, split.val)
-    model = build_classifier(family, params, fit_texts, data.label_names)
+    texts, labels = _part(data, split.train if final else split.fit)
+    val = None if final else _part(data, split.val)
+
+    def build(p: Params) -> tuple[Any, Any, Any]:
+        model = build_classifier(family, p, texts, data.label_names)
+        return model, model.examples(texts, labels), None if val is None else model.examples(*val)
+
     tags = {"data_sha256": data.sha256, "split_fingerprint": split.fingerprint()}
-    return train_and_save(
-        params,
-        layout,
-        family,
-        "text",
-        model,
-        model.examples(fit_texts, fit_labels),
-        model.examples(val_texts, val_labels),
-        tags,
-    )
+    return FitParts("text", build, tags)
 
 
 def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
@@ -199,6 +199,7 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
             "test_documents": int(len(split.test)),
         },
         "split_fingerprint": split.fingerprint(),
+        "tuning": tuning_summary(layout, split.fingerprint()),
         "data_sha256": data.sha256,
         "models": models,
         "published": published_figures(params.data.dataset),

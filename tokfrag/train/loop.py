@@ -34,7 +34,7 @@ class LoopConfig:
 @dataclass
 class TrainResult:
     best_epoch: int
-    best_val_loss: float
+    best_val_loss: float | None  # None when fitted without a validation part
     epochs_run: int
     seconds: float
     device: str
@@ -131,7 +131,7 @@ def _autocast(device: torch.device):
 def fit(
     model: nn.Module,
     train: Examples | dict[str, Tensor],
-    val: Examples | dict[str, Tensor],
+    val: Examples | dict[str, Tensor] | None,
     config: LoopConfig,
     callbacks: Sequence[EpochCallback] = (),
 ) -> TrainResult:
@@ -141,11 +141,14 @@ def fit(
     dimension (wrapped in :class:`TensorExamples`).
 
     The weights of the epoch with the lowest validation loss are restored before returning,
-    and the model is left on the chosen device in eval mode.
+    and the model is left on the chosen device in eval mode. With ``val=None`` (a final fit
+    on train + validation, for the epoch count tuning found) it trains exactly
+    ``config.epochs`` epochs and keeps the last weights.
     """
     if not hasattr(model, "loss"):
         raise TypeError(f"{type(model).__name__} must define loss(batch) to be trained")
-    train, val = as_examples(train), as_examples(val)
+    train = as_examples(train)
+    val = as_examples(val) if val is not None else None
     seed_everything(config.seed)
     device = pick_device(config.device)
     model.to(device)
@@ -169,8 +172,14 @@ def fit(
             optimizer.step()
             running += float(loss.detach()) * size
             seen += size
+        record = {"train_loss": running / max(seen, 1)}
+        if val is None:
+            history.append({"epoch": epoch, **record})
+            for callback in callbacks:
+                callback(epoch, record)
+            continue
         val_loss = _mean_loss(model, val, config.batch_size, device)
-        record = {"train_loss": running / max(seen, 1), "val_loss": val_loss}
+        record["val_loss"] = val_loss
         history.append({"epoch": epoch, **record})
         for callback in callbacks:
             callback(epoch, record)
@@ -180,11 +189,15 @@ def fit(
         elif epoch - best_epoch >= config.patience:
             break
 
-    model.load_state_dict(best_state)
+    if val is None:
+        best_epoch, best_val = epoch, None
+    else:
+        model.load_state_dict(best_state)
+        best_val = best_loss
     model.eval()
     return TrainResult(
         best_epoch=best_epoch,
-        best_val_loss=best_loss,
+        best_val_loss=best_val,
         epochs_run=epoch,
         seconds=time.perf_counter() - started,
         device=str(device),

@@ -1,0 +1,206 @@
+"""`make bench`: what tuning costs beyond the training it runs, and how it scales.
+
+1. Bookkeeping share: each family tuned on Chickenpox with the project's own spaces and
+   budget shape (``--trials`` trials). Every trial records the seconds spent building and
+   fitting its model (``compute_seconds``, without the reporting inside the fit); the rest
+   of its wall time is Optuna (suggest, report, prune checks, heartbeats, tell) and MLflow
+   (a child run, its params, epochs and state). Target: under 5% of a trial's wall time.
+2. Throughput: the same study, trials of equal cost (GConvGRU, no early stopping, no
+   pruning, only the learning rate and dropout searched), with 1 and then 2 worker
+   processes on one SQLite study; trials per minute of wall clock, spawn time included.
+
+Writes bench/results/tuning.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from common import (
+    REPO,
+    RESULTS,
+    RUNS,
+    command_line,
+    load_base,
+    prepare_project,
+    record,
+    scratch_project,
+    timed,
+    write_result,
+)
+
+PROTOCOL = "Chickenpox, PGT split (lags 4, horizon 1); SQLite study and MLflow store"
+
+
+def bookkeeping(base, trials: int) -> list[dict]:
+    from tokfrag import stages
+
+    params = base.with_overrides({"tune.n_trials": trials})
+    root = prepare_project(params, scratch_project("tuning-overhead"))
+    records = []
+    for family in stages.FAMILIES:
+        tuned, wall = timed(lambda f=family: stages.tune(params, root, f))
+        rows = [t for t in tuned["trials"] if t["compute_seconds"] is not None]
+        trial_wall = sum(t["seconds"] for t in rows)
+        compute = sum(t["compute_seconds"] for t in rows)
+        share = 100.0 * (1.0 - compute / trial_wall)
+        worst = max(100.0 * (1.0 - t["compute_seconds"] / t["seconds"]) for t in rows)
+        stage_share = 100.0 * (1.0 - compute / wall)
+        print(
+            f"  {family:<9} {len(rows)} trials: bookkeeping {share:.2f}% of trial wall time "
+            f"(worst trial {worst:.2f}%); {stage_share:.1f}% of the whole `tune` stage "
+            f"({wall:.1f} s, incl. loading data and opening the stores)"
+        )
+        common = {"model": tuned["model"], "family": family, "n_seeds": None}
+        records += [
+            record(
+                "chickenpox",
+                PROTOCOL,
+                metric="bookkeeping_pct_of_trial_wall",
+                value=share,
+                seconds=trial_wall,
+                target="< 5",
+                worst_trial_pct=worst,
+                trials=len(rows),
+                pruned=tuned["used"]["pruned"],
+                **common,
+            ),
+            record(
+                "chickenpox",
+                PROTOCOL,
+                metric="non_compute_pct_of_tune_stage",
+                value=stage_share,
+                seconds=wall,
+                note="whole `tokfrag tune` call: data loading, study and run set-up included",
+                **common,
+            ),
+        ]
+    return records
+
+
+def tuned_vs_handset(base, trials: int) -> list[dict]:
+    """Test MSE of each family's final fit (train + validation, the trial's best epoch
+    count) for the best trial's point and for trial 0, the hand-set configuration: does
+    selecting on the validation part carry over to the test split?"""
+    import importlib
+
+    from tokfrag import stages
+    from tokfrag.stages.common import Layout, train_and_save
+
+    params = base.with_overrides({"tune.n_trials": trials})
+    root = RUNS / "tuning-overhead"  # tuned by bookkeeping() just before
+    layout = Layout.of(params, root)
+    impl = importlib.import_module("tokfrag.stages.series")
+    records = []
+    for label in ("best trial", "trial 0 (hand-set)"):
+        for family in stages.FAMILIES:
+            record_ = stages.tune(params, root, family)  # resumes: no new trial
+            point = record_["best"] if label == "best trial" else record_["trials"][0]
+            parts = impl.fit_parts(params, layout, family, final=True)
+            train_and_save(
+                params.with_overrides(point["params"]),
+                layout,
+                family,
+                parts,
+                epochs=int(point["best_epoch"]),
+                final=True,
+            )
+        metrics = stages.evaluate(params, root)
+        for family in stages.FAMILIES:
+            value = metrics["models"][family]["test_mse"]
+            print(f"  {family:<9} final fit of the {label}: test MSE {value:.4f}")
+            records.append(
+                record(
+                    "chickenpox",
+                    PROTOCOL,
+                    model=metrics["models"][family]["kind"],
+                    family=family,
+                    metric="test_mse",
+                    value=value,
+                    n_seeds=1,
+                    point=label,
+                )
+            )
+    return records
+
+
+def throughput(base, trials: int, epochs: int) -> list[dict]:
+    from tokfrag import stages
+
+    params = base.with_overrides(
+        {
+            "fragment.variant": "gconvgru",
+            "train.epochs": epochs,
+            "train.patience": epochs,  # every trial runs every epoch: equal cost
+            "tune.n_trials": trials,
+            "tune.pruner.kind": "none",
+        }
+    )
+    raw = params.model_dump()
+    raw["tune"]["spaces"]["fragment"]["gconvgru"] = {
+        "train.lr": {"type": "float", "low": 3e-4, "high": 1e-2, "log": True},
+        "fragment.model.dropout": {"type": "float", "low": 0.0, "high": 0.3},
+    }
+    from tokfrag.config import parse_params
+
+    params = parse_params(raw, source="bench/tuning.py")
+    records, rates = [], {}
+    for workers in (1, 2):
+        root = prepare_project(params, scratch_project(f"tuning-workers-{workers}"))
+        tuned, wall = timed(lambda r=root, w=workers: stages.tune(params, r, "fragment", w))
+        assert tuned["used"]["trials"] == trials, tuned["used"]
+        rates[workers] = trials / wall * 60.0
+        print(f"  {workers} worker(s): {trials} trials in {wall:.1f} s = {rates[workers]:.1f}/min")
+        records.append(
+            record(
+                "chickenpox",
+                PROTOCOL,
+                model="gconvgru",
+                family="fragment",
+                metric=f"trials_per_minute_{workers}_worker{'s' if workers > 1 else ''}",
+                value=rates[workers],
+                seconds=wall,
+                workers=workers,
+                trials=trials,
+                epochs_per_trial=epochs,
+                note="torch threads: the default with 1 worker; 1 per worker with 2",
+            )
+        )
+    records.append(
+        record(
+            "chickenpox",
+            PROTOCOL,
+            model="gconvgru",
+            family="fragment",
+            metric="speedup_2_workers",
+            value=rates[2] / rates[1],
+        )
+    )
+    return records
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--trials", type=int, default=8, help="trials per family")
+    parser.add_argument("--throughput-trials", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=60, help="epochs per throughput trial")
+    parser.add_argument("--params", type=Path, default=REPO / "params.yaml")
+    parser.add_argument("--out", type=Path, default=RESULTS / "tuning.json")
+    args = parser.parse_args()
+
+    base = load_base(args.params, "chickenpox")
+    print("bookkeeping (Optuna + MLflow) per trial:")
+    records = bookkeeping(base, args.trials)
+    print("does the tuned point beat the hand-set one on the test split?")
+    records += tuned_vs_handset(base, args.trials)
+    print("throughput, one study:")
+    records += throughput(base, args.throughput_trials, args.epochs)
+    write_result(args.out, records, base, command_line("make bench"))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

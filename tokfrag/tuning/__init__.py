@@ -1,0 +1,31 @@
+"""Optuna tuning (Optuna lives here only): search spaces from `params.yaml`, an objective
+that prunes on the validation loss, and studies that resume after a crash and spread over
+processes or machines through one storage."""
+
+from tokfrag.tuning.objective import FitTrial, OpenLog, TrialLog, make_objective
+from tokfrag.tuning.space import configured_point, suggest
+from tokfrag.tuning.study import (
+    Budget,
+    StudySettings,
+    TuningError,
+    optimize,
+    redact,
+    resolve_storage,
+    summarise,
+)
+
+__all__ = [
+    "Budget",
+    "FitTrial",
+    "OpenLog",
+    "StudySettings",
+    "TrialLog",
+    "TuningError",
+    "configured_point",
+    "make_objective",
+    "optimize",
+    "redact",
+    "resolve_storage",
+    "suggest",
+    "summarise",
+]

@@ -1,0 +1,362 @@
+"""Studies that survive and spread: storage, resumption, heartbeats, workers and budgets.
+
+A study is named from everything that shapes its trials (data, split, space, loop, seed), so
+rerunning the same configuration (after a crash, a SIGKILL or a `dvc repro` that was stopped)
+loads the same study and keeps every finished trial; a trial whose process died stops sending
+heartbeats, is marked failed and is retried with the same parameters.
+
+The budget is counted in *finished* trials (complete or pruned) and in wall-clock seconds
+during which a trial of the study was running (the union of the trials' intervals), so it
+is the same measure with one worker, several workers, or a study resumed three times.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages.journal import JournalFileBackend
+from optuna.study import MaxTrialsCallback
+from optuna.trial import FrozenTrial, TrialState
+
+from tokfrag.config import PrunerConfig
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+JOURNAL_PREFIX = "journal:"
+_SQLITE_PREFIX = "sqlite:///"
+
+# (worker index, torch threads for it; 0 = leave the default) -> objective
+ObjectiveFactory = Callable[[int, int], Callable[[optuna.Trial], float]]
+# (finished trials, budgeted trials, best value so far or None)
+Progress = Callable[[int, int, float | None], None]
+
+
+class TuningError(RuntimeError):
+    """Tuning cannot go on: a worker died, a storage is unusable, or no trial completed."""
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Where a study lives and how it samples, prunes and notices dead trials."""
+
+    name: str
+    storage: str  # an SQLAlchemy URL, or ``journal:/abs/path`` (see :func:`resolve_storage`)
+    seed: int
+    pruner: PrunerConfig
+    max_epochs: int
+    heartbeat_seconds: int = 5
+    grace_seconds: int = 20
+    max_retries: int = 1
+
+
+@dataclass(frozen=True)
+class Budget:
+    n_trials: int
+    timeout_seconds: float
+
+
+def resolve_storage(storage: str | None, root: Path) -> str:
+    """``None`` -> ``sqlite:///<root>/optuna.db``; a relative SQLite URL or journal path is
+    made absolute under ``root``; other URLs (``postgresql://``, ``mysql://``) pass through.
+    A plain path (or ``journal:PATH``) means Optuna's journal file storage."""
+    root = Path(root).resolve()
+    if storage is None:
+        return f"{_SQLITE_PREFIX}{root / 'optuna.db'}"
+    if storage.startswith(_SQLITE_PREFIX):
+        path = Path(storage[len(_SQLITE_PREFIX) :])
+        if str(path) in ("", ":memory:"):
+            raise TuningError(
+                f"tune.storage {storage!r} has no database file: a killed run could not resume; "
+                "use e.g. 'sqlite:///optuna.db'"
+            )
+        return f"{_SQLITE_PREFIX}{path if path.is_absolute() else root / path}"
+    if "://" in storage:
+        return storage
+    path = Path(storage.removeprefix(JOURNAL_PREFIX))
+    return f"{JOURNAL_PREFIX}{path if path.is_absolute() else root / path}"
+
+
+def redact(storage: str) -> str:
+    """The storage URL with any password hidden, fit to be logged."""
+    if "://" not in storage:
+        return storage
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(storage).render_as_string(hide_password=True)
+    except Exception:  # not an SQLAlchemy URL: show the scheme only
+        return storage.split("://", 1)[0] + "://***"
+
+
+def make_storage(settings: StudySettings) -> optuna.storages.BaseStorage:
+    """An RDB storage with heartbeats and retries, or a journal file (no heartbeats: a trial
+    killed there stays RUNNING and is not retried; prefer an RDB URL for that)."""
+    if settings.storage.startswith(JOURNAL_PREFIX):
+        path = Path(settings.storage[len(JOURNAL_PREFIX) :])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(path)))
+    engine_kwargs: dict[str, Any] = {}
+    if settings.storage.startswith(_SQLITE_PREFIX):
+        Path(settings.storage[len(_SQLITE_PREFIX) :]).parent.mkdir(parents=True, exist_ok=True)
+        # Several workers share the file: wait for a lock instead of failing at once.
+        engine_kwargs["connect_args"] = {"timeout": 60}
+    else:
+        engine_kwargs["pool_pre_ping"] = True
+    try:
+        with warnings.catch_warnings():
+            # Heartbeats are marked experimental; they are what makes a killed trial retry.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retry = RetryHeartbeatStaleTrialCallback(max_retry=settings.max_retries)
+            return RDBStorage(
+                settings.storage,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=settings.heartbeat_seconds,
+                grace_period=settings.grace_seconds,
+                heartbeat_stale_trial_callback=retry,
+            )
+    except Exception as err:
+        raise TuningError(
+            f"tune.storage {redact(settings.storage)}: cannot open the study storage ({err}); "
+            "check the URL, that the server is up, and that its driver is installed"
+        ) from None
+
+
+def _pruner(settings: StudySettings) -> optuna.pruners.BasePruner:
+    cfg = settings.pruner
+    if cfg.kind == "median":
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=cfg.startup_trials, n_warmup_steps=cfg.warmup_epochs
+        )
+    if cfg.kind == "hyperband":
+        return optuna.pruners.HyperbandPruner(
+            min_resource=max(1, cfg.warmup_epochs), max_resource=settings.max_epochs
+        )
+    return optuna.pruners.NopPruner()
+
+
+def open_study(settings: StudySettings, worker: int = 0) -> optuna.Study:
+    """Create the study, or load it when it exists (that is how a killed run resumes).
+
+    Worker ``i`` samples with seed ``seed + i``: equal seeds would propose equal points.
+    """
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(
+        storage=make_storage(settings),
+        study_name=settings.name,
+        direction="minimize",
+        sampler=optuna.samplers.TPESampler(seed=settings.seed + worker),
+        pruner=_pruner(settings),
+        load_if_exists=True,
+    )
+
+
+def finished_trials(study: optuna.Study) -> list[FrozenTrial]:
+    return study.get_trials(deepcopy=False, states=FINISHED)
+
+
+def covered_seconds(trials: list[FrozenTrial]) -> float:
+    """Wall-clock seconds during which at least one of ``trials`` was running."""
+    spans = sorted(
+        (t.datetime_start.timestamp(), t.datetime_complete.timestamp())
+        for t in trials
+        if t.datetime_start is not None and t.datetime_complete is not None
+    )
+    total, end = 0.0, float("-inf")
+    for start, stop in spans:
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
+
+
+def shares(n: int, workers: int) -> list[int]:
+    """``n`` trials dealt to at most ``workers`` workers as evenly as possible."""
+    workers = max(1, min(workers, n))
+    return [n // workers + (i < n % workers) for i in range(workers)]
+
+
+def _best_value(study: optuna.Study) -> float | None:
+    values = [t.value for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    return min((v for v in values if v is not None), default=None)
+
+
+def optimize(
+    settings: StudySettings,
+    budget: Budget,
+    factory: ObjectiveFactory,
+    workers: int = 1,
+    enqueue: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> optuna.Study:
+    """Run the study until ``budget`` finished trials or seconds are used (counting what
+    earlier, possibly killed, runs of the same study already finished).
+
+    ``factory(worker, threads)`` builds each worker's objective; with ``workers > 1`` it runs
+    in that many spawned processes (so it must be picklable), each with its share of the
+    remaining trials and of the CPU threads. ``enqueue`` is tried first on a new study.
+    """
+    study = open_study(settings)
+    if enqueue and not study.get_trials(deepcopy=False):
+        study.enqueue_trial(enqueue, skip_if_exists=True)
+    done = finished_trials(study)
+    remaining = budget.n_trials - len(done)
+    seconds_left = budget.timeout_seconds - covered_seconds(done)
+    report = progress or (lambda *_: None)
+    report(len(done), budget.n_trials, _best_value(study))
+    if remaining <= 0 or seconds_left <= 0:
+        return study
+    plan = shares(remaining, workers)
+    if len(plan) == 1:
+        stop_at_budget = MaxTrialsCallback(budget.n_trials, states=FINISHED)
+
+        def after_trial(study: optuna.Study, trial: FrozenTrial) -> None:
+            report(len(finished_trials(study)), budget.n_trials, _best_value(study))
+
+        study.optimize(
+            factory(0, 0),
+            n_trials=plan[0],
+            timeout=seconds_left,
+            callbacks=[stop_at_budget, after_trial],
+            gc_after_trial=False,
+        )
+        return study
+    _run_workers(settings, budget, factory, plan, seconds_left, study, report)
+    return study
+
+
+def _run_workers(
+    settings: StudySettings,
+    budget: Budget,
+    factory: ObjectiveFactory,
+    plan: list[int],
+    seconds_left: float,
+    study: optuna.Study,
+    report: Progress,
+) -> None:
+    threads = max(1, (os.cpu_count() or 1) // len(plan))
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(
+            target=_work,
+            args=(settings, budget.n_trials, factory, index, n, seconds_left, threads),
+            name=f"tokfrag-tune-{index}",
+        )
+        for index, n in enumerate(plan)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        while any(p.is_alive() for p in processes):
+            report(len(finished_trials(study)), budget.n_trials, _best_value(study))
+            failed = [p for p in processes if p.exitcode not in (None, 0)]
+            if failed:
+                raise TuningError(
+                    f"tuning worker {failed[0].name} exited with code {failed[0].exitcode} "
+                    "(its error is printed above); finished trials are kept in the study, "
+                    "so rerunning resumes it"
+                )
+            time.sleep(0.5)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+    failed = [p for p in processes if p.exitcode != 0]
+    if failed:
+        raise TuningError(
+            f"tuning worker {failed[0].name} exited with code {failed[0].exitcode}; "
+            "finished trials are kept in the study, so rerunning resumes it"
+        )
+    report(len(finished_trials(study)), budget.n_trials, _best_value(study))
+
+
+def _die_with_parent() -> None:
+    # A worker must not outlive a killed `tokfrag tune`: ask Linux to SIGKILL it then.
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
+def _work(
+    settings: StudySettings,
+    n_total: int,
+    factory: ObjectiveFactory,
+    worker: int,
+    n_trials: int,
+    seconds_left: float,
+    threads: int,
+) -> None:
+    """One worker process: its own storage connection, sampler seed and objective."""
+    _die_with_parent()
+    study = open_study(settings, worker)
+    study.optimize(
+        factory(worker, threads),
+        n_trials=n_trials,
+        timeout=seconds_left,
+        callbacks=[MaxTrialsCallback(n_total, states=FINISHED)],
+        gc_after_trial=False,
+    )
+
+
+def summarise(study: optuna.Study, settings: StudySettings, budget: Budget, workers: int) -> dict:
+    """What the study used and found: configured vs used budget, the best trial, and one
+    row per trial (for the report's optimisation history)."""
+    trials = study.get_trials(deepcopy=False)
+    done = [t for t in trials if t.state in FINISHED]
+    complete = [t for t in done if t.state == TrialState.COMPLETE and t.value is not None]
+    best = min(complete, key=lambda t: t.value) if complete else None  # type: ignore[arg-type,return-value]
+    rows = [
+        {
+            "number": t.number,
+            "state": t.state.name,
+            "value": t.value,
+            "params": t.params,
+            "seconds": t.duration.total_seconds() if t.duration else None,
+            "last_epoch": t.last_step,
+            "best_epoch": t.user_attrs.get("best_epoch"),
+            "compute_seconds": t.user_attrs.get("compute_seconds"),
+            "retry_of": t.system_attrs.get("failed_trial"),
+        }
+        for t in trials
+    ]
+    return {
+        "study_name": settings.name,
+        "storage": redact(settings.storage),
+        "direction": "minimize",
+        "objective": "best validation loss",
+        "sampler": {"name": "TPESampler", "seed": settings.seed},
+        "pruner": settings.pruner.model_dump(),
+        "configured": {"n_trials": budget.n_trials, "timeout_seconds": budget.timeout_seconds},
+        "used": {
+            "trials": len(done),
+            "complete": sum(t.state == TrialState.COMPLETE for t in trials),
+            "pruned": sum(t.state == TrialState.PRUNED for t in trials),
+            "failed": sum(t.state == TrialState.FAIL for t in trials),
+            "running": sum(t.state == TrialState.RUNNING for t in trials),
+            "seconds": covered_seconds(done),
+            "trial_seconds": sum(t.duration.total_seconds() for t in done if t.duration),
+            "workers": workers,
+        },
+        "best": None
+        if best is None
+        else {
+            "number": best.number,
+            "value": best.value,
+            "params": best.params,
+            "best_epoch": best.user_attrs.get("best_epoch"),
+        },
+        "trials": rows,
+    }
