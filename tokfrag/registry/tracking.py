@@ -215,12 +215,13 @@ def training_run(
 
 
 class TrialRunLogger:
-    """One tuning trial's child run. Epochs are buffered and written once, when the trial
-    ends, so tracking costs a few writes per trial rather than one per epoch."""
+    """One tuning trial's child run. Everything but the run itself is buffered and written
+    in one batch when the trial ends: three writes per trial, none per epoch."""
 
-    def __init__(self, client: MlflowClient, run_id: str) -> None:
+    def __init__(self, client: MlflowClient, run_id: str, params: Mapping[str, Any]) -> None:
         self._client = client
         self.run_id = run_id
+        self._params = flatten_params(params)
         self._epochs: list[Metric] = []
 
     def log_epoch(self, epoch: int, metrics: Mapping[str, float]) -> None:
@@ -228,15 +229,22 @@ class TrialRunLogger:
         self._epochs.extend(Metric(k, float(v), timestamp, int(epoch)) for k, v in metrics.items())
 
     def finish(self, state: str, metrics: Mapping[str, float]) -> None:
-        """Write the epochs and ``metrics``, tag the trial's ``state`` (COMPLETE, PRUNED or
-        FAIL) and end the run (FAILED only for FAIL: a pruned trial ended as designed)."""
+        """Write the params, the epochs and ``metrics``, tag the trial's ``state``
+        (COMPLETE, PRUNED or FAIL) and end the run (FAILED only for FAIL: a pruned trial
+        ended as designed)."""
         timestamp = int(time.time() * 1000)
         batch = self._epochs + [Metric(k, float(v), timestamp, 0) for k, v in metrics.items()]
-        for start in range(0, len(batch), _MAX_METRICS_PER_BATCH):
+        chunks = [
+            batch[i : i + _MAX_METRICS_PER_BATCH]
+            for i in range(0, len(batch), _MAX_METRICS_PER_BATCH)
+        ] or [[]]
+        for i, chunk in enumerate(chunks):
             self._client.log_batch(
-                self.run_id, metrics=batch[start : start + _MAX_METRICS_PER_BATCH]
+                self.run_id,
+                metrics=chunk,
+                params=[Param(k, v) for k, v in self._params.items()] if i == 0 else [],
+                tags=[RunTag("trial_state", state)] if i == 0 else [],
             )
-        self._client.set_tag(self.run_id, "trial_state", state)
         status = RunStatus.FAILED if state == "FAIL" else RunStatus.FINISHED
         self._client.set_terminated(self.run_id, RunStatus.to_string(status))
 
@@ -258,8 +266,7 @@ def trial_runs(
                 **{k: str(v) for k, v in tags.items()},
             },
         )
-        _log_param_batch(client, run.info.run_id, params)
-        return TrialRunLogger(client, run.info.run_id)
+        return TrialRunLogger(client, run.info.run_id, params)
 
     return open_trial
 

@@ -180,6 +180,12 @@ def _budget_table(metrics: dict[str, Any]) -> str:
 </tbody></table>"""
 
 
+def _points(history: list[dict[str, Any]], state: str) -> list[tuple[int, float]]:
+    return [
+        (t["number"], t["value"]) for t in history if t["state"] == state and t["value"] is not None
+    ]
+
+
 def _history_chart(metrics: dict[str, Any], path: Path) -> bool:
     """Best validation loss so far against trial number, one panel per tuned family (their
     losses are in different units: token cross-entropy, or scaled MSE)."""
@@ -189,19 +195,26 @@ def _history_chart(metrics: dict[str, Any], path: Path) -> bool:
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(tuned), figsize=(5 * len(tuned), 3.2), squeeze=False)
     for ax, (family, tuning) in zip(axes[0], tuned, strict=True):
-        points = [(t["number"], t["value"]) for t in tuning["history"] if t["value"] is not None]
-        pruned = [t["number"] for t in tuning["history"] if t["state"] == "PRUNED"]
+        complete, pruned = (_points(tuning["history"], state) for state in ("COMPLETE", "PRUNED"))
         best, so_far = float("inf"), []
-        for number, value in points:
+        for number, value in complete:
             best = min(best, value)
             so_far.append((number, best))
         color = COLORS.get(family, "#555555")
-        if points:
-            ax.scatter(*zip(*points, strict=True), color=color, s=18, label="complete")
-            ax.step(*zip(*so_far, strict=True), where="post", color=color, label="best so far")
-        for number in pruned:
-            ax.axvline(number, color="#bbbbbb", lw=0.8, ls=":")
-        ax.set_title(f"{family} ({tuning.get('model', '')}): {len(pruned)} pruned (dotted)")
+        if complete:
+            ax.scatter(*zip(*complete, strict=True), color=color, s=22, label="complete")
+            last = max(t["number"] for t in tuning["history"])
+            steps = [*so_far, (last, so_far[-1][1])]
+            ax.step(*zip(*steps, strict=True), where="post", color=color, label="best so far")
+        if pruned:
+            ax.scatter(
+                *zip(*pruned, strict=True),
+                color="#999999",
+                marker="x",
+                s=22,
+                label="pruned (last reported)",
+            )
+        ax.set_title(f"{family} ({tuning.get('model', '')}): {len(tuning['history'])} trials")
         ax.set_xlabel("trial")
         ax.set_ylabel("validation loss")
         ax.legend(fontsize=8)

@@ -178,7 +178,14 @@ def _objective(
 
     tags = {"family": family, "dataset": params.data.dataset, "study_name": study_name}
     open_log = trial_runs(store, parent_run_id, {**tags, **parts.tags, "worker": worker})
-    return make_objective(params.space(family, model), fit_trial, open_log)
+    pruner = params.tune.pruner
+    return make_objective(
+        params.space(family, model),
+        fit_trial,
+        open_log,
+        prune_from=max(1, pruner.warmup_epochs),
+        prune_every=pruner.interval_epochs,
+    )
 
 
 def final_fit(params: Params, layout: Layout, impl: ModuleType, family: str) -> dict[str, Any]:

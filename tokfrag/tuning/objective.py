@@ -41,9 +41,19 @@ Objective = Callable[[optuna.Trial], float]
 
 
 def make_objective(
-    space: Mapping[str, SearchDimension], fit_trial: FitTrial, open_log: OpenLog
+    space: Mapping[str, SearchDimension],
+    fit_trial: FitTrial,
+    open_log: OpenLog,
+    prune_from: int = 0,
+    prune_every: int = 1,
 ) -> Objective:
-    """An Optuna objective minimising the best validation loss of one fit."""
+    """An Optuna objective minimising the best validation loss of one fit.
+
+    Every epoch's losses go to the trial's log (MLflow). The validation loss is reported to
+    Optuna, and the pruner asked, from epoch ``prune_from`` on, every ``prune_every``
+    epochs (every epoch with ``prune_every=1``): each report is a write to the study and
+    each question reads it back, a few milliseconds that matter when epochs are short.
+    """
 
     def objective(trial: optuna.Trial) -> float:
         overrides = suggest(trial, space)
@@ -54,8 +64,10 @@ def make_objective(
             started = time.perf_counter()
             try:
                 log.log_epoch(epoch, record)
-                trial.report(record["val_loss"], epoch)
-                prune = trial.should_prune()
+                prune = False
+                if epoch >= prune_from and (epoch - prune_from) % prune_every == 0:
+                    trial.report(record["val_loss"], epoch)
+                    prune = trial.should_prune()
             finally:
                 in_callbacks[0] += time.perf_counter() - started
             if prune:
@@ -65,26 +77,29 @@ def make_objective(
         try:
             outcome = fit_trial(overrides, on_epoch)
         except optuna.TrialPruned:
-            _record_compute(trial, time.perf_counter() - started - in_callbacks[0])
+            compute = time.perf_counter() - started - in_callbacks[0]
+            trial.set_user_attr("fit", {"compute_seconds": compute})
             log.finish("PRUNED", {})
             raise
         except BaseException:
             log.finish("FAIL", {})
             raise
-        _record_compute(trial, time.perf_counter() - started - in_callbacks[0])
         value = outcome.best_val_loss
         if value is None:
             raise RuntimeError("a tuning trial must be fitted with a validation part")
-        for key in ("best_epoch", "epochs_run"):
-            trial.set_user_attr(key, getattr(outcome, key))
+        # Building and fitting the model, without the reporting inside the fit: the rest of
+        # the trial's wall time is Optuna and MLflow bookkeeping (see bench/tuning.py).
+        compute = time.perf_counter() - started - in_callbacks[0]
+        trial.set_user_attr(
+            "fit",
+            {
+                "compute_seconds": compute,
+                "best_epoch": outcome.best_epoch,
+                "epochs_run": outcome.epochs_run,
+            },
+        )
         summary = {"best_val_loss": value, "best_epoch": outcome.best_epoch}
         log.finish("COMPLETE", {**summary, "fit_seconds": outcome.seconds})
         return value
 
     return objective
-
-
-def _record_compute(trial: optuna.Trial, seconds: float) -> None:
-    # Building and fitting the model, without the reporting inside the fit: the rest of the
-    # trial's wall time is Optuna and MLflow bookkeeping (see bench/tuning.py).
-    trial.set_user_attr("compute_seconds", seconds)
