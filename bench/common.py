@@ -58,12 +58,13 @@ def override(params: Any, updates: Mapping[str, Any]) -> Any:
 
 
 def load_base(params_path: Path, dataset: str, updates: Mapping[str, Any] | None = None) -> Any:
-    """The project's params for ``dataset`` with ``updates`` applied. Tuning is off unless
-    ``updates`` turns it on: these suites measure the configured models (early-stopped on
-    the validation part) over seeds; bench/tuning.py measures tuning itself."""
+    """The project's params for ``dataset`` with ``updates`` applied. Tuning is off and each
+    final fit runs once unless ``updates`` says otherwise: these suites measure the
+    configured models (early-stopped on the validation part) over seeds they set
+    themselves; bench/tuning.py measures tuning itself."""
     from tokfrag.config import load_params
 
-    fixed = {"data.dataset": dataset, "tune.n_trials": 0, **(updates or {})}
+    fixed = {"data.dataset": dataset, "tune.n_trials": 0, "train.repeats": 1, **(updates or {})}
     return override(load_params(params_path), fixed)
 
 

@@ -101,7 +101,7 @@ def tuned_vs_handset(base, trials: int) -> list[dict]:
     import importlib
 
     from tokfrag import stages
-    from tokfrag.stages.common import Layout, train_and_save
+    from tokfrag.stages.common import Layout, fit_repeats
 
     params = base.with_overrides({"tune.n_trials": trials})
     root = RUNS / "tuning-overhead"  # tuned by bookkeeping() just before
@@ -113,7 +113,7 @@ def tuned_vs_handset(base, trials: int) -> list[dict]:
             record_ = stages.tune(params, root, family)  # resumes: no new trial
             point = record_["best"] if label == "best trial" else record_["trials"][0]
             parts = impl.fit_parts(params, layout, family, final=True)
-            train_and_save(
+            fit_repeats(
                 params.with_overrides(point["params"]),
                 layout,
                 family,

@@ -24,7 +24,7 @@ if "TOKFRAG_DATA_MIRROR" not in os.environ and _DEFAULT_MIRROR.is_dir():
 
 # A few epochs instead of hundreds: the same pipeline, shrunk (as lightning-hydra-template does).
 SHRUNK = {
-    "train": {"epochs": 3, "patience": 2},
+    "train": {"epochs": 3, "patience": 2, "repeats": 2},
     "token": {
         "model": {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64}
     },

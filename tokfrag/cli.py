@@ -184,19 +184,65 @@ def evaluate(params: ParamsOption = Path("params.yaml")) -> None:
     metrics = _guarded(lambda: stages.evaluate(p, _root(params)))
     console.print(comparison_table(metrics))
     console.print(budget_table(metrics))
+    console.print(f"[bold]verdict:[/] {metrics['verdict']['sentence']}", highlight=False)
 
 
 @app.command()
 def register(params: ParamsOption = Path("params.yaml")) -> None:
-    """Register both families in MLflow; alias champion (lower test MSE) and challenger."""
+    """Register both families in MLflow; the verdict's choice becomes champion only if it
+    beats the current champion with significance (else it is challenger)."""
     from tokfrag import stages
 
     p = _params(params)
     result = _guarded(lambda: stages.register(p, _root(params)))
+    _say(f"register: {result['gate']['reason']}")
     _say(
         f"register: {result['model_name']} champion = {result['champion']} "
-        f"(version {result['champion_version']}); load it with {result['uri']}"
+        f"(version {result['champion_version']}), challenger = {result['challenger']} "
+        f"(version {result['challenger_version']}); load it with {result['uri']}"
     )
+
+
+@app.command()
+def compare(
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", "-d", help="Dataset whose registered model to show."),
+    ] = None,
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """The registry side by side: every version of tokfrag-<dataset> with its family,
+    aliases, test metrics and costs."""
+    from rich.table import Table
+
+    from tokfrag.registry import describe_registry, open_store
+    from tokfrag.report.console import console
+
+    p = _params(params)
+    name = dataset or p.data.dataset
+    store = _guarded(lambda: open_store(p.registry, _root(params), name))
+    rows = describe_registry(store, name)
+    if not rows:
+        _fail(f"no registered versions of {store.model_name} in {store.tracking_uri}")
+    metric_keys = sorted({k for r in rows for k in r["metrics"] if not k.endswith("_std")})
+    shown = [k for k in metric_keys if "_h" not in k][:4]
+    table = Table(title=f"{store.model_name}: registered versions ({store.tracking_uri})")
+    columns = ["version", "family", "aliases", *shown, "params", "p50 ms", "train s", "commit"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("family", "aliases") else "right")
+    for r in rows:
+        costs = r.get("costs", {})
+        table.add_row(
+            str(r["version"]),
+            r["family"] or "?",
+            ", ".join(r["aliases"]) or "-",
+            *(f"{r['metrics'][k]:.4f}" if k in r["metrics"] else "-" for k in shown),
+            f"{costs['n_params']:,.0f}" if "n_params" in costs else "-",
+            f"{costs['latency_ms_p50']:.2f}" if "latency_ms_p50" in costs else "-",
+            f"{costs['train_seconds']:.1f}" if "train_seconds" in costs else "-",
+            (r.get("git_commit") or "-")[:8],
+        )
+    console.print(table)
 
 
 @app.command()
@@ -214,6 +260,7 @@ def summary(params: ParamsOption = Path("params.yaml")) -> None:
     """Print the comparison table and where the stores, metrics and report are."""
     import json
 
+    from tokfrag.report import verdict
     from tokfrag.report.console import budget_table, comparison_table, console
     from tokfrag.stages import Layout
 
@@ -226,7 +273,6 @@ def summary(params: ParamsOption = Path("params.yaml")) -> None:
     console.print(budget_table(metrics))
     lines = [
         f"metrics:  {layout.metrics}",
-        f"report:   {layout.report}",
         f"plots:    {layout.plots}",
         f"MLflow:   {p.registry.tracking_uri} (artifacts in {p.registry.artifact_root}/), "
         f"open with `make mlflow-ui`",
@@ -236,8 +282,12 @@ def summary(params: ParamsOption = Path("params.yaml")) -> None:
         lines.append(
             f"champion: {reg['uri']} = {reg['champion']} (version {reg['champion_version']})"
         )
+        if "gate" in reg:
+            lines.append(f"gate:     {reg['gate']['reason']}")
+    lines += [f"report:   {layout.report} (and {layout.report_md.name})"]
     for line in lines:
         console.print(line, highlight=False)
+    console.print(f"[bold]verdict:[/] {verdict(metrics)}", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

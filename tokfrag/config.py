@@ -76,12 +76,18 @@ class TrainConfig(_Section):
     weight_decay: float = Field(0.0, ge=0.0)
     patience: int = Field(10, ge=1)
     seed: int = 0
+    repeats: int = Field(3, ge=1)  # final fits with seeds seed .. seed+repeats-1 (mean ± std)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     text: TextTrainConfig = TextTrainConfig()
 
+    @property
+    def seeds(self) -> list[int]:
+        """The final fit's seeds; the first one's model is the one registered."""
+        return [self.seed + i for i in range(self.repeats)]
+
     def loop_settings(self, kind: str) -> dict[str, Any]:
         """The loop's settings for a dataset kind: the text overrides applied for text."""
-        settings = self.model_dump(exclude={"text"})
+        settings = self.model_dump(exclude={"text", "repeats"})
         if kind == "text":
             settings.update(self.text.model_dump(exclude_none=True))
         return settings
@@ -331,6 +337,22 @@ class TuneConfig(_Section):
         return self
 
 
+class VerdictConfig(_Section):
+    """How the two families are judged. A family wins when the paired bootstrap interval of
+    the difference in the primary metric (same test items) excludes zero; otherwise there
+    is no significant difference and the cheaper model is chosen: fewer parameters, then
+    lower median latency. A new winner replaces the registry's champion only when it beats
+    the champion on the same test split by the same rule."""
+
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    resamples: int = Field(2000, ge=100)
+    seed: int = 0
+    cheaper_by: list[Literal["n_params", "latency_ms_p50", "train_seconds"]] = [
+        "n_params",
+        "latency_ms_p50",
+    ]
+
+
 class RegistryConfig(_Section):
     """Where MLflow keeps runs and models; relative paths are under the project folder."""
 
@@ -347,6 +369,7 @@ class Params(_Section):
     fragment: FragmentConfig = FragmentConfig()
     baselines: BaselinesConfig = BaselinesConfig()
     tune: TuneConfig = TuneConfig()
+    verdict: VerdictConfig = VerdictConfig()
     registry: RegistryConfig = RegistryConfig()
 
     @model_validator(mode="after")

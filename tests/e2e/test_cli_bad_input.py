@@ -67,7 +67,19 @@ def test_unknown_params_key_names_the_key_and_section(project: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["ingest", "validate", "prepare", "train", "evaluate", "register", "run", "summary"]
+    "command",
+    [
+        "ingest",
+        "validate",
+        "prepare",
+        "tune",
+        "train",
+        "evaluate",
+        "register",
+        "compare",
+        "run",
+        "summary",
+    ],
 )
 def test_every_command_has_help(command: str, tmp_path: Path) -> None:
     done = _run([command, "--help"], tmp_path)

@@ -88,7 +88,7 @@ def test_repro_writes_metrics_for_every_model(dvc_project) -> None:
     shown = _sh("dvc", "metrics", "show", "--json", cwd=root).stdout
     assert "token" in shown and "fragment" in shown
     comparison, budget = (
-        (root / "outputs/chickenpox/report.html").read_text().split("<h2>Tuning budget</h2>")
+        (root / "reports/chickenpox/report.html").read_text().split("<h2>Tuning budget</h2>")
     )
     assert comparison.count("<tr class=") == 6  # one row per model
     assert budget.count("<tr class=") == 2  # one per family
@@ -161,3 +161,76 @@ def test_prefect_flow_gives_the_same_metrics(
         for key, value in entry.items():
             if key.startswith("test_"):
                 assert by_flow[model][key] == pytest.approx(value, rel=1e-6), (model, key)
+
+
+def test_mlflow_models_predict_serves_the_champion_from_the_command_line(
+    dvc_project, tmp_path: Path
+) -> None:
+    from tokfrag.data.canonical import load_series
+    from tokfrag.registry import windows_to_frame
+
+    root, _ = dvc_project
+    series = load_series(root / "data/chickenpox")
+    request = windows_to_frame(series.values[-4:].T[None], series.node_ids)  # (1, 20, 4)
+    (tmp_path / "input.json").write_text(
+        json.dumps({"dataframe_split": request.to_dict(orient="split")})
+    )
+    env = _env()
+    env["MLFLOW_TRACKING_URI"] = env["MLFLOW_REGISTRY_URI"] = f"sqlite:///{root / 'mlruns.db'}"
+    done = subprocess.run(
+        [
+            str(BIN / "mlflow"),
+            "models",
+            "predict",
+            "-m",
+            "models:/tokfrag-chickenpox@champion",
+            "-i",
+            str(tmp_path / "input.json"),
+            "-t",
+            "json",
+            "-o",
+            str(tmp_path / "output.json"),
+            "--env-manager",
+            "local",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    answer = json.loads((tmp_path / "output.json").read_text())["predictions"]
+    assert len(answer) == 20  # one forecast per node
+    assert {row["node"] for row in answer} == set(series.node_ids)
+    assert all(isinstance(row["h1"], float) for row in answer)
+
+
+def test_report_renders_in_headless_chromium(dvc_project, tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "tokfrag_tests_browser", REPO / "tests/browser.py"
+    )
+    assert spec and spec.loader
+    browser = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(browser)
+    browser.ensure_chromium()  # installs Debian's chromium when missing (CI does it up front)
+    root, _ = dvc_project
+    report = root / "reports/chickenpox/report.html"
+    shot = tmp_path / "report.png"
+    page = browser.inspect_page(report, shot)
+    assert page.console_errors == []
+    assert page.title == "tokfrag report: chickenpox"
+    # scores, forecast, error per step, learning curves, tuning history
+    assert len(page.images) == 5
+    assert all(w > 0 and h > 0 for _, w, h in page.images), page.images
+    assert shot.stat().st_size > 10_000
+    markdown = (root / "reports/chickenpox/report.md").read_text()
+    assert markdown.startswith("# tokfrag") and "**Verdict.**" in markdown
+    assert all((root / "reports/chickenpox" / link).is_file() for link in _links(markdown))
+
+
+def _links(markdown: str) -> list[str]:
+    import re
+
+    return re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)

@@ -53,7 +53,7 @@ def test_text_flow_scores_every_model(mr_run) -> None:
     for entry in metrics["models"].values():
         matrix = entry["confusion_matrix"]
         assert sum(map(sum, matrix)) == metrics["protocol"]["test_documents"]
-    assert (root / "outputs/mr/plots/confusion_token.png").is_file()
+    assert (root / "reports/mr/plots/confusion_token.png").is_file()
 
 
 def test_text_champion_classifies_strings_in_a_fresh_process(mr_run) -> None:

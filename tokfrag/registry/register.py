@@ -43,6 +43,7 @@ from tokfrag.registry.tracking import Store
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 METRIC_TAG_PREFIX = "metric."
+COST_TAG_PREFIX = "cost."
 MODEL_NAME_IN_RUN = "model"
 
 
@@ -121,6 +122,7 @@ class RegistrationResult:
     uri: str  # models:/<name>@champion
     challenger: str | None = None
     challenger_version: int | None = None
+    promoted: bool = True  # False: the gate kept an earlier champion
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # family -> metrics
     kind: str = SERIES  # "series" | "text"
     ranked_by: str = "test_mse"  # the contract's primary metric
@@ -131,14 +133,25 @@ class RegistrationResult:
 
 
 def register_candidates(
-    store: Store, dataset: str, candidates: Sequence[AnyCandidate]
+    store: Store,
+    dataset: str,
+    candidates: Sequence[AnyCandidate],
+    *,
+    winner: str | None = None,
+    promote: bool = True,
+    extra_tags: dict[str, dict[str, str]] | None = None,
 ) -> RegistrationResult:
-    """Log, register and tag every candidate, then point the aliases at the winner.
+    """Log, register and tag every candidate, then move the aliases.
 
     All candidates must be of one kind (all :class:`Candidate` or all
-    :class:`TextCandidate`). The winner is the best value of the contract's primary metric:
-    lowest ``test_mse`` for series, highest ``test_accuracy`` for text; on a tie the
-    candidate listed first wins.
+    :class:`TextCandidate`). The winner is ``winner`` (the verdict's choice) or else the best
+    value of the contract's primary metric: lowest ``test_mse`` for series, highest
+    ``test_accuracy`` for text; on a tie the candidate listed first wins.
+
+    ``promote`` is the promotion gate's answer: when True the winner becomes ``champion``
+    and the runner-up ``challenger``; when False the current champion keeps its alias and
+    the winner becomes ``challenger``. ``extra_tags`` adds tags per family (params hash,
+    study name, validation result, costs).
 
     Raises :class:`CandidateError` (a ``ValueError``, listing every problem) before any
     write if a candidate is invalid, and :class:`RegistrationError` if a write fails midway.
@@ -156,7 +169,10 @@ def register_candidates(
             version = mlflow.register_model(
                 infos[candidate.family].model_uri,
                 store.model_name,
-                tags=_version_tags(candidate, contracts[candidate.family], commit),
+                tags={
+                    **_version_tags(candidate, contracts[candidate.family], commit),
+                    **(extra_tags or {}).get(candidate.family, {}),
+                },
             )
         except Exception as err:  # any failure here leaves a partial round: say what exists
             raise RegistrationError(
@@ -169,27 +185,55 @@ def register_candidates(
     first = contracts[candidates[0].family]
     sign = -1.0 if first.higher_is_better else 1.0
     ranked = sorted(candidates, key=lambda c: sign * float(c.metrics[first.primary_metric]))
-    champion = ranked[0]
-    challenger = ranked[1] if len(ranked) > 1 else None
-    _move_aliases(
-        store,
-        versions[champion.family],
-        versions[challenger.family] if challenger else None,
-    )
+    if winner is not None:
+        ranked = sorted(ranked, key=lambda c: c.family != winner)
+    best = ranked[0]
+    previous = _current_version(store)
+    if promote or previous is None:
+        champion_family, champion_version = best.family, versions[best.family]
+        challenger = ranked[1] if len(ranked) > 1 else None
+        challenger_version = versions[challenger.family] if challenger else None
+        challenger_family = challenger.family if challenger else None
+    else:
+        # The gate kept the old champion: the newcomer waits as challenger.
+        champion_family, champion_version = previous
+        challenger_family, challenger_version = best.family, versions[best.family]
+    _move_aliases(store, champion_version, challenger_version)
 
     return RegistrationResult(
         model_name=store.model_name,
         versions=versions,
-        champion=champion.family,
-        champion_version=versions[champion.family],
+        champion=champion_family,
+        champion_version=champion_version,
         uri=f"models:/{store.model_name}@{CHAMPION}",
-        challenger=challenger.family if challenger else None,
-        challenger_version=versions[challenger.family] if challenger else None,
+        challenger=challenger_family,
+        challenger_version=challenger_version,
+        promoted=promote or previous is None,
         metrics={c.family: {k: float(v) for k, v in c.metrics.items()} for c in candidates},
         kind=first.kind,
         ranked_by=first.primary_metric,
         higher_is_better=first.higher_is_better,
     )
+
+
+def _current_version(store: Store) -> tuple[str, int] | None:
+    """``(family, version)`` of the current champion, or None when there is none."""
+    client = store.client()
+    try:
+        mv = client.get_model_version_by_alias(store.model_name, CHAMPION)
+    except MlflowException:
+        return None
+    return mv.tags.get("family", "?"), int(mv.version)
+
+
+def current_champion(store: Store) -> tuple[str, int, PyFuncModel] | None:
+    """``(family, version, pyfunc model)`` of the current champion, or None."""
+    found = _current_version(store)
+    if found is None:
+        return None
+    store.activate()
+    model = mlflow.pyfunc.load_model(f"models:/{store.model_name}@{CHAMPION}")
+    return found[0], found[1], model
 
 
 def load_champion(store: Store, dataset: str) -> PyFuncModel:
@@ -235,6 +279,13 @@ def describe_registry(store: Store, dataset: str) -> list[dict[str, Any]]:
                 },
                 "run_id": mv.run_id,
                 "created": datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC).isoformat(),
+                "costs": {
+                    key[len(COST_TAG_PREFIX) :]: float(value)
+                    for key, value in tags.items()
+                    if key.startswith(COST_TAG_PREFIX)
+                },
+                "params_hash": tags.get("params_hash"),
+                "study_name": tags.get("study_name"),
                 "data_sha256": tags.get("data_sha256"),
                 "git_commit": tags.get("git_commit"),
                 "lags": int(tags["lags"]) if "lags" in tags else None,

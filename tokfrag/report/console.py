@@ -11,9 +11,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tokfrag.report.table import budget_rows, budget_sentence, columns, comparison_rows, verdict
+from tokfrag.report.table import (
+    budget_rows,
+    budget_sentence,
+    columns,
+    comparison_rows,
+    value_text,
+)
 
-console = Console(stderr=False)
+# Without a terminal (DVC logs, CI) rich would assume 80 columns and squash the tables.
+console = Console(stderr=False, width=None if sys.stdout.isatty() else 132)
 
 
 def _losses(metrics: dict[str, float]) -> str:
@@ -103,17 +110,21 @@ def comparison_table(metrics: dict[str, Any]) -> Table:
         )
     table = Table(title=f"{metrics['dataset']}: test metrics ({setting})")
     shown = columns(metrics)
-    for column in ("model", "family", *shown.values(), "params", "train s"):
+    for column in ("model", "family", *shown.values(), "params", "train s", "p50 ms"):
         table.add_column(column, justify="left" if column in ("model", "family") else "right")
-    for row in comparison_rows(metrics):
+    rows = comparison_rows(metrics)
+    for row in rows:
         table.add_row(
             row["model"],
             row["family"],
-            *(f"{row[key]:.4f}" for key in shown),
-            f"{row['n_params']:,}" if "n_params" in row else "-",
+            *(value_text(row, key) for key in shown),
+            f"{row['n_params']:,}" if row.get("n_params") is not None else "-",
             f"{row['train_seconds']:.1f}" if "train_seconds" in row else "-",
+            f"{row['latency_ms_p50']:.2f}" if "latency_ms_p50" in row else "-",
         )
-    table.caption = verdict(metrics)
+    seeds = max((r.get("n_seeds", 1) for r in rows), default=1)
+    if seeds > 1:
+        table.caption = f"families: mean ± std over {seeds} seeds of the final fit"
     return table
 
 

@@ -16,6 +16,7 @@ from tokfrag.report.table import (
     columns,
     comparison_rows,
     ranking_key,
+    value_text,
     verdict,
 )
 
@@ -29,6 +30,12 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _save(fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    _pyplot().close(fig)
 
 
 def _bar_chart(metrics: dict[str, Any], rows: list[dict[str, Any]], path: Path) -> None:
@@ -56,9 +63,7 @@ def _bar_chart(metrics: dict[str, Any], rows: list[dict[str, Any]], path: Path) 
     top = max([*values, *(p["value"] for p in metrics.get("published", []))])
     ax.set_xlim(0, top * 1.2)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _confusion_chart(matrix: list[list[int]], label_names: Sequence[str], title: str, path: Path):
@@ -76,9 +81,7 @@ def _confusion_chart(matrix: list[list[int]], label_names: Sequence[str], title:
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _forecast_chart(
@@ -110,9 +113,59 @@ def _forecast_chart(
     ax.set_xlabel("time step")
     ax.legend(ncol=4, fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
+
+
+def _learning_curves(histories: dict[str, list[dict[str, float]]], path: Path) -> bool:
+    """Per-epoch losses of each family's registered final fit (one panel per family: the
+    losses are in different units)."""
+    shown = {f: h for f, h in histories.items() if h}
+    if not shown:
+        return False
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(shown), figsize=(5 * len(shown), 3.0), squeeze=False)
+    for ax, (family, history) in zip(axes[0], shown.items(), strict=True):
+        epochs = [r["epoch"] for r in history]
+        for key, style in (("train_loss", "-"), ("val_loss", "--")):
+            if all(key in r for r in history):
+                ax.plot(epochs, [r[key] for r in history], style, color=COLORS[family], label=key)
+        ax.set_title(f"{family}: final fit")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.legend(fontsize=8, frameon=False)
+        ax.spines[["top", "right"]].set_visible(False)
+    _save(fig, path)
+    return True
+
+
+def _horizon_chart(
+    y_test: np.ndarray, predictions: dict[str, np.ndarray], path: Path
+) -> list[tuple[str, list[float]]]:
+    """Test MSE per forecast step for the families and the ridge baseline."""
+    plt = _pyplot()
+    names = [n for n in ("token", "fragment", "ridge_ar") if n in predictions]
+    steps = np.arange(1, y_test.shape[-1] + 1)
+    rows = []
+    fig, ax = plt.subplots(figsize=(7, 3.0))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        per_step = ((y_test - predictions[name]) ** 2).mean(axis=(0, 1))
+        rows.append((name, per_step.tolist()))
+        family = "baseline" if name == "ridge_ar" else name
+        ax.bar(
+            steps + (i - (len(names) - 1) / 2) * width,
+            per_step,
+            width,
+            label=name,
+            color=COLORS[family],
+        )
+    ax.set_xticks(steps)
+    ax.set_xlabel("forecast step")
+    ax.set_ylabel("test MSE")
+    ax.legend(fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    _save(fig, path)
+    return rows
 
 
 def _embed(path: Path) -> str:
@@ -137,7 +190,15 @@ def _forecast_plots(
     _forecast_chart(
         y_test, predictions, node, node_ids[node], first_target_step, plots_dir / "forecast.png"
     )
-    return [("forecasts against actual values", "forecast.png")]
+    per_step = _horizon_chart(y_test, predictions, plots_dir / "horizon_error.png")
+    with (plots_dir / "horizon_error.csv").open("w") as out:
+        out.write("model,step,mse\n")
+        for name, values in per_step:
+            out.writelines(f"{name},{k + 1},{v:.6f}\n" for k, v in enumerate(values))
+    return [
+        ("forecasts against actual values", "forecast.png"),
+        ("test MSE per forecast step", "horizon_error.png"),
+    ]
 
 
 def _classification_plots(
@@ -218,20 +279,38 @@ def _history_chart(metrics: dict[str, Any], path: Path) -> bool:
         ax.set_xlabel("trial")
         ax.set_ylabel("validation loss")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
     return True
 
 
-def write_report(metrics: dict[str, Any], plots_dir: Path, **data: Any) -> str:
-    """Write the plots into ``plots_dir`` and return the HTML report (plots embedded, so the
-    file stands alone).
+COST_COLUMNS = (
+    ("n_params", "parameters", ","),
+    ("train_seconds", "train s", ".1f"),
+    ("latency_ms_p50", "p50 ms/item", ".2f"),
+    ("latency_ms_p95", "p95 ms/item", ".2f"),
+    ("peak_rss_mb", "peak RSS MB", ".0f"),
+)
 
-    Every task gets ``scores.csv`` and ``scores.png`` (the primary metric per model, beside
-    published figures). Forecasting adds ``forecast.csv``/``.png`` (``data``: ``y_test``,
-    ``predictions``, ``node_ids``, ``first_target_step``); classification adds a confusion
-    matrix per family.
+
+def _cost(row: dict[str, Any], key: str, fmt: str) -> str:
+    value = row.get(key)
+    return "–" if value is None else format(value, fmt)
+
+
+def write_report(
+    metrics: dict[str, Any],
+    plots_dir: Path,
+    histories: dict[str, list[dict[str, float]]] | None = None,
+    **data: Any,
+) -> dict[str, str]:
+    """Write the plots into ``plots_dir`` and return the report as ``{"html": ..., "md":
+    ...}`` (the HTML embeds its plots, so it stands alone; the Markdown links them).
+
+    Every task gets ``scores.csv``/``.png`` (the primary metric per model, beside published
+    figures), the learning curves of the final fits (``histories``) and the Optuna history.
+    Forecasting adds ``forecast.csv``/``.png`` and ``horizon_error.csv``/``.png``
+    (``data``: ``y_test``, ``predictions``, ``node_ids``, ``first_target_step``);
+    classification a confusion matrix per family.
     """
     plots_dir.mkdir(parents=True, exist_ok=True)
     rows = comparison_rows(metrics)
@@ -247,18 +326,62 @@ def write_report(metrics: dict[str, Any], plots_dir: Path, **data: Any) -> str:
         images += _forecast_plots(plots_dir, **data)
     else:
         images += _classification_plots(plots_dir, metrics, rows)
+    if _learning_curves(histories or {}, plots_dir / "learning_curves.png"):
+        images.append(("learning curves of the final fits", "learning_curves.png"))
+    if _history_chart(metrics, plots_dir / "tuning_history.png"):
+        images.append(("tuning: best validation loss so far per trial", "tuning_history.png"))
+    return {
+        "html": _html(metrics, rows, shown, images, plots_dir),
+        "md": _markdown(metrics, rows, shown, images),
+    }
 
-    def cell(row: dict[str, Any], key: str, fmt: str) -> str:
-        return format(row[key], fmt) if key in row else "&ndash;"
 
+def _markdown(
+    metrics: dict[str, Any],
+    rows: list[dict[str, Any]],
+    shown: dict[str, str],
+    images: list[tuple[str, str]],
+) -> str:
+    head = ["model", "family", *shown.values(), *(label for _, label, _ in COST_COLUMNS)]
+    lines = [
+        f"# tokfrag: tokens vs fragments on {metrics['dataset']}",
+        "",
+        f"**Verdict.** {verdict(metrics)}",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for r in rows:
+        cells = [r["model"], r["family"], *(value_text(r, k) for k in shown)]
+        cells += [_cost(r, key, fmt) for key, _, fmt in COST_COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"Rule: {metrics['verdict']['rule']}." if "verdict" in metrics else ""]
+    lines += ["", "## Tuning budget", "", budget_sentence(metrics), ""]
+    for ref in metrics.get("published", []):
+        lines.append(
+            f"Published: {ref['model']} {ref['metric']} {ref['value']:.4f} ({ref['source']})."
+        )
+    lines.append("")
+    lines += [f"![{alt}](plots/{file})" for alt, file in images]
+    return "\n".join(lines) + "\n"
+
+
+def _html(
+    metrics: dict[str, Any],
+    rows: list[dict[str, Any]],
+    shown: dict[str, str],
+    images: list[tuple[str, str]],
+    plots_dir: Path,
+) -> str:
     best = min(rows, key=ranking_key(metrics))
     header = "".join(f"<th>{html.escape(label)}</th>" for label in shown.values())
+    header += "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in COST_COLUMNS)
     body_rows = "\n".join(
         f"<tr class='{r['family']}{' best' if r['model'] == best['model'] else ''}'>"
         f"<td>{html.escape(r['model'])}</td><td>{r['family']}</td>"
-        + "".join(f"<td>{r[k]:.4f}</td>" for k in shown)
-        + f"<td>{cell(r, 'n_params', ',')}</td><td>{cell(r, 'train_seconds', '.1f')}</td>"
-        f"<td>{r['predict_seconds'] * 1000:.1f}</td></tr>"
+        + "".join(f"<td>{value_text(r, k)}</td>" for k in shown)
+        + "".join(f"<td>{_cost(r, key, fmt)}</td>" for key, _, fmt in COST_COLUMNS)
+        + "</tr>"
         for r in rows
     )
     published_html = "".join(
@@ -266,44 +389,50 @@ def write_report(metrics: dict[str, Any], plots_dir: Path, **data: Any) -> str:
         f"{ref['value']:.4f} ({html.escape(ref['source'])}).</p>"
         for ref in metrics.get("published", [])
     )
-    budget_html = _budget_table(metrics)
-    history = _history_chart(metrics, plots_dir / "tuning_history.png")
-    if history:
-        images.append(("tuning: best validation loss so far per trial", "tuning_history.png"))
+    rule = (
+        f"<p class='meta'>Rule: {html.escape(metrics['verdict']['rule'])}.</p>"
+        if "verdict" in metrics
+        else ""
+    )
     figures = "\n".join(
-        f'<img alt="{html.escape(alt)}" src="{_embed(plots_dir / file)}">' for alt, file in images
+        f'<figure><img alt="{html.escape(alt)}" src="{_embed(plots_dir / file)}">'
+        f"<figcaption>{html.escape(alt)}</figcaption></figure>"
+        for alt, file in images
     )
     p = metrics["protocol"]
     protocol = html.escape(", ".join(f"{k} {v}" for k, v in p.items() if k != "label_names"))
+    seeds = max((r.get("n_seeds", 1) for r in rows), default=1)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>tokfrag report: {html.escape(metrics["dataset"])}</title>
 <style>
- body {{ font: 15px/1.5 system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }}
+ body {{ font: 15px/1.5 system-ui, sans-serif; max-width: 1080px; margin: 2em auto; color: #222; }}
  h1 {{ font-size: 1.6em; margin-bottom: 0.2em; }}
  .verdict {{ background: #f4f6fa; border-left: 4px solid #4C72B0; padding: 0.8em 1em; }}
- table {{ border-collapse: collapse; width: 100%; margin: 1em 0; }}
- th, td {{ padding: 0.35em 0.7em; border-bottom: 1px solid #e3e3e3; text-align: right; }}
+ table {{ border-collapse: collapse; width: 100%; margin: 1em 0; font-size: 0.92em; }}
+ th, td {{ padding: 0.35em 0.6em; border-bottom: 1px solid #e3e3e3; text-align: right; }}
  th:nth-child(-n+2), td:nth-child(-n+2) {{ text-align: left; }}
  tr.best td {{ font-weight: 600; }}
  tr.token td:first-child {{ border-left: 4px solid {COLORS["token"]}; }}
  tr.fragment td:first-child {{ border-left: 4px solid {COLORS["fragment"]}; }}
  tr.baseline td:first-child {{ border-left: 4px solid {COLORS["baseline"]}; }}
- img {{ max-width: 100%; display: block; margin: 1em 0; }}
- .meta {{ color: #666; font-size: 0.9em; }}
+ figure {{ margin: 1.5em 0; }}
+ img {{ max-width: 100%; display: block; }}
+ figcaption, .meta {{ color: #666; font-size: 0.9em; }}
 </style></head><body>
 <h1>tokfrag: tokens vs fragments on {html.escape(metrics["dataset"])}</h1>
 <p class="meta">Task: {metrics["task"]}. Protocol: {protocol}. Split fingerprint
 <code>{metrics["split_fingerprint"]}</code>, data sha256
-<code>{metrics["data_sha256"][:16]}&hellip;</code>.</p>
+<code>{metrics["data_sha256"][:16]}&hellip;</code>. Families: mean &plusmn; std over
+{seeds} seed(s) of the final fit.</p>
 <p class="verdict">{html.escape(verdict(metrics))}</p>
+{rule}
 {published_html}
-<table><thead><tr><th>model</th><th>family</th>{header}
-<th>parameters</th><th>train s</th><th>predict ms (test split)</th></tr></thead>
+<table><thead><tr><th>model</th><th>family</th>{header}</tr></thead>
 <tbody>
 {body_rows}
 </tbody></table>
-{budget_html}
+{_budget_table(metrics)}
 {figures}
 </body></html>
 """

@@ -22,6 +22,14 @@ def ranking_key(metrics: dict[str, Any]):
     return lambda entry: sign * float(entry[primary])
 
 
+def value_text(row: dict[str, Any], key: str) -> str:
+    """``mean ± std`` for a model fitted over several seeds, else the value."""
+    std = row.get(f"{key}_std")
+    if std and row.get("n_seeds", 1) > 1:
+        return f"{row[key]:.4f} ± {std:.4f}"
+    return f"{row[key]:.4f}"
+
+
 def comparison_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per model, families first, each group best first."""
     rows = [{"model": name, **entry} for name, entry in metrics["models"].items()]
@@ -30,8 +38,10 @@ def comparison_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def verdict(metrics: dict[str, Any]) -> str:
-    """Which family won on the primary metric, by how much, and whether it beats the best
-    baseline."""
+    """The verdict sentence: the one :mod:`tokfrag.report.verdict` wrote into
+    ``metrics.json``, or (older files without it) the plain ranking on the primary metric."""
+    if "verdict" in metrics:
+        return metrics["verdict"]["sentence"]
     models, primary = metrics["models"], metrics["primary_metric"]
     label = columns(metrics).get(primary, primary)
     key = ranking_key(metrics)

@@ -119,15 +119,30 @@ def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
 
 
 def register(params: Params, root: str | Path) -> dict[str, Any]:
-    """Register both families' final models as versions of ``<prefix>-<dataset>``; alias
-    ``champion`` on the better primary test metric and ``challenger`` on the other."""
+    """Register both families' final models as versions of ``<prefix>-<dataset>``. The
+    verdict's choice becomes ``champion`` only if it beats the current champion on this
+    test split with significance (the promotion gate); otherwise the champion keeps its
+    alias and the newcomer is ``challenger``."""
     from tokfrag.registry import open_store, register_candidates
+    from tokfrag.stages.common import champion_gate, version_tags
 
     _, impl = _kind(params)
     layout = Layout.of(params, root)
     metrics = read_json(layout.metrics, "evaluate")
+    if "verdict" not in metrics:
+        raise StageError(f"{layout.metrics} has no verdict; rerun `tokfrag evaluate`")
     candidates = impl.candidates(params, layout, metrics)
     store = open_store(params.registry, layout.root, params.data.dataset)
-    result = register_candidates(store, params.data.dataset, candidates).to_dict()
+    winner = metrics["verdict"]["chosen"]
+    gate = champion_gate(params, layout, store, impl, metrics, winner)
+    result = register_candidates(
+        store,
+        params.data.dataset,
+        candidates,
+        winner=winner,
+        promote=gate["promote"],
+        extra_tags={f: version_tags(params, layout, metrics, f) for f in FAMILIES},
+    ).to_dict()
+    result["gate"] = gate
     write_json(layout.registry, result)
     return result

@@ -4,6 +4,7 @@ gate's record, the training-run wrapper, and the evaluation bookkeeping."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,12 +54,24 @@ class Layout:
         return self.out_dir / "metrics.json"
 
     @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports" / self.dataset
+
+    @property
     def plots(self) -> Path:
-        return self.out_dir / "plots"
+        return self.reports_dir / "plots"
 
     @property
     def report(self) -> Path:
-        return self.out_dir / "report.html"
+        return self.reports_dir / "report.html"
+
+    @property
+    def report_md(self) -> Path:
+        return self.reports_dir / "report.md"
+
+    @property
+    def items(self) -> Path:
+        return self.out_dir / "item_scores.npz"
 
     @property
     def registry(self) -> Path:
@@ -78,6 +91,12 @@ def read_json(path: Path, produced_by: str) -> Any:
 def scalar_test_metrics(entry: dict[str, Any]) -> dict[str, float]:
     """The scalar test figures of one model's metrics entry (what MLflow records)."""
     return {k: float(v) for k, v in entry.items() if k.startswith("test_")}
+
+
+def registered_metrics(entry: dict[str, Any]) -> dict[str, float]:
+    """The test figures of the model that is registered (the first seed's final fit)."""
+    per_seed = entry.get("per_seed")
+    return scalar_test_metrics(per_seed[0] if per_seed else entry)
 
 
 def source_meta(spec: Any) -> dict[str, Any]:
@@ -171,11 +190,12 @@ def loop_config(params: Params, kind: str, epochs: int | None = None) -> Any:
     return LoopConfig(**settings)
 
 
-def train_and_save(
+def fit_and_save(
     params: Params,
     layout: Layout,
     family: str,
     parts: FitParts,
+    out_dir: Path,
     *,
     epochs: int | None = None,
     final: bool = False,
@@ -183,11 +203,13 @@ def train_and_save(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build and fit one model with the shared loop inside one MLflow run, then save it
-    (safetensors + JSON) and its ``train.json`` to ``models/<family>/`` atomically.
+    (safetensors + JSON) and its ``train.json`` into ``out_dir`` (the caller stages it).
 
     ``final`` fits on train + validation for exactly ``epochs`` epochs (the tuned count);
     otherwise the fit part is trained with early stopping on the validation part.
     """
+    import resource
+
     from tokfrag.registry import open_store, training_run
     from tokfrag.report.console import epoch_progress
     from tokfrag.train import as_examples, fit, seed_everything
@@ -200,27 +222,33 @@ def train_and_save(
     loop = loop_config(params, parts.kind, epochs)
     n_params = sum(p.numel() for p in model.net.parameters())
     store = open_store(params.registry, layout.root, params.data.dataset)
-    tags = {**parts.tags, "fit_on": "train" if final else "fit"}
+    tags = {**parts.tags, "fit_on": "train" if final else "fit", "seed": str(params.train.seed)}
     run_tags = {"family": family, "model_kind": model.kind, "dataset": params.data.dataset, **tags}
+    name = f"{family}-{model.kind}" + (f"-final-seed{params.train.seed}" if final else "")
     with (
         training_run(
             store,
-            f"{family}-{model.kind}" + ("-final" if final else ""),
+            name,
             params=run_params(params, family),
             tags=run_tags,
             parent_run_id=parent_run_id,
         ) as run,
-        epoch_progress(loop.epochs, f"train {family}") as progress,
+        epoch_progress(loop.epochs, f"train {family} (seed {params.train.seed})") as progress,
     ):
         result = fit(
             model.net, train_examples, val_examples, loop, callbacks=[run.log_epoch, progress]
         )
+        # The training process's peak resident memory (Linux reports KiB): each DVC stage
+        # is its own process, so this is the fit's footprint plus the interpreter's.
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         summary = {
             "family": family,
             "kind": model.kind,
             "run_id": run.run_id,
+            "seed": params.train.seed,
             "n_params": n_params,
             "n_train_examples": len(train_examples),
+            "peak_rss_mb": peak_mb,
             **tags,
             **(extra or {}),
             **result.to_dict(),
@@ -229,19 +257,48 @@ def train_and_save(
             "best_epoch": result.best_epoch,
             "train_seconds": result.seconds,
             "n_params": n_params,
+            "peak_rss_mb": peak_mb,
         }
         if result.best_val_loss is not None:
             final_metrics["best_val_loss"] = result.best_val_loss
         run.log_metrics(final_metrics)
         model.net.cpu()
-        with staged_dir(layout.model_dir(family)) as staging:
-            model.save(staging)
-            write_json(staging / "train.json", summary)
+        model.save(out_dir)
+        write_json(out_dir / "train.json", summary)
+    return summary
+
+
+REPEATS_DIR = "repeats"  # models/<family>/repeats/seed-<s>/: the other seeds' final fits
+
+
+def fit_repeats(
+    params: Params, layout: Layout, family: str, parts: FitParts, **fit_args: Any
+) -> dict[str, Any]:
+    """The final fit once per seed of ``train.seeds``, saved atomically as one folder: the
+    first seed's model in ``models/<family>/`` (the one registered), the others under
+    ``repeats/seed-<s>/``. Returns the first fit's summary, listing every repeat."""
+    seeds = params.train.seeds
+    with staged_dir(layout.model_dir(family)) as staging:
+        summaries = []
+        for i, seed in enumerate(seeds):
+            out = staging if i == 0 else staging / REPEATS_DIR / f"seed-{seed}"
+            out.mkdir(parents=True, exist_ok=True)
+            seeded = params.with_overrides({"train.seed": seed})
+            summaries.append(fit_and_save(seeded, layout, family, parts, out, **fit_args))
+        summary = {
+            **summaries[0],
+            "repeats": [
+                {k: s[k] for k in ("seed", "run_id", "seconds", "epochs_run", "best_val_loss")}
+                for s in summaries
+            ],
+        }
+        write_json(staging / "train.json", summary)
     return summary
 
 
 def load_trained(layout: Layout, fingerprint: str) -> dict[str, tuple[Any, dict[str, Any]]]:
-    """Both families' saved models and their ``train.json``, checked against the split."""
+    """Both families' registered (first-seed) models and their ``train.json``, checked
+    against the split."""
     from tokfrag.models.forecaster import load_forecaster
 
     trained = {}
@@ -251,6 +308,18 @@ def load_trained(layout: Layout, fingerprint: str) -> dict[str, tuple[Any, dict[
             raise StageError(f"{layout.model_dir(family)} was trained on another split; retrain it")
         trained[family] = (load_forecaster(layout.model_dir(family)), info)
     return trained
+
+
+def load_repeats(layout: Layout, family: str, info: dict[str, Any]) -> list[tuple[int, Any]]:
+    """``(seed, model)`` for every seed of the family's final fit, the registered one first."""
+    from tokfrag.models.forecaster import load_forecaster
+
+    seeds = [r["seed"] for r in info.get("repeats", [{"seed": info.get("seed", 0)}])]
+    folder = layout.model_dir(family)
+    models = [(seeds[0], load_forecaster(folder))]
+    for seed in seeds[1:]:
+        models.append((seed, load_forecaster(folder / REPEATS_DIR / f"seed-{seed}")))
+    return models
 
 
 def tuning_summary(layout: Layout, fingerprint: str) -> dict[str, Any]:
@@ -282,14 +351,164 @@ def tuning_summary(layout: Layout, fingerprint: str) -> dict[str, Any]:
     return summary
 
 
-def model_entry(model: Any, scores: dict[str, Any], seconds: float, info: dict | None) -> dict:
-    """One model's row in ``metrics.json``."""
-    entry: dict[str, Any] = {**scores, "family": model.family, "kind": model.kind}
-    entry["predict_seconds"] = seconds
-    if info is not None:
-        entry["n_params"] = info["n_params"]
-        entry["train_seconds"] = info["seconds"]
-    return entry
+@dataclass(frozen=True)
+class Scoring:
+    """How one kind of data is scored on its test items."""
+
+    predict: Callable[[Any, Any], Any]  # (model, inputs) -> outputs for those inputs
+    metrics: Callable[[Any], dict[str, Any]]  # outputs -> the model's metrics entry
+    items: Callable[[Any], Any]  # outputs -> (n,) per-item scores; their mean is primary
+    take: Callable[[Any, slice], Any]  # inputs -> the inputs of some items
+    n_items: int
+
+
+def latency_ms(model: Any, scoring: Scoring, inputs: Any, k: int = 30) -> tuple[float, float]:
+    """Median and 95th percentile of the time to predict one test item, in milliseconds
+    (``k`` items one at a time, after two warm-up calls)."""
+    import numpy as np
+
+    n = min(k, scoring.n_items)
+    for i in range(min(2, n)):
+        scoring.predict(model, scoring.take(inputs, slice(i, i + 1)))
+    times = []
+    for i in range(n):
+        one = scoring.take(inputs, slice(i, i + 1))
+        started = time.perf_counter()
+        scoring.predict(model, one)
+        times.append((time.perf_counter() - started) * 1000)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
+
+
+def _scored(model: Any, scoring: Scoring, inputs: Any) -> tuple[dict[str, Any], Any, float]:
+    started = time.perf_counter()
+    outputs = scoring.predict(model, inputs)
+    return scoring.metrics(outputs), outputs, time.perf_counter() - started
+
+
+def score_models(
+    layout: Layout,
+    trained: dict[str, tuple[Any, dict[str, Any]]],
+    baselines: dict[str, tuple[Any, float]],
+    scoring: Scoring,
+    inputs: Any,
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """Score every model on the test inputs.
+
+    Returns ``(entries, items, outputs)``: the ``metrics.json`` entry per model (families:
+    each scalar the mean over the final fit's seeds, with ``<key>_std`` and a ``per_seed``
+    list; costs), the per-item scores per model (families: averaged over seeds; key
+    ``<family>@registered`` for the registered seed alone), and the registered models'
+    outputs (for the plots). ``baselines`` maps a name to ``(fitted model, fit seconds)``.
+    """
+    import numpy as np
+
+    entries: dict[str, dict[str, Any]] = {}
+    items: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
+    for family, (_, info) in trained.items():
+        per_seed, seed_items = [], []
+        for i, (seed, model) in enumerate(load_repeats(layout, family, info)):
+            scores, out, seconds = _scored(model, scoring, inputs)
+            per_seed.append({"seed": seed, **scalar_test_metrics(scores)})
+            seed_items.append(np.asarray(scoring.items(out), dtype=float))
+            if i == 0:
+                registered, outputs[family], predict_seconds = scores, out, seconds
+                p50, p95 = latency_ms(model, scoring, inputs)
+                kind = model.kind
+        entry: dict[str, Any] = {**registered, "family": family, "kind": kind}
+        for key in scalar_test_metrics(registered):
+            values = [row[key] for row in per_seed]
+            entry[key] = float(np.mean(values))
+            entry[f"{key}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        repeats = info.get("repeats", [info])
+        entry.update(
+            n_seeds=len(per_seed),
+            per_seed=per_seed,
+            n_params=info["n_params"],
+            train_seconds=float(np.mean([r["seconds"] for r in repeats])),
+            peak_rss_mb=info.get("peak_rss_mb"),
+            predict_seconds=predict_seconds,
+            latency_ms_p50=p50,
+            latency_ms_p95=p95,
+        )
+        entries[family] = entry
+        items[family] = np.mean(seed_items, axis=0)
+        items[f"{family}@registered"] = seed_items[0]
+    for name, (model, fit_seconds) in baselines.items():
+        scores, out, seconds = _scored(model, scoring, inputs)
+        p50, p95 = latency_ms(model, scoring, inputs)
+        entries[name] = {
+            **scores,
+            "family": model.family,
+            "kind": model.kind,
+            "train_seconds": fit_seconds,
+            "predict_seconds": seconds,
+            "latency_ms_p50": p50,
+            "latency_ms_p95": p95,
+        }
+        items[name] = np.asarray(scoring.items(out), dtype=float)
+        outputs[name] = out
+    return entries, items, outputs
+
+
+def histories(layout: Layout) -> dict[str, list[dict[str, float]]]:
+    """Each family's per-epoch losses in its registered final fit (learning curves)."""
+    out = {}
+    for family in FAMILIES:
+        path = layout.model_dir(family) / "train.json"
+        if path.is_file():
+            out[family] = json.loads(path.read_text()).get("history", [])
+    return out
+
+
+def fitted(fit: Callable[[], Any]) -> tuple[Any, float]:
+    """``(fit(), seconds)``: a baseline and the time its fit took."""
+    started = time.perf_counter()
+    model = fit()
+    return model, time.perf_counter() - started
+
+
+def judge(params: Params, metrics: dict[str, Any], items: dict[str, Any], **extra: Any) -> dict:
+    """The verdict (``params.verdict``) on the scored models; see :mod:`tokfrag.report.verdict`."""
+    from tokfrag.report.verdict import decide
+
+    v = params.verdict
+    return decide(
+        metrics["models"],
+        items,
+        task=metrics["task"],
+        primary=metrics["primary_metric"],
+        label=dict(metrics["columns"])[metrics["primary_metric"]],
+        higher_is_better=metrics["higher_is_better"],
+        confidence=v.confidence,
+        resamples=v.resamples,
+        seed=v.seed,
+        cheaper_by=v.cheaper_by,
+        **extra,
+    )
+
+
+def save_items(layout: Layout, items: dict[str, Any]) -> None:
+    """Per-item test scores of every model (``item_scores.npz``), for the registry's gate."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **{k.replace("@", "__"): v for k, v in items.items()})
+    layout.items.parent.mkdir(parents=True, exist_ok=True)
+    staging = layout.items.with_suffix(".npz.tmp")
+    staging.write_bytes(buffer.getvalue())
+    staging.replace(layout.items)
+
+
+def load_items(layout: Layout) -> dict[str, Any]:
+    import numpy as np
+
+    if not layout.items.is_file():
+        raise StageError(f"{layout.items}: missing; run `tokfrag evaluate` first")
+    with np.load(layout.items) as data:
+        return {k.replace("__", "@"): data[k] for k in data.files}
 
 
 def log_evaluation(
@@ -306,7 +525,10 @@ def log_evaluation(
     store = open_store(params.registry, layout.root, params.data.dataset)
     models = metrics["models"]
     for family, (_, info) in trained.items():
-        log_metrics_to_run(store, info["run_id"], scalar_test_metrics(models[family]))
+        # Each seed's final-fit run gets its own test figures.
+        runs = {r["seed"]: r["run_id"] for r in info.get("repeats", [info])}
+        for row in models[family].get("per_seed", []):
+            log_metrics_to_run(store, runs[row["seed"]], scalar_test_metrics(row))
     for name, run_params_ in baseline_params.items():
         log_baseline_run(
             store,
@@ -317,10 +539,119 @@ def log_evaluation(
         )
 
 
-def write_evaluation(layout: Layout, metrics: dict[str, Any], render: Any) -> None:
-    """Plots (``render(plots_dir) -> html``), the report and ``metrics.json``, each atomic;
-    metrics last, so it never claims a report that was not written."""
-    with staged_dir(layout.plots) as staging:
-        report_html = render(staging)
-    write_text(layout.report, report_html)
+def write_evaluation(params: Params, layout: Layout, metrics: dict[str, Any], render: Any) -> None:
+    """The report folder (``reports/<dataset>/``: ``report.html``, ``report.md``, ``plots/``
+    from ``render(plots_dir) -> {"html", "md"}``), logged to MLflow as one ``evaluation``
+    run, then ``metrics.json``: each atomic, metrics last, so it never claims a report that
+    was not written."""
+    from tokfrag.registry import open_store, training_run
+
+    with staged_dir(layout.reports_dir) as staging:
+        report = render(staging / "plots")
+        write_text(staging / "report.html", report["html"])
+        write_text(staging / "report.md", report["md"])
+        store = open_store(params.registry, layout.root, params.data.dataset)
+        verdict = metrics.get("verdict", {})
+        tags = {
+            "family": "evaluation",
+            "dataset": params.data.dataset,
+            "split_fingerprint": metrics["split_fingerprint"],
+            "data_sha256": metrics["data_sha256"],
+            "verdict_chosen": verdict.get("chosen", ""),
+            "verdict_reason": verdict.get("reason", ""),
+        }
+        with training_run(store, "evaluation", tags=tags) as run:
+            run.log_params({"verdict": params.verdict.model_dump()})
+            if verdict:
+                d = verdict["difference"]
+                run.log_metrics(
+                    {
+                        "difference_token_minus_fragment": d["estimate"],
+                        "difference_ci_low": d["low"],
+                        "difference_ci_high": d["high"],
+                        "test_p_value": verdict["test"]["p_value"],
+                    }
+                )
+            run.log_artifacts(staging, "report")
     write_json(layout.metrics, metrics)
+
+
+def champion_gate(
+    params: Params, layout: Layout, store: Any, impl: Any, metrics: dict[str, Any], winner: str
+) -> dict[str, Any]:
+    """Should ``winner`` replace the current champion? Only if its registered model beats
+    the champion on this test split: the paired bootstrap interval of the difference in the
+    primary metric (``params.verdict``) must exclude zero in the winner's favour."""
+    from tokfrag.registry import current_champion
+    from tokfrag.report.stats import paired_bootstrap
+
+    found = current_champion(store)
+    if found is None:
+        return {"promote": True, "reason": "no champion yet"}
+    family, version, model = found
+    base = {"champion_family": family, "champion_version": version}
+    try:
+        champion = impl.champion_items(params, layout, model)
+    except Exception as err:  # its contract does not fit this data: it cannot defend
+        return {
+            **base,
+            "promote": True,
+            "reason": f"the champion (version {version}) cannot score this test split: {err}",
+        }
+    v = params.verdict
+    new = load_items(layout)[f"{winner}@registered"]
+    interval = paired_bootstrap(
+        new, champion, confidence=v.confidence, n_resamples=v.resamples, seed=v.seed
+    )
+    better = interval.low > 0 if metrics["higher_is_better"] else interval.high < 0
+    label = dict(metrics["columns"])[metrics["primary_metric"]]
+    verdict = "beats" if better else "does not significantly beat"
+    return {
+        **base,
+        "promote": better,
+        "difference": {
+            "of": f"{winner} (new) - champion v{version}",
+            "estimate": interval.estimate,
+            "low": interval.low,
+            "high": interval.high,
+            "confidence": interval.confidence,
+        },
+        "reason": (
+            f"{winner} {verdict} the champion (version {version}, {family}) on {label}: "
+            f"difference {interval.estimate:+.4f}, {interval.confidence:.0%} CI "
+            f"[{interval.low:+.4f}, {interval.high:+.4f}]"
+        ),
+    }
+
+
+def version_tags(
+    params: Params, layout: Layout, metrics: dict[str, Any], family: str
+) -> dict[str, str]:
+    """What a registered version carries beyond its metrics: the hash of the params that
+    made it, its study, the validation result and its costs."""
+    import hashlib
+
+    section = params.token if family == "token" else params.fragment
+    shaping = {
+        "split": params.split.model_dump(),
+        "train": params.train.model_dump(),
+        family: section.model_dump(),
+        "tune": params.tune.model_dump(),
+    }
+    digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
+    gate = read_json(layout.validation, "validate")
+    tuning = metrics.get("tuning", {}).get(family, {})
+    entry = metrics["models"][family]
+    tags = {
+        "params_hash": digest,
+        "study_name": tuning.get("study_name", "untuned"),
+        "validation": f"passed {gate.get('checked', '?')} expectations"
+        if gate.get("success")
+        else "failed",
+        "split_fingerprint": metrics["split_fingerprint"],
+        "verdict": metrics["verdict"]["reason"] if metrics["verdict"]["chosen"] == family else "",
+    }
+    for key in ("n_params", "train_seconds", "latency_ms_p50", "latency_ms_p95", "peak_rss_mb"):
+        if entry.get(key) is not None:
+            tags[f"cost.{key}"] = repr(float(entry[key]))
+    return tags

@@ -20,7 +20,7 @@ from typing import Any
 
 from tokfrag.atomic import write_json
 from tokfrag.config import Params, parse_params
-from tokfrag.stages.common import Layout, StageError, loop_config, read_json, train_and_save
+from tokfrag.stages.common import Layout, StageError, fit_repeats, loop_config, read_json
 
 
 def study_digest(params: Params, family: str, model: str, tags: dict[str, str]) -> str:
@@ -33,7 +33,7 @@ def study_digest(params: Params, family: str, model: str, tags: dict[str, str]) 
         "model": model,
         "data_sha256": tags["data_sha256"],
         "split_fingerprint": tags["split_fingerprint"],
-        "train": params.train.model_dump(exclude={"device"}),
+        "train": params.train.model_dump(exclude={"device", "repeats"}),
         family: section.model_dump(),
         "space": {k: v.model_dump() for k, v in params.space(family, model).items()},
         "seed": params.tune.seed,
@@ -198,7 +198,7 @@ def final_fit(params: Params, layout: Layout, impl: ModuleType, family: str) -> 
         record = read_json(path, f"tune {family}")
     parts = impl.fit_parts(params, layout, family, final=bool(record["tuned"]))
     if not record["tuned"]:
-        return train_and_save(params, layout, family, parts, extra={"tuned": False})
+        return fit_repeats(params, layout, family, parts, extra={"tuned": False})
     model = impl.model_name(params, family)
     if record.get("study_digest") != study_digest(params, family, model, parts.tags):
         raise StageError(
@@ -206,7 +206,7 @@ def final_fit(params: Params, layout: Layout, impl: ModuleType, family: str) -> 
         )
     best = record["best"]
     tuned = params.with_overrides(best["params"])
-    return train_and_save(
+    return fit_repeats(
         tuned,
         layout,
         family,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +12,24 @@ from tokfrag.config import Params
 from tokfrag.stages.common import (
     FitParts,
     Layout,
+    Scoring,
     StageError,
     check_prepared,
+    fitted,
+    judge,
     load_trained,
     log_evaluation,
-    model_entry,
     read_json,
     record_gate,
+    registered_metrics,
     require_gate,
-    scalar_test_metrics,
+    save_items,
+    score_models,
     source_meta,
     tuning_summary,
     write_evaluation,
 )
+from tokfrag.stages.common import histories as _histories
 
 
 def _load_inputs(params: Params, layout: Layout):
@@ -186,6 +190,21 @@ def fit_parts(params: Params, layout: Layout, family: str, final: bool) -> FitPa
     return FitParts("series", build, tags)
 
 
+def scoring(x_test: np.ndarray, y_test: np.ndarray) -> Any:
+    """Series models are scored on test windows: metrics from the forecasts, and each
+    window's squared error as its item score (their mean is the MSE)."""
+    from tokfrag.train import forecast_metrics
+    from tokfrag.train.metrics import item_losses
+
+    return Scoring(
+        predict=lambda model, x: model.forecast(x),
+        metrics=lambda forecasts: forecast_metrics(y_test, forecasts),
+        items=lambda forecasts: item_losses(y_test, forecasts),
+        take=lambda x, part: x[part],
+        n_items=len(x_test),
+    )
+
+
 def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
     from tokfrag.data.registry import published_figures
     from tokfrag.models.baselines import (
@@ -195,40 +214,35 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         ZeroForecaster,
     )
     from tokfrag.report import write_report
-    from tokfrag.train import forecast_metrics
 
     series, split = _load_inputs(params, layout)
     x_train, y_train = _windows(series, split, "train")
     x_test, y_test = _windows(series, split, "test")
     lags, horizon = split.lags, split.horizon
     trained = load_trained(layout, split.fingerprint())
+    ridge = RidgeARForecaster(lags, horizon, params.baselines.ridge_alpha)
     baselines = {
-        "zero": ZeroForecaster(lags, horizon),
-        "last_value": LastValueForecaster(lags, horizon),
-        "historical_average": HistoricalAverageForecaster(lags, horizon),
-        "ridge_ar": RidgeARForecaster(lags, horizon, params.baselines.ridge_alpha).fit(
-            x_train, y_train
-        ),
+        "zero": fitted(lambda: ZeroForecaster(lags, horizon)),
+        "last_value": fitted(lambda: LastValueForecaster(lags, horizon)),
+        "historical_average": fitted(lambda: HistoricalAverageForecaster(lags, horizon)),
+        "ridge_ar": fitted(lambda: ridge.fit(x_train, y_train)),
     }
-
-    models: dict[str, dict[str, Any]] = {}
-    predictions: dict[str, np.ndarray] = {}
-    for name, forecaster in ({f: m for f, (m, _) in trained.items()} | baselines).items():
-        started = time.perf_counter()
-        predictions[name] = forecaster.forecast(x_test)
-        seconds = time.perf_counter() - started
-        info = trained[name][1] if name in trained else None
-        models[name] = model_entry(
-            forecaster, forecast_metrics(y_test, predictions[name]), seconds, info
-        )
-
+    models, items, predictions = score_models(
+        layout, trained, baselines, scoring(x_test, y_test), x_test
+    )
+    columns = [
+        ["test_mse", "test MSE"],
+        ["test_mae", "test MAE"],
+        ["test_rmse", "test RMSE"],
+        ["test_mape", "test MAPE"],
+    ]
     metrics = {
         "dataset": params.data.dataset,
         "task": "forecasting",
         "primary_metric": "test_mse",
         "higher_is_better": False,
         # A list, not a mapping: metrics.json is written with sorted keys, columns keep order.
-        "columns": [["test_mse", "test MSE"], ["test_mae", "test MAE"], ["test_rmse", "test RMSE"]],
+        "columns": columns,
         "protocol": {
             "name": "pgt-chronological",
             "lags": lags,
@@ -244,6 +258,7 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         "models": models,
         "published": published_figures(params.data.dataset, params.split.model_dump()),
     }
+    metrics["verdict"] = judge(params, metrics, items, horizon=horizon)
     # MLflow first: if tracking fails, no metrics or report claim the stage succeeded.
     log_evaluation(
         params,
@@ -253,7 +268,9 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         {name: {"lags": lags, "horizon": horizon, "kind": name} for name in baselines},
         {"data_sha256": series.sha256, "split_fingerprint": split.fingerprint()},
     )
+    save_items(layout, items)
     write_evaluation(
+        params,
         layout,
         metrics,
         lambda plots_dir: write_report(
@@ -263,9 +280,28 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
             predictions=predictions,
             node_ids=series.node_ids,
             first_target_step=split.first_test_target,
+            histories=_histories(layout),
         ),
     )
     return metrics
+
+
+def champion_items(params: Params, layout: Layout, champion: Any) -> np.ndarray:
+    """Per-window squared errors of a registered pyfunc model on this test split, asked
+    through its predict contract (the way a client would)."""
+    from tokfrag.registry import windows_to_frame
+    from tokfrag.train.metrics import item_losses
+
+    series, split = _load_inputs(params, layout)
+    x_test, y_test = _windows(series, split, "test")
+    frame = champion.predict(windows_to_frame(x_test, series.node_ids))
+    position = {node: i for i, node in enumerate(series.node_ids)}
+    forecasts = np.full_like(y_test, np.nan)
+    rows = frame["window"].to_numpy(dtype=int), frame["node"].map(position).to_numpy(dtype=int)
+    forecasts[rows] = frame[[f"h{k + 1}" for k in range(split.horizon)]].to_numpy()
+    if np.isnan(forecasts).any():
+        raise ValueError("its forecasts do not cover every test window and node")
+    return item_losses(y_test, forecasts)
 
 
 def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[Any]:
@@ -283,7 +319,7 @@ def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[
                 family=family,
                 run_id=info["run_id"],
                 model_dir=layout.model_dir(family),
-                metrics=scalar_test_metrics(metrics["models"][family]),
+                metrics=registered_metrics(metrics["models"][family]),
                 node_ids=series.node_ids,
                 lags=split.lags,
                 horizon=split.horizon,

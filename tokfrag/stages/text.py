@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,18 +14,23 @@ from tokfrag.config import Params
 from tokfrag.stages.common import (
     FitParts,
     Layout,
+    Scoring,
     StageError,
     check_prepared,
+    fitted,
+    judge,
     load_trained,
     log_evaluation,
-    model_entry,
     read_json,
     record_gate,
+    registered_metrics,
     require_gate,
-    scalar_test_metrics,
+    save_items,
+    score_models,
     tuning_summary,
     write_evaluation,
 )
+from tokfrag.stages.common import histories as _histories
 
 
 @dataclass(frozen=True)
@@ -159,11 +163,24 @@ def fit_parts(params: Params, layout: Layout, family: str, final: bool) -> FitPa
     return FitParts("text", build, tags)
 
 
+def scoring(test_texts: list[str], test_labels: np.ndarray, names: tuple[str, ...]) -> Any:
+    """Text models are scored on test documents: metrics from the class probabilities, and
+    each document's 0/1 correctness as its item score (their mean is the accuracy)."""
+    from tokfrag.train import classification_metrics
+
+    return Scoring(
+        predict=lambda model, texts: model.predict_proba(texts),
+        metrics=lambda proba: classification_metrics(test_labels, proba, names),
+        items=lambda proba: (proba.argmax(axis=1) == test_labels).astype(float),
+        take=lambda texts, part: texts[part],
+        n_items=len(test_texts),
+    )
+
+
 def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
     from tokfrag.data.registry import published_figures
     from tokfrag.models.text_baselines import MajorityClassifier, TfidfLogRegClassifier
     from tokfrag.report import write_report
-    from tokfrag.train import classification_metrics
 
     data, split = _load_inputs(params, layout)
     train_texts, train_labels = _part(data, split.train)
@@ -171,20 +188,12 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
     trained = load_trained(layout, split.fingerprint())
     names = data.label_names
     baselines = {
-        "majority": MajorityClassifier(names).fit(train_texts, train_labels),
-        "tfidf_logreg": TfidfLogRegClassifier(names).fit(train_texts, train_labels),
+        "majority": fitted(lambda: MajorityClassifier(names).fit(train_texts, train_labels)),
+        "tfidf_logreg": fitted(lambda: TfidfLogRegClassifier(names).fit(train_texts, train_labels)),
     }
-
-    models: dict[str, dict[str, Any]] = {}
-    probabilities: dict[str, np.ndarray] = {}
-    for name, classifier in ({f: m for f, (m, _) in trained.items()} | baselines).items():
-        started = time.perf_counter()
-        probabilities[name] = classifier.predict_proba(test_texts)
-        seconds = time.perf_counter() - started
-        info = trained[name][1] if name in trained else None
-        scores = classification_metrics(test_labels, probabilities[name], names)
-        models[name] = model_entry(classifier, scores, seconds, info)
-
+    models, items, probabilities = score_models(
+        layout, trained, baselines, scoring(test_texts, test_labels, names), test_texts
+    )
     metrics = {
         "dataset": params.data.dataset,
         "task": "classification",
@@ -204,6 +213,8 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         "models": models,
         "published": published_figures(params.data.dataset),
     }
+    registered = {f: items[f"{f}@registered"] > 0.5 for f in ("token", "fragment")}
+    metrics["verdict"] = judge(params, metrics, items, registered_correct=registered)
     log_evaluation(
         params,
         layout,
@@ -212,14 +223,32 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         {name: {"kind": name} for name in baselines},
         {"data_sha256": data.sha256, "split_fingerprint": split.fingerprint()},
     )
+    save_items(layout, items)
     write_evaluation(
+        params,
         layout,
         metrics,
         lambda plots_dir: write_report(
-            metrics, plots_dir, y_test=test_labels, probabilities=probabilities
+            metrics,
+            plots_dir,
+            y_test=test_labels,
+            probabilities=probabilities,
+            histories=_histories(layout),
         ),
     )
     return metrics
+
+
+def champion_items(params: Params, layout: Layout, champion: Any) -> np.ndarray:
+    """Per-document 0/1 correctness of a registered pyfunc model on this test split, asked
+    through its predict contract (the way a client would)."""
+    from tokfrag.registry import texts_to_frame
+
+    data, split = _load_inputs(params, layout)
+    test_texts, test_labels = _part(data, split.test)
+    frame = champion.predict(texts_to_frame(test_texts))
+    truth = np.asarray(data.label_names, dtype=object)[test_labels]
+    return (frame["label"].to_numpy(dtype=object) == truth).astype(float)
 
 
 def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[Any]:
@@ -237,7 +266,7 @@ def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[
                 family=family,
                 run_id=info["run_id"],
                 model_dir=layout.model_dir(family),
-                metrics=scalar_test_metrics(metrics["models"][family]),
+                metrics=registered_metrics(metrics["models"][family]),
                 label_names=data.label_names,
                 data_sha256=data.sha256,
                 example_texts=test_texts,

@@ -109,7 +109,7 @@ def test_both_families_get_the_same_budget_and_split_and_every_trial_is_tracked(
         shown = metrics["tuning"][family]
         assert shown["used"]["trials"] == shown["configured"]["n_trials"] == 2
         assert len(shown["history"]) == 2
-    report = (root / "outputs/chickenpox/report.html").read_text()
+    report = (root / "reports/chickenpox/report.html").read_text()
     assert "Tuning budget" in report and "2/2" in report
 
 

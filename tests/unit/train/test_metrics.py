@@ -15,9 +15,28 @@ def test_known_values_one_step():
     y_true = np.array([[[1.0], [2.0]], [[3.0], [4.0]]])  # (S=2, N=2, H=1)
     y_pred = np.array([[[2.0], [2.0]], [[1.0], [4.0]]])  # errors 1, 0, -2, 0
     metrics = forecast_metrics(y_true, y_pred)
-    expected = {"test_mse": 5 / 4, "test_mae": 3 / 4, "test_rmse": math.sqrt(5 / 4)}
+    # MAPE over the non-zero targets: |1-2|/1, |2-2|/2, |3-1|/3, |4-4|/4.
+    expected = {
+        "test_mse": 5 / 4,
+        "test_mae": 3 / 4,
+        "test_rmse": math.sqrt(5 / 4),
+        "test_mape": (1 + 0 + 2 / 3 + 0) / 4,
+    }
     assert metrics == pytest.approx(expected)
-    assert set(metrics) == {"test_mse", "test_mae", "test_rmse"}
+
+
+def test_mape_skips_zero_targets_and_matches_sklearn() -> None:
+    from sklearn.metrics import mean_absolute_percentage_error
+
+    y_true = np.array([[[0.0], [2.0]], [[-4.0], [0.0]]])
+    y_pred = np.array([[[5.0], [1.0]], [[-2.0], [3.0]]])
+    metrics = forecast_metrics(y_true, y_pred)
+    assert metrics["test_mape"] == pytest.approx((1 / 2 + 2 / 4) / 2)
+    mask = y_true != 0
+    assert metrics["test_mape"] == pytest.approx(
+        mean_absolute_percentage_error(y_true[mask], y_pred[mask])
+    )
+    assert math.isnan(forecast_metrics(np.zeros((2, 1, 1)), np.ones((2, 1, 1)))["test_mape"])
 
 
 def test_per_horizon_keys_and_values():
@@ -25,10 +44,10 @@ def test_per_horizon_keys_and_values():
     y_pred = y_true + np.array([1.0, -2.0, 3.0])  # constant error per horizon step
     metrics = forecast_metrics(y_true, y_pred, prefix="val_")
     assert set(metrics) == {
-        "val_mse", "val_mae", "val_rmse",
-        "val_mse_h1", "val_mae_h1", "val_rmse_h1",
-        "val_mse_h2", "val_mae_h2", "val_rmse_h2",
-        "val_mse_h3", "val_mae_h3", "val_rmse_h3",
+        "val_mse", "val_mae", "val_rmse", "val_mape",
+        "val_mse_h1", "val_mae_h1", "val_rmse_h1", "val_mape_h1",
+        "val_mse_h2", "val_mae_h2", "val_rmse_h2", "val_mape_h2",
+        "val_mse_h3", "val_mae_h3", "val_rmse_h3", "val_mape_h3",
     }  # fmt: skip
     assert metrics["val_mse_h1"] == 1.0 and metrics["val_mse_h2"] == 4.0
     assert metrics["val_mse_h3"] == 9.0 and metrics["val_mae_h3"] == 3.0

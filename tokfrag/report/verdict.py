@@ -1,0 +1,174 @@
+"""The verdict: which family wins, by how much, how sure we are, and what it costs.
+
+The rule (``verdict`` in params.yaml) is explicit. Both families are scored on the same test
+items; a family wins when the paired bootstrap interval of the difference in the primary
+metric excludes zero. Otherwise there is no significant difference and the cheaper model is
+chosen (fewer parameters, then lower median latency, by default). The chosen family is then
+held against the named baseline of its task (AR ridge for series, TF-IDF + logistic
+regression for text) by the same interval, and the sentence says plainly whether it beats
+it. Item scores are whatever averages to the primary metric: a window's squared error (MSE)
+or a document's 0/1 correctness (accuracy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from tokfrag.report.stats import Interval, diebold_mariano, mcnemar, paired_bootstrap
+
+FAMILIES = ("token", "fragment")
+# The baseline each task's winner must beat, by name: the strongest simple model of the task.
+NAMED_BASELINE = {"forecasting": "ridge_ar", "classification": "tfidf_logreg"}
+COST_LABELS = {
+    "n_params": "parameters",
+    "latency_ms_p50": "median latency (ms per item)",
+    "train_seconds": "training seconds",
+}
+
+
+def _interval_dict(interval: Interval) -> dict[str, Any]:
+    return {
+        "estimate": interval.estimate,
+        "low": interval.low,
+        "high": interval.high,
+        "confidence": interval.confidence,
+        "n_items": interval.n_items,
+        "method": f"paired bootstrap ({interval.method})",
+    }
+
+
+def _favours(interval: Interval, higher_is_better: bool) -> int:
+    """+1 when the interval says a beats b, -1 when b beats a, 0 when it cannot tell."""
+    if not interval.excludes_zero():
+        return 0
+    a_higher = interval.low > 0
+    return 1 if a_higher == higher_is_better else -1
+
+
+def cheaper(models: Mapping[str, Mapping[str, Any]], keys: Sequence[str]) -> tuple[str, str]:
+    """The family that costs less by ``keys`` in order (ties fall to the next key, then to
+    the token family), and the cost that decided it."""
+    for key in keys:
+        a, b = (models[f].get(key) for f in FAMILIES)
+        if a is None or b is None or a == b:
+            continue
+        return (FAMILIES[0] if a < b else FAMILIES[1]), key
+    return FAMILIES[0], "tie"
+
+
+def decide(
+    models: Mapping[str, Mapping[str, Any]],
+    items: Mapping[str, np.ndarray],
+    *,
+    task: str,
+    primary: str,
+    label: str,
+    higher_is_better: bool,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+    cheaper_by: Sequence[str] = ("n_params", "latency_ms_p50"),
+    horizon: int = 1,
+    registered_correct: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Apply the verdict rule.
+
+    Args:
+        models: ``metrics.json`` entries by model name; both families must be present.
+        items: per-item scores by model name, shape ``(n,)``, the same ``n`` test items in
+            the same order for every model (families: averaged over their seeds).
+        registered_correct: classification only, the registered (first-seed) models' 0/1
+            answers by family, for McNemar's test.
+    """
+    boot = {"confidence": confidence, "n_resamples": resamples, "seed": seed}
+    interval = paired_bootstrap(items["token"], items["fragment"], **boot)
+    direction = _favours(interval, higher_is_better)
+    if task == "forecasting":
+        test = diebold_mariano(items["token"], items["fragment"], horizon=horizon)
+    else:
+        answers = registered_correct or {f: items[f] > 0.5 for f in FAMILIES}
+        test = mcnemar(answers["token"], answers["fragment"])
+    if direction:
+        winner = "token" if direction > 0 else "fragment"
+        chosen, reason = winner, "significant"
+    else:
+        winner = None
+        chosen, cost = cheaper(models, cheaper_by)
+        reason = f"cheaper by {cost}"
+
+    baseline = NAMED_BASELINE[task]
+    if baseline not in models:  # a dataset without the named baseline: its best baseline
+        baselines = [k for k, v in models.items() if v.get("family") == "baseline"]
+        sign = -1.0 if higher_is_better else 1.0
+        baseline = min(baselines, key=lambda k: sign * float(models[k][primary]))
+    against = paired_bootstrap(items[chosen], items[baseline], **boot)
+    verdict = {
+        "rule": (
+            f"a family wins when the {confidence:.0%} paired bootstrap interval of the "
+            f"difference in {label} excludes zero; otherwise the cheaper model "
+            f"(by {', then '.join(cheaper_by)}) is chosen"
+        ),
+        "metric": primary,
+        "label": label,
+        "higher_is_better": higher_is_better,
+        "difference": {"of": "token - fragment", **_interval_dict(interval)},
+        "test": {"name": test.name, "statistic": test.statistic, "p_value": test.p_value},
+        "winner": winner,
+        "chosen": chosen,
+        "reason": reason,
+        "baseline": {
+            "name": baseline,
+            "difference": {"of": f"{chosen} - {baseline}", **_interval_dict(against)},
+            "beaten": _favours(against, higher_is_better) > 0,
+            "worse": _favours(against, higher_is_better) < 0,
+        },
+    }
+    verdict["sentence"] = sentence(verdict, models)
+    return verdict
+
+
+def _ci(d: Mapping[str, Any]) -> str:
+    return f"{d['estimate']:+.4f}, {d['confidence']:.0%} CI [{d['low']:+.4f}, {d['high']:+.4f}]"
+
+
+def sentence(verdict: Mapping[str, Any], models: Mapping[str, Mapping[str, Any]]) -> str:
+    """The verdict in words: metric, difference, interval, test, and the baseline."""
+    metric, label = verdict["metric"], verdict["label"]
+    diff, test = verdict["difference"], verdict["test"]
+    value = {f: float(models[f][metric]) for f in FAMILIES}
+    evidence = (
+        f"difference token - fragment {_ci(diff)} ({diff['method']} over "
+        f"{diff['n_items']} test items); {test['name']} p = {test['p_value']:.3g}"
+    )
+    chosen = verdict["chosen"]
+    other = "fragment" if chosen == "token" else "token"
+    if verdict["winner"]:
+        text = (
+            f"{chosen} wins on {label}: {value[chosen]:.4f} against {other}'s "
+            f"{value[other]:.4f} ({evidence})."
+        )
+    else:
+        cost = verdict["reason"].removeprefix("cheaper by ")
+        costs = ""
+        if cost in COST_LABELS:
+            mine, theirs = models[chosen].get(cost), models[other].get(cost)
+            costs = f": {mine:,.4g} {COST_LABELS[cost]} against {theirs:,.4g}"
+        text = (
+            f"No significant difference on {label}: token {value['token']:.4f}, fragment "
+            f"{value['fragment']:.4f} ({evidence}). {chosen} is chosen as the cheaper "
+            f"model{costs}."
+        )
+    base = verdict["baseline"]
+    reference = (
+        f"{base['name']} ({float(models[base['name']][metric]):.4f}; {_ci(base['difference'])})"
+    )
+    if base["beaten"]:
+        text += f" It also beats the baseline {reference}."
+    elif base["worse"]:
+        text += f" It does NOT beat the baseline {reference}: the baseline is better."
+    else:
+        text += f" It does NOT beat the baseline {reference}: no significant difference."
+    return text
