@@ -260,8 +260,8 @@ def summary(params: ParamsOption = Path("params.yaml")) -> None:
     """Print the comparison table and where the stores, metrics and report are."""
     import json
 
-    from tokfrag.report import verdict
     from tokfrag.report.console import budget_table, comparison_table, console
+    from tokfrag.report.table import verdict
     from tokfrag.stages import Layout
 
     p = _params(params)

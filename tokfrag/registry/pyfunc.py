@@ -31,6 +31,7 @@ rejected by the wrapper with a ``ValueError`` naming the row, window or node.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import warnings
 from importlib import metadata
@@ -234,11 +235,14 @@ def log_model(
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
         signature = infer_signature(example_frame, wrapper.predict(None, example_frame))
         contract_path = contract.write(Path(tmp))
+        # The model folder alone: other seeds' fits (``repeats/``) are not part of it.
+        packaged = Path(tmp) / "model"
+        shutil.copytree(Path(model_dir), packaged, ignore=shutil.ignore_patterns("repeats"))
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=str(MODEL_CODE_FILE),
             artifacts={
-                FORECASTER_ARTIFACT: str(Path(model_dir).resolve()),
+                FORECASTER_ARTIFACT: str(packaged),
                 CONTRACT_ARTIFACT: str(contract_path),
             },
             code_paths=[str(PACKAGE_DIR)],

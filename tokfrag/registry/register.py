@@ -218,22 +218,19 @@ def register_candidates(
 
 def _current_version(store: Store) -> tuple[str, int] | None:
     """``(family, version)`` of the current champion, or None when there is none."""
+    found = current_champion(store)
+    return None if found is None else (found[0], found[1])
+
+
+def current_champion(store: Store) -> tuple[str, int, dict[str, str]] | None:
+    """``(family, version, tags)`` of the current champion, or None when there is none
+    (load its model with :func:`load_champion`)."""
     client = store.client()
     try:
         mv = client.get_model_version_by_alias(store.model_name, CHAMPION)
     except MlflowException:
         return None
-    return mv.tags.get("family", "?"), int(mv.version)
-
-
-def current_champion(store: Store) -> tuple[str, int, PyFuncModel] | None:
-    """``(family, version, pyfunc model)`` of the current champion, or None."""
-    found = _current_version(store)
-    if found is None:
-        return None
-    store.activate()
-    model = mlflow.pyfunc.load_model(f"models:/{store.model_name}@{CHAMPION}")
-    return found[0], found[1], model
+    return mv.tags.get("family", "?"), int(mv.version), dict(mv.tags)
 
 
 def load_champion(store: Store, dataset: str) -> PyFuncModel:

@@ -87,32 +87,34 @@ def _confusion_chart(matrix: list[list[int]], label_names: Sequence[str], title:
 def _forecast_chart(
     y_test: np.ndarray,
     predictions: dict[str, np.ndarray],
-    node: int,
-    node_name: str,
+    nodes: Sequence[int],
+    node_names: Sequence[str],
     first_step: int,
     path: Path,
 ) -> None:
+    """The first forecast step against the actual values, one panel per node."""
     plt = _pyplot()
     # The last 104 test steps (two years of weeks on Chickenpox): the whole split is too dense.
     shown = slice(max(len(y_test) - 104, 0), len(y_test))
     steps = first_step + np.arange(len(y_test))[shown]
-    fig, ax = plt.subplots(figsize=(10, 3.2))
-    ax.plot(steps, y_test[shown, node, 0], color="black", lw=1.4, label="actual")
-    for name in ("token", "fragment", "ridge_ar"):
-        if name in predictions:
-            family = "baseline" if name == "ridge_ar" else name
-            ax.plot(
-                steps,
-                predictions[name][shown, node, 0],
-                lw=1.1,
-                color=COLORS[family],
-                label=name,
-                ls=":" if family == "baseline" else "-",
-            )
-    ax.set_title(f"first forecast step on the end of the test split, node {node_name}")
-    ax.set_xlabel("time step")
-    ax.legend(ncol=4, fontsize=8, frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
+    fig, axes = plt.subplots(len(nodes), 1, figsize=(10, 2.4 * len(nodes)), squeeze=False)
+    for ax, node, node_name in zip(axes[:, 0], nodes, node_names, strict=True):
+        ax.plot(steps, y_test[shown, node, 0], color="black", lw=1.4, label="actual")
+        for name in ("token", "fragment", "ridge_ar"):
+            if name in predictions:
+                family = "baseline" if name == "ridge_ar" else name
+                ax.plot(
+                    steps,
+                    predictions[name][shown, node, 0],
+                    lw=1.1,
+                    color=COLORS[family],
+                    label=name,
+                    ls=":" if family == "baseline" else "-",
+                )
+        ax.set_title(f"node {node_name}: first forecast step, end of the test split", fontsize=10)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[-1, 0].set_xlabel("time step")
+    axes[0, 0].legend(ncol=4, fontsize=8, frameon=False)
     _save(fig, path)
 
 
@@ -179,16 +181,26 @@ def _forecast_plots(
     node_ids: Sequence[str],
     first_target_step: int,
 ) -> list[tuple[str, str]]:
-    # The node whose test series varies most makes the clearest forecast picture.
-    node = int(np.argmax(y_test[:, :, 0].std(axis=0)))
+    # The three nodes whose test series vary most make the clearest forecast pictures.
+    nodes = [int(n) for n in np.argsort(-y_test[:, :, 0].std(axis=0))[:3]]
     names = [n for n in ("token", "fragment", "ridge_ar") if n in predictions]
     with (plots_dir / "forecast.csv").open("w") as out:
-        out.write("step,actual," + ",".join(names) + "\n")
-        for i in range(len(y_test)):
-            cells = [f"{predictions[n][i, node, 0]:.6f}" for n in names]
-            out.write(f"{first_target_step + i},{y_test[i, node, 0]:.6f}," + ",".join(cells) + "\n")
+        out.write("node,step,actual," + ",".join(names) + "\n")
+        for node in nodes:
+            for i in range(len(y_test)):
+                cells = [f"{predictions[n][i, node, 0]:.6f}" for n in names]
+                out.write(
+                    f"{node_ids[node]},{first_target_step + i},{y_test[i, node, 0]:.6f},"
+                    + ",".join(cells)
+                    + "\n"
+                )
     _forecast_chart(
-        y_test, predictions, node, node_ids[node], first_target_step, plots_dir / "forecast.png"
+        y_test,
+        predictions,
+        nodes,
+        [node_ids[n] for n in nodes],
+        first_target_step,
+        plots_dir / "forecast.png",
     )
     per_step = _horizon_chart(y_test, predictions, plots_dir / "horizon_error.png")
     with (plots_dir / "horizon_error.csv").open("w") as out:

@@ -38,7 +38,7 @@ def comparison_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def verdict(metrics: dict[str, Any]) -> str:
-    """The verdict sentence: the one :mod:`tokfrag.report.verdict` wrote into
+    """The verdict sentence: the one :mod:`tokfrag.report.decision` wrote into
     ``metrics.json``, or (older files without it) the plain ranking on the primary metric."""
     if "verdict" in metrics:
         return metrics["verdict"]["sentence"]

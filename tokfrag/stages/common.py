@@ -245,11 +245,11 @@ def fit_and_save(
             "family": family,
             "kind": model.kind,
             "run_id": run.run_id,
-            "seed": params.train.seed,
             "n_params": n_params,
             "n_train_examples": len(train_examples),
             "peak_rss_mb": peak_mb,
             **tags,
+            "seed": params.train.seed,  # the number, not the tag's string
             **(extra or {}),
             **result.to_dict(),
         }
@@ -341,8 +341,17 @@ def tuning_summary(layout: Layout, fingerprint: str) -> dict[str, Any]:
             {k: t[k] for k in ("number", "state", "value")} for t in record.get("trials", [])
         ]
     tuned = [summary[f] for f in FAMILIES if summary[f]["tuned"]]
-    if len(tuned) == 1 or (tuned and tuned[0]["configured"] != tuned[1]["configured"]):
-        budgets = ", ".join(f"{f}: {summary[f].get('configured', 'untuned')}" for f in FAMILIES)
+
+    def budget(t: dict[str, Any]) -> tuple:
+        # The wall-clock limit only means the same thing at the same number of workers.
+        return t["configured"], t["used"].get("workers")
+
+    if len(tuned) == 1 or (tuned and budget(tuned[0]) != budget(tuned[1])):
+        budgets = ", ".join(
+            f"{f}: {summary[f].get('configured', 'untuned')}, "
+            f"{summary[f].get('used', {}).get('workers', '-')} worker(s)"
+            for f in FAMILIES
+        )
         raise StageError(
             f"{layout.out_dir / 'tuning'}: the families were tuned under different budgets "
             f"({budgets}); rerun `tokfrag tune token` and `tokfrag tune fragment` with one "
@@ -469,8 +478,8 @@ def fitted(fit: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def judge(params: Params, metrics: dict[str, Any], items: dict[str, Any], **extra: Any) -> dict:
-    """The verdict (``params.verdict``) on the scored models; see :mod:`tokfrag.report.verdict`."""
-    from tokfrag.report.verdict import decide
+    """The verdict (``params.verdict``) on the scored models; see :mod:`tokfrag.report.decision`."""
+    from tokfrag.report.decision import decide
 
     v = params.verdict
     return decide(
@@ -582,17 +591,28 @@ def champion_gate(
     """Should ``winner`` replace the current champion? Only if its registered model beats
     the champion on this test split: the paired bootstrap interval of the difference in the
     primary metric (``params.verdict``) must exclude zero in the winner's favour."""
-    from tokfrag.registry import current_champion
+    from tokfrag.registry import current_champion, load_champion
     from tokfrag.report.stats import paired_bootstrap
 
     found = current_champion(store)
     if found is None:
         return {"promote": True, "reason": "no champion yet"}
-    family, version, model = found
+    family, version, tags = found
     base = {"champion_family": family, "champion_version": version}
+    # Only a champion made from this data and split can defend its alias on it: one
+    # trained on other data or another split (or untagged, from an older tokfrag) may have
+    # seen these test items in training.
+    made_on = (tags.get("data_sha256"), tags.get("split_fingerprint"))
+    if made_on != (metrics["data_sha256"], metrics["split_fingerprint"]):
+        return {
+            **base,
+            "promote": True,
+            "reason": f"the champion (version {version}) was made on other data or another "
+            "split, so it cannot be compared on this test split; the new winner replaces it",
+        }
     try:
-        champion = impl.champion_items(params, layout, model)
-    except Exception as err:  # its contract does not fit this data: it cannot defend
+        champion = impl.champion_items(params, layout, load_champion(store, params.data.dataset))
+    except Exception as err:  # it cannot be loaded, or its contract does not fit this data
         return {
             **base,
             "promote": True,

@@ -192,10 +192,15 @@ def final_fit(params: Params, layout: Layout, impl: ModuleType, family: str) -> 
     """Fit the family's model for the registry: the tuned point on train + validation for
     the best trial's epoch count, or (tuning off) the configured model, early-stopped."""
     path = layout.tuning(family)
-    if not path.is_file() and params.tune.n_trials == 0:
+    if params.tune.n_trials == 0:  # tuning off: whatever an earlier run recorded
         record: dict[str, Any] = {"tuned": False}
     else:
         record = read_json(path, f"tune {family}")
+    if not record["tuned"] and params.tune.n_trials > 0:
+        raise StageError(
+            f"{path} says {family} was not tuned, but tune.n_trials is now "
+            f"{params.tune.n_trials}; run `tokfrag tune {family}`"
+        )
     parts = impl.fit_parts(params, layout, family, final=bool(record["tuned"]))
     if not record["tuned"]:
         return fit_repeats(params, layout, family, parts, extra={"tuned": False})

@@ -268,7 +268,6 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         {name: {"lags": lags, "horizon": horizon, "kind": name} for name in baselines},
         {"data_sha256": series.sha256, "split_fingerprint": split.fingerprint()},
     )
-    save_items(layout, items)
     write_evaluation(
         params,
         layout,
@@ -283,6 +282,8 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
             histories=_histories(layout),
         ),
     )
+    # Last: the registry's gate pairs these with the metrics.json just written.
+    save_items(layout, items)
     return metrics
 
 

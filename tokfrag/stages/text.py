@@ -223,7 +223,6 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         {name: {"kind": name} for name in baselines},
         {"data_sha256": data.sha256, "split_fingerprint": split.fingerprint()},
     )
-    save_items(layout, items)
     write_evaluation(
         params,
         layout,
@@ -236,6 +235,8 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
             histories=_histories(layout),
         ),
     )
+    # Last: the registry's gate pairs these with the metrics.json just written.
+    save_items(layout, items)
     return metrics
 
 

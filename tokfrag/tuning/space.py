@@ -39,8 +39,16 @@ def contains(dim: SearchDimension, value: Any) -> bool:
     return float(dim.low or 0.0) <= float(value) <= float(dim.high or 0.0)
 
 
+def _configured(params: Params, path: str) -> Any:
+    value = params.value_at(path)
+    if value is None and path.startswith("train.text."):
+        # An unset text override inherits the shared loop's value: that is what trains.
+        value = params.train.loop_settings("text")[path.removeprefix("train.text.")]
+    return value
+
+
 def configured_point(params: Params, space: Mapping[str, SearchDimension]) -> dict[str, Any]:
     """The values ``params.yaml`` itself sets for the searched keys, where they lie in the
     space: tuning evaluates the hand-set configuration first, so it can only improve on it."""
-    point = {path: params.value_at(path) for path in space}
+    point = {path: _configured(params, path) for path in space}
     return {path: value for path, value in point.items() if contains(space[path], value)}

@@ -16,9 +16,11 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import socket
 import sys
 import time
 import warnings
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,17 +168,34 @@ def _pruner(settings: StudySettings) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
+def sampler_seed(settings: StudySettings, worker: int, existing: int) -> int:
+    """The TPE seed of one process: ``seed + worker`` on a new study. A resumed study
+    (``existing`` trials) shifts it, or the restarted random sequence would propose the
+    points it already tried; on a server storage, where several machines may join at
+    once, the host and process salt it too."""
+    value = settings.seed + worker + 100_003 * existing
+    if "://" in settings.storage and not settings.storage.startswith(_SQLITE_PREFIX):
+        value += zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode())
+    return value % 2**32
+
+
 def open_study(settings: StudySettings, worker: int = 0) -> optuna.Study:
     """Create the study, or load it when it exists (that is how a killed run resumes).
 
-    Worker ``i`` samples with seed ``seed + i``: equal seeds would propose equal points.
+    Each process samples with its own seed (:func:`sampler_seed`): equal seeds would
+    propose equal points.
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = make_storage(settings)
+    try:
+        existing = len(storage.get_all_trials(storage.get_study_id_from_name(settings.name)))
+    except KeyError:
+        existing = 0
     return optuna.create_study(
-        storage=make_storage(settings),
+        storage=storage,
         study_name=settings.name,
         direction="minimize",
-        sampler=optuna.samplers.TPESampler(seed=settings.seed + worker),
+        sampler=optuna.samplers.TPESampler(seed=sampler_seed(settings, worker, existing)),
         pruner=_pruner(settings),
         load_if_exists=True,
     )

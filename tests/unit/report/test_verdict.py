@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tokfrag.report.verdict import cheaper, decide
+from tokfrag.report.decision import cheaper, decide
 
 RNG = np.random.default_rng(0)
 N = 300

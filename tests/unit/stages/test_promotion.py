@@ -54,3 +54,14 @@ def test_a_worse_model_leaves_the_champion_untouched(project: Path) -> None:
     aliases = client.get_registered_model("tokfrag-chickenpox").aliases
     assert int(aliases["champion"]) == champion_version
     assert int(aliases["challenger"]) == new_version
+
+    # Another split: the champion may have trained on these test weeks, so it cannot
+    # defend its alias; the new winner replaces it and says why.
+    raw["split"]["train_ratio"] = 0.3
+    project.write_text(yaml.safe_dump(raw, sort_keys=False))
+    moved = _run(load_params(project), root)
+    assert moved["promoted"] and "another split" in moved["gate"]["reason"]
+    assert (
+        int(client.get_registered_model("tokfrag-chickenpox").aliases["champion"])
+        == (moved["versions"][moved["champion"]])
+    )

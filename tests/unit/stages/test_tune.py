@@ -144,6 +144,10 @@ def test_tuning_off_trains_the_configured_model_early_stopped(project: Path) -> 
     summary = stages.train(params, root, "fragment")
     assert summary["tuned"] is False and summary["fit_on"] == "fit"
     assert summary["best_val_loss"] is not None
+    assert [r["seed"] for r in summary["repeats"]] == params.train.seeds
+    # Turning tuning on afterwards makes the untuned record stale.
+    with pytest.raises(StageError, match="not tuned"):
+        stages.train(params.with_overrides({"tune.n_trials": 2}), root, "fragment")
 
 
 def test_an_empty_space_is_a_clear_error(project: Path) -> None:

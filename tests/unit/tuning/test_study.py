@@ -147,3 +147,12 @@ def test_pruned_trials_count_as_used_and_are_recorded_as_pruned(tmp_path: Path) 
     assert summarise(study, settings, Budget(4, 60), 1)["used"]["pruned"] == states.count(
         TrialState.PRUNED
     )
+
+
+def test_a_resumed_study_does_not_propose_the_points_it_already_tried(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    first = optimize(settings, Budget(3, 60), _quadratic)
+    tried = [t.params["x"] for t in first.trials]
+    resumed = optimize(settings, Budget(6, 60), _quadratic)
+    later = [t.params["x"] for t in resumed.trials[3:]]
+    assert len(later) == 3 and not set(later) & set(tried)
