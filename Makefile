@@ -19,7 +19,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: help install run flow test test-postgres test-all lint bench mlflow-ui prefect-ui clean
+.PHONY: help install run flow test test-postgres test-all lint bench ui mlflow-ui prefect-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ bench: install ## every benchmark suite -> bench/results/*.json (about 45 minute
 	python bench/tokens.py
 	python bench/fragments.py
 	python bench/tuning.py
+
+ui: install ## Prefect server + UI and MLflow UI on 127.0.0.1 (Ctrl-C stops both)
+	tokfrag ui --prefect-port $(PREFECT_PORT) --mlflow-port $(MLFLOW_PORT)
 
 mlflow-ui: install ## the MLflow UI on the local store: http://127.0.0.1:$(MLFLOW_PORT)
 	mlflow ui --backend-store-uri sqlite:///mlruns.db --default-artifact-root ./mlartifacts \

@@ -68,6 +68,9 @@ def _guarded(action: Callable[[], T]) -> T:
         study = sys.modules.get("tokfrag.tuning.study")
         if study is not None:
             expected += (study.TuningError,)
+        servers = sys.modules.get("tokfrag.servers")
+        if servers is not None:
+            expected += (servers.ServerError,)
         if isinstance(err, expected):
             _fail(str(err))
         raise
@@ -253,6 +256,56 @@ def run(params: ParamsOption = Path("params.yaml")) -> None:
 
     _guarded(lambda: pipeline(params_path=str(params.resolve())))
     summary(params)
+
+
+@app.command()
+def deploy(
+    params: ParamsOption = Path("params.yaml"),
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Keep running and execute the scheduled runs (default), or only create them.",
+        ),
+    ] = True,
+) -> None:
+    """Create the scheduled Prefect deployments of params.yaml's `schedule` section on the
+    server PREFECT_API_URL names (start one with `tokfrag ui`), and serve them."""
+    import os
+
+    p = _params(params)
+    if not p.schedule.datasets:
+        _fail(f"{params}: the schedule section lists no dataset; nothing to deploy")
+    if not os.environ.get("PREFECT_API_URL"):
+        _fail(
+            "PREFECT_API_URL is not set: deployments need a running server. Start one with "
+            "`tokfrag ui`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api`"
+        )
+    from flows.deploy import apply, serve_forever
+
+    names = _guarded(lambda: apply(params.resolve()))
+    for name in names:
+        _say(f"deploy: {name}")
+    if serve:
+        _say("deploy: serving the scheduled runs; Ctrl-C stops (and pauses the schedules)")
+        serve_forever(params.resolve())
+
+
+@app.command()
+def ui(
+    params: ParamsOption = Path("params.yaml"),
+    prefect_port: Annotated[int, typer.Option(help="Port of the Prefect server and UI.")] = 4200,
+    mlflow_port: Annotated[int, typer.Option(help="Port of the MLflow UI.")] = 5000,
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+) -> None:
+    """Start a Prefect server (with its UI) and the MLflow UI on the project's stores, print
+    both URLs, and stop both cleanly on Ctrl-C."""
+    from tokfrag.servers import run_uis
+
+    p = _params(params)
+    _guarded(lambda: run_uis(p, _root(params), host, prefect_port, mlflow_port, _say))
 
 
 @app.command()

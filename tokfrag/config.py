@@ -353,6 +353,27 @@ class VerdictConfig(_Section):
     ]
 
 
+class DatasetSchedule(_Section):
+    """When a dataset's pipeline runs on its own (cron strings, e.g. ``"0 2 * * *"``)."""
+
+    revalidate: str | None = None  # ingest and validate: catch bad data early
+    retrain: str | None = None  # the whole pipeline: tune, train, evaluate, register
+
+
+class ScheduleConfig(_Section):
+    """Scheduled Prefect deployments, created by `tokfrag deploy`."""
+
+    timezone: str = "UTC"
+    datasets: dict[str, DatasetSchedule] = {}
+
+    @field_validator("datasets")
+    @classmethod
+    def _safe_names(cls, datasets: dict) -> dict:
+        for name in datasets:
+            DataConfig(dataset=name)  # the same rule as data.dataset
+        return datasets
+
+
 class RegistryConfig(_Section):
     """Where MLflow keeps runs and models; relative paths are under the project folder."""
 
@@ -370,6 +391,7 @@ class Params(_Section):
     baselines: BaselinesConfig = BaselinesConfig()
     tune: TuneConfig = TuneConfig()
     verdict: VerdictConfig = VerdictConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
     registry: RegistryConfig = RegistryConfig()
 
     @model_validator(mode="after")

@@ -77,6 +77,8 @@ def test_unknown_params_key_names_the_key_and_section(project: Path) -> None:
         "evaluate",
         "register",
         "compare",
+        "deploy",
+        "ui",
         "run",
         "summary",
     ],

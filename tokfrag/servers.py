@@ -1,0 +1,127 @@
+"""`tokfrag ui`: a Prefect server (API + UI) and the MLflow UI on the project's stores, as
+child processes on the loopback interface, stopped together on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from tokfrag.config import Params
+
+
+class ServerError(RuntimeError):
+    """A server could not start: its port is taken, or it exited; the message says which."""
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    """Poll ``url`` until it answers 200; fail with the log's tail if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
+            raise ServerError(f"{process.args[0]} exited with {process.returncode}:\n{tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise ServerError(f"{url} did not answer within {timeout:.0f} s; see {log}")
+
+
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGINT to the process group (a clean shutdown), SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def run_uis(
+    params: Params,
+    root: Path,
+    host: str,
+    prefect_port: int,
+    mlflow_port: int,
+    say: Callable[[str], None],
+) -> None:
+    """Start both, print their URLs, and block until Ctrl-C (or one of them exits)."""
+    from tokfrag.registry.tracking import resolve_artifact_root, resolve_tracking_uri
+
+    for _name, port, option in (
+        ("Prefect", prefect_port, "--prefect-port"),
+        ("MLflow", mlflow_port, "--mlflow-port"),
+    ):
+        if not port_free(host, port):
+            raise ServerError(f"port {port} on {host} is in use; pick another with {option}")
+    bin_dir = Path(sys.executable).parent
+    logs = root / ".prefect" / "ui-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PREFECT_HOME": os.environ.get("PREFECT_HOME", str(root / ".prefect")),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "1",
+    }
+    env.pop("PREFECT_API_URL", None)  # the server itself must not talk to another one
+    commands = {
+        "prefect": [
+            str(bin_dir / "prefect"), "server", "start", "--host", host,
+            "--port", str(prefect_port), "--analytics-off", "--log-level", "WARNING",
+        ],
+        "mlflow": [
+            str(bin_dir / "mlflow"), "ui",
+            "--backend-store-uri", resolve_tracking_uri(params.registry.tracking_uri, root),
+            "--default-artifact-root", resolve_artifact_root(params.registry.artifact_root, root),
+            "--host", host, "--port", str(mlflow_port),
+        ],
+    }  # fmt: skip
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        for name, command in commands.items():
+            log = (logs / f"{name}.log").open("w")
+            processes[name] = subprocess.Popen(
+                command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        wait_healthy(f"http://{host}:{prefect_port}/api/health", processes["prefect"],
+                     logs / "prefect.log")  # fmt: skip
+        wait_healthy(f"http://{host}:{mlflow_port}/health", processes["mlflow"],
+                     logs / "mlflow.log")  # fmt: skip
+        say(f"Prefect UI: http://{host}:{prefect_port}")
+        say(f"MLflow UI:  http://{host}:{mlflow_port}")
+        say(f"for flows and deployments: export PREFECT_API_URL=http://{host}:{prefect_port}/api")
+        say("Ctrl-C stops both")
+        while all(p.poll() is None for p in processes.values()):
+            time.sleep(0.5)
+        gone = [n for n, p in processes.items() if p.poll() is not None]
+        raise ServerError(f"{', '.join(gone)} exited; see {logs}")
+    except KeyboardInterrupt:
+        say("stopping")
+    finally:
+        for process in processes.values():
+            stop(process)
