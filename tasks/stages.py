@@ -45,6 +45,7 @@ def evaluate(params: Params, root: str) -> dict[str, Any]:
     return stages.evaluate(params, root)
 
 
-@task(name="register", cache_policy=NO_CACHE)
+# Registration is idempotent (a version per training run), so a retry never duplicates one.
+@task(name="register", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def register(params: Params, root: str) -> dict[str, Any]:
     return stages.register(params, root)

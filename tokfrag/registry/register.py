@@ -160,11 +160,14 @@ def register_candidates(
     contracts = _validate_candidates(store, dataset, candidates)
     store.activate()
 
-    infos = {c.family: _log_into_run(c, contracts[c.family]) for c in candidates}
+    # A retried registration (a Prefect retry, a rerun after a crash) reuses the version
+    # each training run already has instead of adding a duplicate.
+    versions: dict[str, int] = _existing_versions(store, candidates)
+    todo = [c for c in candidates if c.family not in versions]
+    infos = {c.family: _log_into_run(c, contracts[c.family]) for c in todo}
 
     commit = _git_commit(store.project_dir)
-    versions: dict[str, int] = {}
-    for candidate in candidates:
+    for candidate in todo:
         try:
             version = mlflow.register_model(
                 infos[candidate.family].model_uri,
@@ -189,7 +192,7 @@ def register_candidates(
         ranked = sorted(ranked, key=lambda c: c.family != winner)
     best = ranked[0]
     previous = _current_version(store)
-    if promote or previous is None:
+    if promote or previous is None or previous[1] == versions[best.family]:
         champion_family, champion_version = best.family, versions[best.family]
         challenger = ranked[1] if len(ranked) > 1 else None
         challenger_version = versions[challenger.family] if challenger else None
@@ -208,12 +211,28 @@ def register_candidates(
         uri=f"models:/{store.model_name}@{CHAMPION}",
         challenger=challenger_family,
         challenger_version=challenger_version,
-        promoted=promote or previous is None,
+        promoted=promote or previous is None or previous[1] == versions[best.family],
         metrics={c.family: {k: float(v) for k, v in c.metrics.items()} for c in candidates},
         kind=first.kind,
         ranked_by=first.primary_metric,
         higher_is_better=first.higher_is_better,
     )
+
+
+def _existing_versions(store: Store, candidates: Sequence[AnyCandidate]) -> dict[str, int]:
+    """family -> the version already registered from the candidate's training run."""
+    client = store.client()
+    found = {}
+    for candidate in candidates:
+        query = f"name = '{store.model_name}' and run_id = '{candidate.run_id}'"
+        matches = [
+            int(mv.version)
+            for mv in client.search_model_versions(query)
+            if mv.tags.get("family") == candidate.family
+        ]
+        if matches:
+            found[candidate.family] = max(matches)
+    return found
 
 
 def _current_version(store: Store) -> tuple[str, int] | None:

@@ -30,6 +30,10 @@ def test_a_worse_model_leaves_the_champion_untouched(project: Path) -> None:
     metrics = json.loads((root / "outputs/chickenpox/metrics.json").read_text())
     assert first["champion"] == metrics["verdict"]["chosen"]
     champion_version = first["champion_version"]
+    # Registering the same models again (a retry, a rerun) adds no version.
+    again = stages.register(load_params(project), root)
+    assert again["versions"] == first["versions"]
+    assert again["champion_version"] == champion_version
 
     client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns.db")
     version = client.get_model_version_by_alias("tokfrag-chickenpox", "champion")
