@@ -21,7 +21,11 @@ class ServerError(RuntimeError):
 
 
 def port_free(host: str, port: int) -> bool:
+    """Whether a server could listen on ``host:port`` now. Like the servers themselves
+    (uvicorn, gunicorn), it allows reuse, so closed connections still in TIME_WAIT do not
+    count as a listener."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

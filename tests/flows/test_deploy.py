@@ -121,4 +121,7 @@ def test_ui_starts_both_servers_on_loopback_and_stops_them_on_ctrl_c(
         assert process.wait(60) == 0
     finally:
         stop(process)
-    assert port_free("127.0.0.1", prefect_port) and port_free("127.0.0.1", mlflow_port)
+    for port in (prefect_port, mlflow_port):  # nothing listens any more
+        assert port_free("127.0.0.1", port)
+        with socket.socket() as client, pytest.raises(ConnectionRefusedError):
+            client.connect(("127.0.0.1", port))
