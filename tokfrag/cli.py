@@ -49,6 +49,24 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _timed(action: Callable[[], T]) -> T:
+    """Run ``action``; with ``TOKFRAG_STAGE_TIMES=<file>`` set, append how long it took (one
+    JSON line), so a benchmark can tell stage compute from orchestration (see
+    bench/orchestration.py)."""
+    import json
+    import os
+    import time
+
+    started = time.perf_counter()
+    try:
+        return action()
+    finally:
+        if path := os.environ.get("TOKFRAG_STAGE_TIMES"):
+            line = {"command": sys.argv[1:], "seconds": time.perf_counter() - started}
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(json.dumps(line) + "\n")
+
+
 def _guarded(action: Callable[[], T]) -> T:
     """Run a stage; expected failures become one clear message and a non-zero exit."""
     from tokfrag.config import ParamsError
@@ -58,7 +76,7 @@ def _guarded(action: Callable[[], T]) -> T:
 
     expected: tuple[type[BaseException], ...] = (ParamsError, DataError, SplitError, StageError)
     try:
-        return action()
+        return _timed(action)
     except Exception as err:
         # Registry and tuning errors are looked up only if MLflow or Optuna was loaded:
         # importing them costs seconds.
