@@ -64,6 +64,16 @@ def stop(process: subprocess.Popen, timeout: float = 20) -> None:
         pass
 
 
+def prefect_server_command(host: str, port: int, ui: bool = True) -> list[str]:
+    """`prefect server start` on ``host:port``, analytics off, quiet (``ui=False``: API
+    only, as the tests use it)."""
+    command = [
+        str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", host,
+        "--port", str(port), "--analytics-off", "--log-level", "WARNING",
+    ]  # fmt: skip
+    return command if ui else [*command, "--no-ui"]
+
+
 def run_uis(
     params: Params,
     root: Path,
@@ -93,10 +103,7 @@ def run_uis(
     }
     env.pop("PREFECT_API_URL", None)  # the server itself must not talk to another one
     commands = {
-        "prefect": [
-            str(bin_dir / "prefect"), "server", "start", "--host", host,
-            "--port", str(prefect_port), "--analytics-off", "--log-level", "WARNING",
-        ],
+        "prefect": prefect_server_command(host, prefect_port),
         "mlflow": [
             str(bin_dir / "mlflow"), "ui",
             "--backend-store-uri", resolve_tracking_uri(params.registry.tracking_uri, root),

@@ -25,8 +25,8 @@ from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 
 from tokfrag.config import RegistryConfig
+from tokfrag.stores import SQLITE_PREFIX, sqlite_file, under
 
-_SQLITE_PREFIX = "sqlite:///"
 _PARENT_TAG = "mlflow.parentRunId"  # how the UI nests a run under another
 # MLflow rejects longer param values; truncating beats failing a finished training run.
 _MAX_PARAM_CHARS = 6000
@@ -69,26 +69,21 @@ def resolve_tracking_uri(uri: str, project_dir: Path) -> str:
     ``sqlite:///mlruns.db`` -> ``sqlite:////abs/project/mlruns.db``; absolute SQLite URIs and
     any other scheme (``http(s)``, ``postgresql``, ``databricks``, ``file``) pass through.
     """
-    if uri.startswith(_SQLITE_PREFIX):
-        db_path = uri[len(_SQLITE_PREFIX) :]
-        if db_path in ("", ":memory:"):
+    if uri.startswith(SQLITE_PREFIX):
+        file = sqlite_file(uri)
+        if file is None:
             # An in-memory registry would vanish between the stages that share it.
             raise ValueError(
                 f"registry.tracking_uri {uri!r} has no database file; "
                 "use e.g. 'sqlite:///mlruns.db'"
             )
-        path = Path(db_path)
-        if not path.is_absolute():
-            path = (project_dir / path).resolve()
+        path = under(project_dir, file)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return _SQLITE_PREFIX + str(path)
+        return SQLITE_PREFIX + str(path)
     if "://" in uri or uri.startswith("databricks"):
         return uri
     # A plain folder means MLflow's file store; resolve it like every other relative path.
-    path = Path(uri)
-    if not path.is_absolute():
-        path = (project_dir / path).resolve()
-    return path.as_uri()
+    return under(project_dir, uri).as_uri()
 
 
 def resolve_artifact_root(root: str, project_dir: Path) -> str:
@@ -97,9 +92,7 @@ def resolve_artifact_root(root: str, project_dir: Path) -> str:
         if urlparse(root).scheme == "file":
             Path(urlparse(root).path).mkdir(parents=True, exist_ok=True)
         return root
-    path = Path(root)
-    if not path.is_absolute():
-        path = (project_dir / path).resolve()
+    path = under(project_dir, root)
     path.mkdir(parents=True, exist_ok=True)
     return path.as_uri()
 

@@ -33,10 +33,10 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from tokfrag.config import PrunerConfig
+from tokfrag.stores import SQLITE_PREFIX, sqlite_url, under
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 JOURNAL_PREFIX = "journal:"
-_SQLITE_PREFIX = "sqlite:///"
 
 # (worker index, torch threads for it; 0 = leave the default) -> objective
 ObjectiveFactory = Callable[[int, int], Callable[[optuna.Trial], float]]
@@ -74,19 +74,18 @@ def resolve_storage(storage: str | None, root: Path) -> str:
     A plain path (or ``journal:PATH``) means Optuna's journal file storage."""
     root = Path(root).resolve()
     if storage is None:
-        return f"{_SQLITE_PREFIX}{root / 'optuna.db'}"
-    if storage.startswith(_SQLITE_PREFIX):
-        path = Path(storage[len(_SQLITE_PREFIX) :])
-        if str(path) in ("", ":memory:"):
+        return f"{SQLITE_PREFIX}{root / 'optuna.db'}"
+    if storage.startswith(SQLITE_PREFIX):
+        url = sqlite_url(storage, root)
+        if url is None:
             raise TuningError(
                 f"tune.storage {storage!r} has no database file: a killed run could not resume; "
                 "use e.g. 'sqlite:///optuna.db'"
             )
-        return f"{_SQLITE_PREFIX}{path if path.is_absolute() else root / path}"
+        return url
     if "://" in storage:
         return storage
-    path = Path(storage.removeprefix(JOURNAL_PREFIX))
-    return f"{JOURNAL_PREFIX}{path if path.is_absolute() else root / path}"
+    return f"{JOURNAL_PREFIX}{under(root, storage.removeprefix(JOURNAL_PREFIX))}"
 
 
 def redact(storage: str) -> str:
@@ -109,8 +108,8 @@ def make_storage(settings: StudySettings) -> optuna.storages.BaseStorage:
         path.parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(str(path)))
     engine_kwargs: dict[str, Any] = {}
-    if settings.storage.startswith(_SQLITE_PREFIX):
-        Path(settings.storage[len(_SQLITE_PREFIX) :]).parent.mkdir(parents=True, exist_ok=True)
+    if settings.storage.startswith(SQLITE_PREFIX):
+        Path(settings.storage.removeprefix(SQLITE_PREFIX)).parent.mkdir(parents=True, exist_ok=True)
         # Several workers share the file: wait for a lock instead of failing at once.
         engine_kwargs["connect_args"] = {"timeout": 60}
     else:
@@ -127,7 +126,7 @@ def make_storage(settings: StudySettings) -> optuna.storages.BaseStorage:
                 grace_period=settings.grace_seconds,
                 heartbeat_stale_trial_callback=retry,
             )
-        if settings.storage.startswith(_SQLITE_PREFIX):
+        if settings.storage.startswith(SQLITE_PREFIX):
             _write_ahead(storage)
         return storage
     except Exception as err:
@@ -174,7 +173,7 @@ def sampler_seed(settings: StudySettings, worker: int, existing: int) -> int:
     points it already tried; on a server storage, where several machines may join at
     once, the host and process salt it too."""
     value = settings.seed + worker + 100_003 * existing
-    if "://" in settings.storage and not settings.storage.startswith(_SQLITE_PREFIX):
+    if "://" in settings.storage and not settings.storage.startswith(SQLITE_PREFIX):
         value += zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode())
     return value % 2**32
 
@@ -296,29 +295,28 @@ def _run_workers(
     ]
     for process in processes:
         process.start()
+    failed = None
     try:
-        while any(p.is_alive() for p in processes):
+        # Until all are done or one fails: then the others are stopped, not left running.
+        while (failed := _first_failed(processes)) is None and any(p.is_alive() for p in processes):
             report(len(finished_trials(study)), budget.n_trials, _best_value(study))
-            failed = [p for p in processes if p.exitcode not in (None, 0)]
-            if failed:
-                raise TuningError(
-                    f"tuning worker {failed[0].name} exited with code {failed[0].exitcode} "
-                    "(its error is printed above); finished trials are kept in the study, "
-                    "so rerunning resumes it"
-                )
             time.sleep(0.5)
     finally:
         for process in processes:
             if process.is_alive():
                 process.terminate()
             process.join()
-    failed = [p for p in processes if p.exitcode != 0]
-    if failed:
+    failed = failed or _first_failed(processes)
+    if failed is not None:
         raise TuningError(
-            f"tuning worker {failed[0].name} exited with code {failed[0].exitcode}; "
-            "finished trials are kept in the study, so rerunning resumes it"
+            f"tuning worker {failed.name} exited with code {failed.exitcode} (its error is "
+            "printed above); finished trials are kept in the study, so rerunning resumes it"
         )
     report(len(finished_trials(study)), budget.n_trials, _best_value(study))
+
+
+def _first_failed(processes: list[Any]) -> Any:
+    return next((p for p in processes if p.exitcode not in (None, 0)), None)
 
 
 def _die_with_parent() -> None:
