@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 for _key, _value in {
@@ -18,6 +19,8 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+# The tests' own helpers (tests/tokfrag_testing: servers, browsers) import by name.
+sys.path.insert(0, str(REPO / "tests"))
 _DEFAULT_MIRROR = REPO.parent / "shared" / "data"
 if "TOKFRAG_DATA_MIRROR" not in os.environ and _DEFAULT_MIRROR.is_dir():
     os.environ["TOKFRAG_DATA_MIRROR"] = str(_DEFAULT_MIRROR)
@@ -89,13 +92,8 @@ def prefect_api():
 def postgres_url(tmp_path_factory: pytest.TempPathFactory):
     """A real PostgreSQL server on a free loopback port for the session (installed from
     Debian's packages when missing, as root); yields its SQLAlchemy URL, then stops it."""
-    import importlib.util
+    from tokfrag_testing.pgserver import postgres_server
 
     pytest.importorskip("psycopg2", reason="pip install psycopg2-binary (in the dev extra)")
-    path = Path(__file__).with_name("pgserver.py")
-    spec = importlib.util.spec_from_file_location("tokfrag_tests_pgserver", path)
-    assert spec and spec.loader
-    pgserver = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pgserver)
-    with pgserver.postgres_server(tmp_path_factory.mktemp("postgres")) as url:
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as url:
         yield url

@@ -206,14 +206,8 @@ def test_mlflow_models_predict_serves_the_champion_from_the_command_line(
 
 
 def test_report_renders_in_headless_chromium(dvc_project, tmp_path: Path) -> None:
-    import importlib.util
+    from tokfrag_testing import browser
 
-    spec = importlib.util.spec_from_file_location(
-        "tokfrag_tests_browser", REPO / "tests/browser.py"
-    )
-    assert spec and spec.loader
-    browser = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(browser)
     browser.ensure_chromium()  # installs Debian's chromium when missing (CI does it up front)
     root, _ = dvc_project
     report = root / "reports/chickenpox/report.html"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tokfrag.servers import port_free, stop, wait_healthy
+from tokfrag.servers import port_free, prefect_server_command, stop, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -47,8 +47,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory):
     port = _free_port()
     log = home / "server.log"
     process = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port),
-         "--no-ui", "--analytics-off", "--log-level", "WARNING"],
+        prefect_server_command("127.0.0.1", port, ui=False),
         env=_env(home), stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:

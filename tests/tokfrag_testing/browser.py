@@ -25,6 +25,8 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+from tokfrag_testing.debian import ensure_installed
+
 _NAMES = ("chromium", "chromium-browser", "google-chrome")
 _WIDTH = 1280
 # Alt text, natural size and bounding box of every <img>, once each has loaded (or failed).
@@ -56,19 +58,11 @@ def _find_chromium() -> Path | None:
 
 def ensure_chromium() -> Path:
     """Path of a Chromium/Chrome binary; apt-installs Debian's `chromium` as root if missing."""
-    if found := _find_chromium():
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
-        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, capture_output=True)
-            subprocess.run(install, env=env, capture_output=True)
-        if found := _find_chromium():
-            return found
-    raise RuntimeError(
+    return ensure_installed(
+        _find_chromium,
+        "chromium",
         "No Chromium/Chrome binary (chromium, chromium-browser, google-chrome) on PATH: install "
-        "one, e.g. `apt-get install chromium` (Debian) or `brew install --cask chromium` (macOS)."
+        "one, e.g. `apt-get install chromium` (Debian) or `brew install --cask chromium` (macOS).",
     )
 
 

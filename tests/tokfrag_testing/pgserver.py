@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from tokfrag_testing.debian import ensure_installed
+
 _TOOLS = ("initdb", "pg_ctl", "postgres", "createdb")
 _DB_USER = "tokfrag"
 
@@ -44,20 +46,12 @@ def _find_bin_dir() -> Path | None:
 
 def ensure_postgres_binaries() -> Path:
     """Folder holding initdb, pg_ctl, postgres and createdb; apt-installs them as root."""
-    if found := _find_bin_dir():
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"]
-        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, capture_output=True)
-            subprocess.run(install, env=env, capture_output=True)
-        if found := _find_bin_dir():
-            return found
-    raise RuntimeError(
+    return ensure_installed(
+        _find_bin_dir,
+        "postgresql",
         "PostgreSQL server binaries (initdb, pg_ctl, postgres, createdb) not found in "
         "/usr/lib/postgresql/*/bin or on PATH: install them, e.g. `apt-get install postgresql` "
-        "(Debian/Ubuntu) or `brew install postgresql` (macOS)."
+        "(Debian/Ubuntu) or `brew install postgresql` (macOS).",
     )
 
 
