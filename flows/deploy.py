@@ -24,9 +24,11 @@ def deployments(params_path: str | Path) -> list[RunnerDeployment]:
     schedule = load_params(params_path).schedule
     out = []
     for dataset, when in schedule.datasets.items():
-        for kind, flow_, cron in (
-            ("revalidate", validate_data, when.revalidate),
-            ("retrain", pipeline, when.retrain),
+        # Re-validation always fetches and checks again (force); retraining is cached, so
+        # it re-runs only the stages whose data, params or code changed since the last run.
+        for kind, flow_, cron, force in (
+            ("revalidate", validate_data, when.revalidate, True),
+            ("retrain", pipeline, when.retrain, False),
         ):
             if cron is None:
                 continue
@@ -34,7 +36,7 @@ def deployments(params_path: str | Path) -> list[RunnerDeployment]:
                 flow_.to_deployment(
                     name=f"{dataset}-{kind}",
                     schedules=[Cron(cron, timezone=schedule.timezone)],
-                    parameters={"params_path": params_path, "dataset": dataset},
+                    parameters={"params_path": params_path, "dataset": dataset, "force": force},
                     tags=["tokfrag", dataset, kind],
                     description=f"tokfrag {kind} of {dataset}, on '{cron}' ({schedule.timezone})",
                 )

@@ -44,6 +44,15 @@ def _merge(base: dict, override: dict) -> dict:
     return out
 
 
+@pytest.fixture(autouse=True)
+def _restore_sys_path():
+    """Tests that load a pyfunc model in-process get the model's code copy put first on
+    sys.path by MLflow; processes spawned by later tests must import this checkout."""
+    path = list(sys.path)
+    yield
+    sys.path[:] = path
+
+
 @pytest.fixture(scope="session")
 def mirror() -> Path:
     path = Path(os.environ.get("TOKFRAG_DATA_MIRROR", _DEFAULT_MIRROR))

@@ -267,12 +267,18 @@ def compare(
 
 
 @app.command()
-def run(params: ParamsOption = Path("params.yaml")) -> None:
-    """Run the whole pipeline as a Prefect flow (same stage functions as `dvc repro`)."""
+def run(
+    params: ParamsOption = Path("params.yaml"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-run every stage, cached or not (dvc repro -f).")
+    ] = False,
+) -> None:
+    """Run the whole pipeline as a Prefect flow (same stage functions as `dvc repro`); stages
+    whose inputs, code and outputs are unchanged since the last run are cached."""
     _params(params)  # a bad params.yaml fails here, before Prefect starts a server
     from flows.pipeline import pipeline
 
-    _guarded(lambda: pipeline(params_path=str(params.resolve())))
+    _guarded(lambda: pipeline(params_path=str(params.resolve()), force=force))
     summary(params)
 
 

@@ -374,6 +374,32 @@ class ScheduleConfig(_Section):
         return datasets
 
 
+class PipelineConfig(_Section):
+    """How the Prefect flow runs the stages (`tokfrag run`, deployments); DVC ignores it.
+
+    ``task_runner``: ``process`` tunes and trains the two families at the same time in two
+    processes (Prefect's ``ProcessPoolTaskRunner``), ``dask`` does the same on a Dask
+    cluster (prefect-dask's ``DaskTaskRunner``: a local cluster, or the scheduler at
+    ``dask_address``), ``sequential`` runs one family after the other in the flow's
+    process. Processes, not threads: torch's random generator is process-wide, and seeded
+    runs must give the same numbers whichever runner is used.
+    """
+
+    task_runner: Literal["process", "dask", "sequential"] = "process"
+    workers: int = Field(2, ge=1, le=64)  # processes (or Dask workers) for the families
+    dask_address: str | None = None  # e.g. tcp://10.0.0.5:8786; null: a local cluster
+    cache: bool = True  # skip stages whose inputs, code and outputs are unchanged
+
+    @model_validator(mode="after")
+    def _address_needs_dask(self) -> PipelineConfig:
+        if self.dask_address is not None and self.task_runner != "dask":
+            raise ValueError(
+                "dask_address is set but task_runner is "
+                f"{self.task_runner!r}; set task_runner: dask or remove dask_address"
+            )
+        return self
+
+
 class RegistryConfig(_Section):
     """Where MLflow keeps runs and models; relative paths are under the project folder."""
 
@@ -392,6 +418,7 @@ class Params(_Section):
     tune: TuneConfig = TuneConfig()
     verdict: VerdictConfig = VerdictConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    pipeline: PipelineConfig = PipelineConfig()
     registry: RegistryConfig = RegistryConfig()
 
     @model_validator(mode="after")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -264,7 +265,15 @@ def load_champion(store: Store, dataset: str) -> PyFuncModel:
             "run the register stage first"
         ) from err
     store.activate()
-    return mlflow.pyfunc.load_model(f"models:/{store.model_name}@{CHAMPION}")
+    # Loading puts the model's copy of tokfrag (its code_paths) first on sys.path. In this
+    # process tokfrag is already imported and stays the one in use; but processes spawned
+    # later inherit sys.path and would import the registered copy instead of the
+    # installed code, so the path is put back as it was.
+    path = list(sys.path)
+    try:
+        return mlflow.pyfunc.load_model(f"models:/{store.model_name}@{CHAMPION}")
+    finally:
+        sys.path[:] = path
 
 
 def describe_registry(store: Store, dataset: str) -> list[dict[str, Any]]:

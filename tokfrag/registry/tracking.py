@@ -25,7 +25,7 @@ from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 
 from tokfrag.config import RegistryConfig
-from tokfrag.stores import SQLITE_PREFIX, sqlite_file, under
+from tokfrag.stores import SQLITE_PREFIX, first_use_lock, sqlite_file, under
 
 _PARENT_TAG = "mlflow.parentRunId"  # how the UI nests a run under another
 # MLflow rejects longer param values; truncating beats failing a finished training run.
@@ -109,15 +109,16 @@ def open_store(cfg: RegistryConfig, project_dir: Path, dataset: str) -> Store:
     artifact_root = resolve_artifact_root(cfg.artifact_root, project_dir)
     name = f"{cfg.model_prefix}-{dataset}"
 
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    experiment = client.get_experiment_by_name(name)
-    if experiment is None:
-        experiment_id = client.create_experiment(name, artifact_location=artifact_root)
-    else:
-        experiment_id = experiment.experiment_id
-        if experiment.lifecycle_stage == "deleted":
-            # Someone deleted it in the UI; its name stays taken until restored or purged.
-            client.restore_experiment(experiment_id)
+    with first_use_lock(tracking_uri):  # the first client creates and migrates the schema
+        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            experiment_id = client.create_experiment(name, artifact_location=artifact_root)
+        else:
+            experiment_id = experiment.experiment_id
+            if experiment.lifecycle_stage == "deleted":
+                # Someone deleted it in the UI; its name stays taken until restored or purged.
+                client.restore_experiment(experiment_id)
 
     store = Store(
         tracking_uri=tracking_uri,

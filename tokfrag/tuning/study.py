@@ -33,7 +33,7 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from tokfrag.config import PrunerConfig
-from tokfrag.stores import SQLITE_PREFIX, sqlite_url, under
+from tokfrag.stores import SQLITE_PREFIX, first_use_lock, sqlite_url, under
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 JOURNAL_PREFIX = "journal:"
@@ -115,7 +115,8 @@ def make_storage(settings: StudySettings) -> optuna.storages.BaseStorage:
     else:
         engine_kwargs["pool_pre_ping"] = True
     try:
-        with warnings.catch_warnings():
+        # The first open creates the schema; concurrent first opens of one file must queue.
+        with warnings.catch_warnings(), first_use_lock(settings.storage):
             # Heartbeats are marked experimental; they are what makes a killed trial retry.
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             retry = RetryHeartbeatStaleTrialCallback(max_retry=settings.max_retries)
@@ -126,8 +127,8 @@ def make_storage(settings: StudySettings) -> optuna.storages.BaseStorage:
                 grace_period=settings.grace_seconds,
                 heartbeat_stale_trial_callback=retry,
             )
-        if settings.storage.startswith(SQLITE_PREFIX):
-            _write_ahead(storage)
+            if settings.storage.startswith(SQLITE_PREFIX):
+                _write_ahead(storage)
         return storage
     except Exception as err:
         raise TuningError(

@@ -110,6 +110,14 @@ def test_champion_predicts_what_the_forecaster_forecasts(store, trained, registe
     np.testing.assert_allclose(load_champion(store, DATASET).predict(request)["h1"], out["h1"])
 
 
+def test_loading_the_champion_leaves_sys_path_alone(store, registered) -> None:
+    # MLflow puts the model's code copy first on sys.path; processes spawned afterwards (the
+    # flow's family workers) would import that stale copy of tokfrag instead of this one.
+    before = list(sys.path)
+    load_champion(store, DATASET)
+    assert sys.path == before
+
+
 def test_champion_loads_and_predicts_in_a_fresh_process(
     store, trained, registered, project
 ) -> None:
