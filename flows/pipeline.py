@@ -19,6 +19,7 @@ from typing import Any
 
 from prefect import Task, flow
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.runners import family_runner
 from tasks import caching
@@ -44,6 +45,19 @@ def _stage(task: Task, params: Params, root: str, force: bool, family: str | Non
         params, root, caching.stage_name(task.name, family)
     )
     return task.with_options(result_storage=caching.results_dir(root), refresh_cache=stale)
+
+
+def _fit_runner(params: Params, root: str, force: bool) -> TaskRunner:
+    """The configured runner; but when every family stage will be a cache hit, one thread
+    in this process (starting worker processes costs seconds and would compute nothing)."""
+    stale = force or not all(
+        caching.outputs_current(params, root, caching.stage_name(stage, family))
+        for stage in ("tune", "train")
+        for family in FAMILIES
+    )
+    if stale or not params.pipeline.cache:
+        return family_runner(params.pipeline)
+    return ThreadPoolTaskRunner(max_workers=1)
 
 
 @flow(name="tokfrag-validate", log_prints=True)
@@ -97,6 +111,7 @@ def pipeline(
     params, root = _load(params_path, dataset)
     validate_data(params_path, dataset, force)
     _stage(t.prepare, params, root, force)(params, root)
-    runner = family_runner(params.pipeline)
-    fit_families.with_options(task_runner=runner)(params_path, dataset, force)
+    fit_families.with_options(task_runner=_fit_runner(params, root, force))(
+        params_path, dataset, force
+    )
     return decide(params_path, dataset, force)

@@ -277,8 +277,18 @@ def run(
     whose inputs, code and outputs are unchanged since the last run are cached."""
     _params(params)  # a bad params.yaml fails here, before Prefect starts a server
     from flows.pipeline import pipeline
+    from flows.runs import stage_states
 
-    _guarded(lambda: pipeline(params_path=str(params.resolve()), force=force))
+    state = _guarded(
+        lambda: pipeline(params_path=str(params.resolve()), force=force, return_state=True)
+    )
+    _guarded(state.result)  # the flow's own error, when it failed
+    states = stage_states(state.state_details.flow_run_id)
+    cached = sorted(name for name, kind in states.items() if kind == "Cached")
+    _say(
+        f"run: {len(states) - len(cached)} of {len(states)} stages ran"
+        + (f"; cached: {', '.join(cached)}" if cached else "")
+    )
     summary(params)
 
 

@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from mlflow import MlflowClient
 
+from flows.runs import stage_runs
 from tokfrag.servers import port_free, prefect_server_command, stop, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,8 +92,28 @@ def test_scheduled_deployments_are_listed_and_a_triggered_run_completes(
                 "tokfrag-validate/chickenpox-revalidate", timeout=300, poll_interval=1
             )
             assert run.state.is_completed(), (run.state, log.read_text()[-3000:])
-        gate = project.parent / "outputs/chickenpox/validation.json"
-        assert gate.is_file()  # the scheduled flow ran the real stages on the project
+            gate = project.parent / "outputs/chickenpox/validation.json"
+            assert gate.is_file()  # the scheduled flow ran the real stages on the project
+
+            # The newcomer's path: the retraining deployment, run from the served process
+            # (families in its process pool), leaves a champion in the MLflow registry.
+            run = run_deployment(
+                "tokfrag-pipeline/chickenpox-retrain", timeout=600, poll_interval=1
+            )
+            assert run.state.is_completed(), (run.state, log.read_text()[-3000:])
+
+            # Triggered again with nothing changed: the server records every stage Cached.
+            again = run_deployment(
+                "tokfrag-pipeline/chickenpox-retrain", timeout=600, poll_interval=1
+            )
+            assert again.state.is_completed(), (again.state, log.read_text()[-3000:])
+            with get_client(sync_client=True) as client:
+                states = {r.name: r.state.name for r in stage_runs(client, again.id)}
+            assert len(states) == 9 and set(states.values()) == {"Cached"}, states
+        uri = f"sqlite:///{project.parent / 'mlruns.db'}"
+        registry = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        champion = registry.get_model_version_by_alias("tokfrag-chickenpox", "champion")
+        assert champion.tags["family"] in {"token", "fragment"}
     finally:
         stop(serving)
 

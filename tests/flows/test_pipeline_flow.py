@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 from mlflow import MlflowClient
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
 from flows.pipeline import pipeline
+from flows.runs import flow_run_ids
 from tokfrag.data.validation import ValidationFailed
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -50,6 +54,21 @@ def test_failed_validation_fails_the_flow_before_training(project: Path) -> None
     with pytest.raises(ValidationFailed, match="expect_table_row_count_to_be_between"):
         pipeline(params_path=str(project))
     root = project.parent
+    assert _client(root).search_registered_models() == []
+
+    # As the server saw it: the run failed, and its logs name the failed expectation.
+    state = pipeline(params_path=str(project), return_state=True)
+    assert state.is_failed()
+    text = ""
+    with get_client(sync_client=True) as client:
+        ids = flow_run_ids(client, state.state_details.flow_run_id)
+        for _ in range(60):  # logs reach the API in batches, a moment after the run ends
+            logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=ids)))
+            text = "\n".join(log.message for log in logs)
+            if "expect_table_row_count_to_be_between" in text:
+                break
+            time.sleep(0.5)
+    assert "expect_table_row_count_to_be_between" in text
     assert (root / "data/chickenpox/values.parquet").is_file()  # ingest ran
     assert not (root / "outputs/chickenpox/prepared").exists()
     assert not (root / "outputs/chickenpox/models").exists()
