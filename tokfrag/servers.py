@@ -74,6 +74,18 @@ def prefect_server_command(host: str, port: int, ui: bool = True) -> list[str]:
     return command if ui else [*command, "--no-ui"]
 
 
+def prefect_ui_env(host: str, port: int) -> dict[str, str]:
+    """Settings for a Prefect server whose UI must call its API on this port (the UI's API
+    URL is otherwise the default port 4200, and every page of it fails on another one)."""
+    public = socket.gethostname() if host in ("0.0.0.0", "::") else host
+    return {
+        "PREFECT_SERVER_API_HOST": host,
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_SERVER_UI_API_URL": f"http://{public}:{port}/api",
+        "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+    }
+
+
 def run_uis(
     params: Params,
     root: Path,
@@ -102,6 +114,7 @@ def run_uis(
         "DO_NOT_TRACK": "1",
     }
     env.pop("PREFECT_API_URL", None)  # the server itself must not talk to another one
+    env.update(prefect_ui_env(host, prefect_port))
     commands = {
         "prefect": prefect_server_command(host, prefect_port),
         "mlflow": [
@@ -112,6 +125,10 @@ def run_uis(
         ],
     }  # fmt: skip
     processes: dict[str, subprocess.Popen] = {}
+    # Ctrl-C and a plain `kill` both stop the two servers: SIGINT may arrive ignored (a
+    # background job of a script), and SIGTERM (a supervisor) would otherwise skip `finally`.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         for name, command in commands.items():
             log = (logs / f"{name}.log").open("w")

@@ -31,4 +31,3 @@ def test_run_then_run_again_is_all_cached(project: Path) -> None:
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "run: 0 of 9 stages ran; cached: evaluate, ingest, prepare, register" in again.stdout
     assert json.loads((root / "outputs/chickenpox/metrics.json").read_text()) == metrics
-

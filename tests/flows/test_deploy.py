@@ -4,12 +4,14 @@ created from params.yaml's schedule, listed with their crons, a triggered run ex
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -118,8 +120,15 @@ def test_scheduled_deployments_are_listed_and_a_triggered_run_completes(
         stop(serving)
 
 
-def test_ui_starts_both_servers_on_loopback_and_stops_them_on_ctrl_c(
-    project: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    "how",
+    [
+        pytest.param("ctrl-c", id="ctrl-c"),  # SIGINT to the terminal's process group
+        pytest.param("kill", id="sigterm"),  # a supervisor's plain kill, to tokfrag only
+    ],
+)
+def test_ui_starts_both_servers_on_loopback_and_stops_them(
+    project: Path, tmp_path: Path, how: str
 ) -> None:
     prefect_port, mlflow_port = _free_port(), _free_port()
     log = tmp_path / "ui.log"
@@ -138,7 +147,13 @@ def test_ui_starts_both_servers_on_loopback_and_stops_them_on_ctrl_c(
         printed = log.read_text()
         assert f"http://127.0.0.1:{prefect_port}" in printed
         assert f"http://127.0.0.1:{mlflow_port}" in printed
-        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's group
+        # The UI calls the API on the port it was given (Prefect's default is 4200).
+        with urllib.request.urlopen(f"http://127.0.0.1:{prefect_port}/ui-settings") as page:
+            assert json.load(page)["api_url"] == f"http://127.0.0.1:{prefect_port}/api"
+        if how == "ctrl-c":
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
         assert process.wait(60) == 0
     finally:
         stop(process)
