@@ -87,6 +87,7 @@ def dvc(params) -> tuple[float, float]:
     """``(dvc repro wall seconds, summed stage seconds measured inside each process)``."""
     root = scratch_project("orchestration-dvc")
     shutil.copy(REPO / "dvc.yaml", root / "dvc.yaml")
+    shutil.copytree(REPO / "inputs", root / "inputs")
     shutil.copytree(
         REPO / "tokfrag", root / "tokfrag", ignore=shutil.ignore_patterns("__pycache__")
     )

@@ -118,11 +118,20 @@ def tree_digest(root: Path, paths: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
+def _source_files(spec: StageSpec, params: Params) -> tuple[str, ...]:
+    """Your own data files (``data.source``) for the ingest stage, wherever they are: DVC
+    sees them only under ``inputs/``, the flow's cache sees them anywhere."""
+    source = params.data.source
+    if spec.name != "ingest" or source is None:
+        return ()
+    return tuple(path for path in (source.path, source.edges) if path is not None)
+
+
 def inputs_key(spec: StageSpec, params: Params, root: str | Path) -> str:
     """What the stage reads: its dependencies' content and its params sections."""
     sections = {name: params.value_at(name).model_dump(mode="json") for name in spec.params}
     digest = hashlib.sha256(json.dumps(sections, sort_keys=True).encode())
-    digest.update(tree_digest(Path(root), spec.deps).encode())
+    digest.update(tree_digest(Path(root), spec.deps + _source_files(spec, params)).encode())
     return f"{spec.name}-{digest.hexdigest()[:32]}"
 
 

@@ -21,27 +21,11 @@ import yaml  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 # The tests' own helpers (tests/tokfrag_testing: servers, browsers) import by name.
 sys.path.insert(0, str(REPO / "tests"))
+from tokfrag_testing.params import SHRUNK, merge  # noqa: E402
+
 _DEFAULT_MIRROR = REPO.parent / "shared" / "data"
 if "TOKFRAG_DATA_MIRROR" not in os.environ and _DEFAULT_MIRROR.is_dir():
     os.environ["TOKFRAG_DATA_MIRROR"] = str(_DEFAULT_MIRROR)
-
-# A few epochs instead of hundreds: the same pipeline, shrunk (as lightning-hydra-template does).
-SHRUNK = {
-    "train": {"epochs": 3, "patience": 2, "repeats": 2},
-    "token": {
-        "model": {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64}
-    },
-    "fragment": {"model": {"hidden_channels": 8}},
-    # Two trials per family: the tuning path runs everywhere, the suite stays quick.
-    "tune": {"n_trials": 2, "timeout_seconds": 120, "heartbeat_seconds": 1, "grace_seconds": 3},
-}
-
-
-def _merge(base: dict, override: dict) -> dict:
-    out = dict(base)
-    for key, value in override.items():
-        out[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
-    return out
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +54,7 @@ def chickenpox_file(mirror: Path) -> Path:
 def shrunk_params() -> dict:
     """The project's real params.yaml with the training budget shrunk."""
     base = yaml.safe_load((REPO / "params.yaml").read_text())
-    return _merge(base, SHRUNK)
+    return merge(base, SHRUNK)
 
 
 def write_project(folder: Path, params: dict) -> Path:

@@ -44,8 +44,12 @@ class Family(StrEnum):
 
 def _fail(message: str, code: int = 1) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    # Escaped: a gate failure's "[values.t]" is text, not a rich style tag.
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False
+    )
     raise typer.Exit(code)
 
 
@@ -121,13 +125,35 @@ def ingest(params: ParamsOption = Path("params.yaml")) -> None:
 
 
 @app.command()
-def validate(params: ParamsOption = Path("params.yaml")) -> None:
+def validate(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Check this file of your own instead of the ingested data: it is read with "
+            "data.source's column mapping (in place of data.source.path), nothing is written.",
+            show_default=False,
+        ),
+    ] = None,
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
     """Run the Great Expectations gate; exits non-zero listing every failed expectation."""
     from tokfrag import stages
 
     p = _params(params)
-    report = _guarded(lambda: stages.validate(p, _root(params)))
-    _say(f"validate: {report.checked} expectations passed on {p.data.dataset}")
+    if path is None:
+        report = _guarded(lambda: stages.validate(p, _root(params)))
+        _say(f"validate: {report.checked} expectations passed on {p.data.dataset}")
+        return
+    from rich.markup import escape
+
+    report = _guarded(lambda: stages.check_file(p, _root(params), path))
+    for item in report.outcomes():
+        mark = "[green]pass[/]" if item["success"] else "[bold red]FAIL[/]"
+        column = f".{item['column']}" if item["column"] is not None else ""
+        _say(f"  {mark} {escape(str(item['table']) + column)}: {item['expectation']}")
+    if not report.success:
+        _fail(f"validate {path}:\n{report.summary()}")
+    _say(f"validate {path}: {report.checked} expectations passed")
 
 
 @app.command()

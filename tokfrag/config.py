@@ -7,7 +7,8 @@ instead of silently falling back to a default.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from pathlib import Path, PurePath
 from typing import Any, Literal
 
 import yaml
@@ -30,10 +31,106 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_SUFFIX_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl"}
+
+
+def _inside_project(key: str, value: str | None) -> str | None:
+    """A relative path must stay inside the project folder (params.yaml's folder)."""
+    if value is None:
+        return value
+    if not value.strip():
+        raise ValueError(f"{key} is empty; give a file path")
+    path = PurePath(value)
+    if not path.is_absolute() and os.path.normpath(path).split(os.sep)[0] == "..":
+        raise ValueError(
+            f"{key} {value!r} leaves the project folder; give a path inside the "
+            "folder of params.yaml, or an absolute path"
+        )
+    return value
+
+
+class SourceConfig(_Section):
+    """Your own data, read from a file by a column mapping (no code change).
+
+    ``kind: series``: a wide table (``time`` column, one column per node) or a long one
+    (``time``, ``node``, ``value`` columns) in CSV or Parquet; ``edges`` an optional edge list
+    (``edge_source``, ``edge_target``, optional ``edge_weight``, else weight 1.0). Without
+    ``edges`` the graph is built from training-step correlations (as ``fragment.graph.source:
+    correlation`` does). ``kind: text``: CSV, JSONL or Parquet with ``text`` and ``label``
+    columns and an optional ``split`` column (train/test); without it, a stratified
+    ``test_fraction`` of the rows, seeded by ``seed``, is the test split. Relative paths are
+    under the project folder (the folder of params.yaml).
+    """
+
+    kind: Literal["series", "text"]
+    path: str
+    format: Literal["csv", "parquet", "jsonl"] | None = None  # None: from the path's suffix
+    layout: Literal["wide", "long"] | None = None  # series only; None means wide
+    time: str | None = None  # series: the time column (integers or dates)
+    node: str | None = None  # series, long layout: the node column
+    value: str | None = None  # series, long layout: the value column
+    edges: str | None = None  # series: an edge-list CSV or Parquet (optional)
+    edge_source: str = "source"
+    edge_target: str = "target"
+    edge_weight: str | None = None  # None: every edge weighs 1.0
+    text: str | None = None  # text: the document column
+    label: str | None = None  # text: the class column
+    split: str | None = None  # text: train/test column (optional)
+    test_fraction: float = Field(0.2, gt=0.0, lt=1.0)  # text without a split column
+    seed: int = 0  # text without a split column: seeds the stratified test split
+
+    @field_validator("path", "edges")
+    @classmethod
+    def _relative_inside(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _inside_project(str(info.field_name), value)
+
+    @model_validator(mode="after")
+    def _complete_mapping(self) -> SourceConfig:
+        fmt = self.file_format
+        if fmt is None:
+            raise ValueError(
+                f"format is not set and the suffix of {self.path!r} does not say it; "
+                "set format: csv, parquet or jsonl"
+            )
+        if self.kind == "series":
+            layout = self.layout or "wide"
+            if fmt == "jsonl":
+                raise ValueError("series data must be csv or parquet (jsonl is for text)")
+            needed = ["time"] + (["node", "value"] if layout == "long" else [])
+            stray = ["text", "label", "split"] + (["node", "value"] if layout == "wide" else [])
+        else:
+            needed = ["text", "label"]
+            stray = ["layout", "time", "node", "value", "edges", "edge_weight"]
+        missing = [k for k in needed if getattr(self, k) is None]
+        if missing:
+            where = f"kind {self.kind}" + (
+                f", layout {self.layout or 'wide'}" if self.kind == "series" else ""
+            )
+            raise ValueError(
+                f"the column name(s) {', '.join(missing)} are needed for {where}; "
+                f"add {', '.join(f'{k}: <column>' for k in missing)}"
+            )
+        extra = [k for k in stray if getattr(self, k) is not None]
+        if extra:
+            raise ValueError(
+                f"{', '.join(extra)} do(es) not apply to kind {self.kind}"
+                + (f" with layout {self.layout or 'wide'}" if self.kind == "series" else "")
+                + "; remove them"
+            )
+        return self
+
+    @property
+    def file_format(self) -> str | None:
+        """The declared format, or the one the path's suffix names."""
+        return self.format or _SUFFIX_FORMATS.get(PurePath(self.path).suffix.lower())
+
+
 class DataConfig(_Section):
-    """Which dataset to run on (`ingest`, `validate`)."""
+    """Which dataset to run on (`ingest`, `validate`): a built-in one by name, or your own
+    files described by ``source`` (then ``dataset`` only names data/<dataset>, outputs/...)."""
 
     dataset: str = "chickenpox"
+    source: SourceConfig | None = None  # null: a built-in dataset (tokfrag.data.registry)
 
     @field_validator("dataset")
     @classmethod
@@ -42,6 +139,27 @@ class DataConfig(_Section):
         if not value or not all(c.isalnum() or c in "-_" for c in value):
             raise ValueError(f"dataset name {value!r} must be letters, digits, '-' or '_' only")
         return value
+
+    @model_validator(mode="after")
+    def _own_name(self) -> DataConfig:
+        from tokfrag.data.registry import DATASETS  # stdlib-only module: cheap
+
+        if self.source is not None and self.dataset in DATASETS:
+            # data/<name> and the registered models would mix your data with the built-in.
+            raise ValueError(
+                f"data.dataset {self.dataset!r} is a built-in dataset, but data.source reads "
+                f"your own file; give your data another name (e.g. my_{self.dataset})"
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``series`` or ``text``: from ``source`` for your data, else from the registry."""
+        if self.source is not None:
+            return self.source.kind
+        from tokfrag.data.registry import get_spec
+
+        return get_spec(self.dataset).kind
 
 
 class SplitConfig(_Section):
@@ -477,6 +595,10 @@ def _describe(error: ValidationError, source: str) -> str:
             model: Any = Params
             for part in section_path:
                 model = model.model_fields[str(part)].annotation
+                # An optional section (``SourceConfig | None``): its model is the one member.
+                model = next(
+                    (m for m in getattr(model, "__args__", ()) if m is not type(None)), model
+                )
             allowed = ", ".join(model.model_fields)
             section = ".".join(str(p) for p in section_path) or "top level"
             lines.append(

@@ -5,51 +5,22 @@ metrics as the Prefect flow gives for the same params."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from tokfrag_testing.dvcrepo import BIN, dvc_repo, env, sh
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
-    env.setdefault("GIT_AUTHOR_NAME", "tokfrag tests")
-    env.setdefault("GIT_AUTHOR_EMAIL", "tests@tokfrag.invalid")
-    env.setdefault("GIT_COMMITTER_NAME", "tokfrag tests")
-    env.setdefault("GIT_COMMITTER_EMAIL", "tests@tokfrag.invalid")
-    return env
-
-
-def _sh(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True)
-    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done
+_env, _sh = env, sh
 
 
 @pytest.fixture(scope="module")
 def dvc_project(tmp_path_factory: pytest.TempPathFactory, shrunk_params: dict, mirror: Path):
     """A copy of the project (pipeline, params, the source its stages depend on) as its own
     git + DVC repository, after one `dvc repro`."""
-    root = tmp_path_factory.mktemp("dvc") / "project"
-    root.mkdir()
-    shutil.copy(REPO / "dvc.yaml", root / "dvc.yaml")
-    shutil.copytree(
-        REPO / "tokfrag", root / "tokfrag", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    (root / "params.yaml").write_text(yaml.safe_dump(shrunk_params, sort_keys=False))
-    _sh("git", "init", "-q", cwd=root)
-    _sh("dvc", "init", "-q", cwd=root)
-    _sh("dvc", "config", "core.analytics", "false", cwd=root)
-    _sh("git", "add", "-A", cwd=root)
-    _sh("git", "commit", "-q", "-m", "pipeline", cwd=root)
+    root = dvc_repo(tmp_path_factory.mktemp("dvc") / "project", shrunk_params)
     first = _sh("dvc", "repro", cwd=root)
     return root, first.stdout
 

@@ -11,32 +11,18 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tokfrag_testing.params import TEXT_SHRUNK, merge
 
 from flows.pipeline import pipeline
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
-
-TEXT_SHRUNK = {
-    "data": {"dataset": "mr"},
-    "split": {"val_fraction": 0.1},
-    "train": {"text": {"epochs": 1, "patience": 1, "batch_size": 64}},
-    "token": {"text": {"vocab_size": 2000, "max_length": 32}},
-    "fragment": {"text": {"embedding_dim": 16, "hidden_channels": 16, "num_layers": 1}},
-}
-
-
-def _merge(base: dict, override: dict) -> dict:
-    out = dict(base)
-    for key, value in override.items():
-        out[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
-    return out
 
 
 @pytest.fixture(scope="module")
 def mr_run(tmp_path_factory: pytest.TempPathFactory, shrunk_params: dict, mirror: Path):
     root = tmp_path_factory.mktemp("mr")
     params_path = root / "params.yaml"
-    params_path.write_text(yaml.safe_dump(_merge(shrunk_params, TEXT_SHRUNK), sort_keys=False))
+    params_path.write_text(yaml.safe_dump(merge(shrunk_params, TEXT_SHRUNK), sort_keys=False))
     return root, pipeline(params_path=str(params_path))
 
 

@@ -99,3 +99,21 @@ def test_without_any_dvc_yaml_nothing_is_cached(tmp_path: Path, monkeypatch) -> 
     assert caching.pipeline_file(tmp_path) is None
     assert caching.stage_spec(tmp_path, "prepare", "chickenpox") is None
     assert not caching.outputs_current(parse_params({}), tmp_path, "prepare")
+
+
+def test_ingest_key_follows_your_own_file_wherever_it_is(project: Path, tmp_path: Path) -> None:
+    readings = tmp_path / "elsewhere" / "readings.csv"
+    readings.parent.mkdir()
+    readings.write_text("t,a,b\n0,1.0,2.0\n")
+    params = parse_params(
+        {
+            "data": {
+                "dataset": "my_sensors",
+                "source": {"kind": "series", "path": str(readings), "time": "t"},
+            }
+        }
+    )
+    spec = caching.stage_spec(project, "ingest", "my_sensors")
+    key = caching.inputs_key(spec, params, project)
+    readings.write_text("t,a,b\n0,1.0,2.5\n")  # edited in place, outside inputs/
+    assert caching.inputs_key(spec, params, project) != key

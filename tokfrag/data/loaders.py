@@ -131,6 +131,16 @@ def _numeric(
     return out
 
 
+def first_repeat(names: list[str]) -> tuple[str, int, int] | None:
+    """The first name that appears twice, with both 1-based positions; None if all differ."""
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names, start=1):
+        if name in seen:
+            return name, seen[name], j
+        seen[name] = j
+    return None
+
+
 def load_los_loop(speed_path: Path, adj_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """T-GCN's Los-loop pair: ``los_speed.csv`` and ``los_adj.csv``.
 
@@ -164,14 +174,12 @@ def load_los_loop(speed_path: Path, adj_path: Path) -> tuple[pd.DataFrame, pd.Da
     blank = [j + 1 for j, name in enumerate(names) if not name]
     if blank:
         raise DataError(f"{speed_path}: line 1 (header): column(s) {blank[:5]} have no sensor id")
-    seen: dict[str, int] = {}
-    for j, name in enumerate(names):
-        if name in seen:
-            raise DataError(
-                f"{speed_path}: line 1 (header): sensor id {name!r} appears in columns "
-                f"{seen[name] + 1} and {j + 1}; every column must be a distinct sensor"
-            )
-        seen[name] = j
+    if repeat := first_repeat(names):
+        name, first, second = repeat
+        raise DataError(
+            f"{speed_path}: line 1 (header): sensor id {name!r} appears in columns "
+            f"{first} and {second}; every column must be a distinct sensor"
+        )
     data_rows = speed_rows[1:]
     for i, row in enumerate(data_rows):
         if len(row) != len(names):

@@ -263,7 +263,10 @@ def combined_sha256(files: dict[str, str]) -> str:
 
 def published_figures(name: str, split: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The published figures for dataset ``name`` as plain dicts (for metrics and reports);
-    with ``split``, only those measured on the same protocol (lags, horizon, ratio)."""
+    with ``split``, only those measured on the same protocol (lags, horizon, ratio). None
+    for a dataset outside the registry (your own data, ``data.source``)."""
+    if name not in DATASETS:
+        return []
     return [
         asdict(p)
         for p in get_spec(name).published

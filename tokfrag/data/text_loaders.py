@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +180,6 @@ def load_sms_spam(
     ``sklearn.model_selection.train_test_split(random_state=seed)`` over the rows, so the same
     file and seed always give the same split.
     """
-    from sklearn.model_selection import train_test_split
 
     csv_path = Path(csv_path)
     if not 0.0 < test_fraction < 1.0:
@@ -216,24 +216,38 @@ def load_sms_spam(
         raise DataError(f"{csv_path}: no messages after the header; re-download the file")
 
     positions = np.arange(len(texts))
-    try:
-        _, test_rows = train_test_split(
-            positions, test_size=test_fraction, random_state=seed, stratify=labels
-        )
-    except ValueError as err:
-        raise DataError(
-            f"{csv_path}: cannot make a {test_fraction:.0%} test split of {len(texts)} messages "
-            f"stratified by label ({err}); every label needs at least two messages: fix the "
-            "labels or use another test_fraction"
-        ) from None
-    split = np.full(len(texts), "train", dtype=object)
-    split[test_rows] = "test"
-    return _finish(_frame(positions.tolist(), texts, labels, split.tolist()), keep_test_duplicates)
+    split = stratified_split(
+        labels, test_fraction, seed, f"{csv_path}: {len(texts)} messages",
+        "fix the labels or use another test_fraction",
+    )  # fmt: skip
+    return _finish(_frame(positions.tolist(), texts, labels, split), keep_test_duplicates)
 
 
 # --------------------------------------------------------------------------------------------
 # Registry entry -> documents + meta
 # --------------------------------------------------------------------------------------------
+
+
+def stratified_split(
+    labels: Sequence[str], test_fraction: float, seed: int, what: str, fix: str
+) -> list[str]:
+    """``"train"``/``"test"`` per row: a ``test_fraction`` of the rows, stratified by label
+    and seeded (the same labels and seed give the same split). ``what`` names the rows in
+    an error (``"sms.csv: 5572 messages"``), ``fix`` says what to change."""
+    from sklearn.model_selection import train_test_split
+
+    try:
+        _, test_rows = train_test_split(
+            np.arange(len(labels)), test_size=test_fraction, random_state=seed, stratify=labels
+        )
+    except ValueError as err:
+        raise DataError(
+            f"{what}: cannot make a {test_fraction:.0%} test split stratified by label "
+            f"({err}); every label needs at least two rows: {fix}"
+        ) from None
+    split = np.full(len(labels), "train", dtype=object)
+    split[test_rows] = "test"
+    return split.tolist()
 
 
 def load_text_dataset(

@@ -133,6 +133,24 @@ class ValidationReport:
             lines.append(f"  - [{where}] {f.expectation}: {f.detail}")
         return "\n".join(lines)
 
+    def outcomes(self) -> list[dict[str, Any]]:
+        """Every GX expectation run, in order: ``table``, ``expectation``, ``column`` (or
+        None) and ``success``; for a report that lists what passed as well as what failed."""
+        out = []
+        for result in self.gx_results:
+            for item in result.get("results", []):
+                config = item.get("expectation_config", {})
+                kwargs = config.get("kwargs", {})
+                out.append(
+                    {
+                        "table": (config.get("meta") or {}).get("table", result.get("suite_name")),
+                        "expectation": config.get("type"),
+                        "column": kwargs.get("column", kwargs.get("column_list")),
+                        "success": bool(item.get("success")),
+                    }
+                )
+        return out
+
     def raise_if_failed(self) -> ValidationReport:
         """Return ``self`` when validation passed, else raise :class:`ValidationFailed`."""
         if not self.success:

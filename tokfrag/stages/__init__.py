@@ -27,6 +27,7 @@ __all__ = [
     "Layout",
     "StageError",
     "evaluate",
+    "check_file",
     "ingest",
     "prepare",
     "register",
@@ -36,28 +37,50 @@ __all__ = [
 ]
 
 
-def _kind(params: Params) -> tuple[Any, ModuleType]:
-    from tokfrag.data.registry import get_spec
-
-    spec = get_spec(params.data.dataset)
-    return spec, importlib.import_module(f"tokfrag.stages.{spec.kind}")
+def _impl(params: Params) -> ModuleType:
+    # The kind comes from data.source for your own data, else from the registry.
+    return importlib.import_module(f"tokfrag.stages.{params.data.kind}")
 
 
 def ingest(params: Params, root: str | Path) -> Path:
-    """Resolve the dataset's upstream files (mirror, cache, download; sha256 checked) and write
-    the canonical Parquet form to ``data/<dataset>/``."""
-    from tokfrag.data.registry import resolve_file
+    """Resolve the dataset's files and write the canonical Parquet form to
+    ``data/<dataset>/``. A built-in dataset's files come from the mirror, the cache or
+    upstream (sha256 checked); your own (``data.source``) are read where params.yaml says,
+    and their sha256 is recorded. Both share everything after parsing."""
+    from tokfrag.data.registry import get_spec, resolve_file
 
-    spec, impl = _kind(params)
-    parsed = spec.parse({name: resolve_file(spec, name) for name in spec.files})
-    return impl.ingest(params, Layout.of(params, root), spec, parsed)
+    impl = _impl(params)
+    if params.data.source is None:
+        spec = get_spec(params.data.dataset)
+        paths = {name: resolve_file(spec, name) for name in spec.files}
+    else:
+        from tokfrag.data.custom import custom_spec
+
+        spec, paths = custom_spec(params.data.dataset, params.data.source, Path(root))
+    return impl.ingest(params, Layout.of(params, root), spec, spec.parse(paths))
+
+
+def check_file(params: Params, root: str | Path, path: str | Path):
+    """Run the validation gate alone on one file of your own, read with ``data.source``'s
+    mapping (``path`` in place of ``data.source.path``); writes nothing. Returns the
+    :class:`~tokfrag.data.validation.ValidationReport` (failed or not)."""
+    from tokfrag.data.custom import parse_file
+
+    if params.data.source is None:
+        raise StageError(
+            f"validate {path}: params.yaml has no data.source, so nothing says how to read "
+            "the file; add data.source (kind, path, column names), see params.yaml"
+        )
+    spec, parsed = parse_file(params.data.source, Path(root), path)
+    impl = _impl(params)
+    return impl.check(params, spec, parsed)
 
 
 def validate(params: Params, root: str | Path):
     """Run the Great Expectations gate on the canonical data. Raises
     :class:`~tokfrag.data.validation.ValidationFailed` when it fails; a failed check also
     removes any earlier pass recorded for this dataset."""
-    _, impl = _kind(params)
+    impl = _impl(params)
     layout = Layout.of(params, root)
     # A stale pass must not outlive a failed check of the same data: remove it first.
     layout.validation.unlink(missing_ok=True)
@@ -67,7 +90,7 @@ def validate(params: Params, root: str | Path):
 def prepare(params: Params, root: str | Path) -> Path:
     """Fix the split (and, for series, fit the node scaler on training steps only). Refuses
     to run unless the validation gate passed on exactly this data and split."""
-    _, impl = _kind(params)
+    impl = _impl(params)
     return impl.prepare(params, Layout.of(params, root))
 
 
@@ -85,7 +108,7 @@ def tune(
     from tokfrag.stages.fitting import tune as run_tuning
 
     _family(family)
-    _, impl = _kind(params)
+    impl = _impl(params)
     _check_device(params)
     return run_tuning(params, Layout.of(params, root), impl, family, workers)
 
@@ -97,7 +120,7 @@ def train(params: Params, root: str | Path, family: str) -> dict[str, Any]:
     from tokfrag.stages.fitting import final_fit
 
     _family(family)
-    _, impl = _kind(params)
+    impl = _impl(params)
     _check_device(params)
     return final_fit(params, Layout.of(params, root), impl, family)
 
@@ -114,7 +137,7 @@ def _check_device(params: Params) -> None:
 def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
     """Score both families and the baselines on the test split (the only place it is read),
     log the figures to MLflow, and write ``metrics.json``, plots and the HTML report."""
-    _, impl = _kind(params)
+    impl = _impl(params)
     return impl.evaluate(params, Layout.of(params, root))
 
 
@@ -126,7 +149,7 @@ def register(params: Params, root: str | Path) -> dict[str, Any]:
     from tokfrag.registry import open_store, register_candidates
     from tokfrag.stages.common import champion_gate, version_tags
 
-    _, impl = _kind(params)
+    impl = _impl(params)
     layout = Layout.of(params, root)
     metrics = read_json(layout.metrics, "evaluate")
     if "verdict" not in metrics:

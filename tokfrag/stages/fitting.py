@@ -153,7 +153,6 @@ def _objective(
     """Build one worker's objective (module level, so spawned worker processes can too)."""
     import importlib
 
-    from tokfrag.data.registry import get_spec
     from tokfrag.registry import open_store, trial_runs
     from tokfrag.train import fit, seed_everything
     from tokfrag.tuning import make_objective
@@ -164,7 +163,7 @@ def _objective(
         torch.set_num_threads(threads)
     params = parse_params(raw_params)
     layout = Layout.of(params, root)
-    impl = importlib.import_module(f"tokfrag.stages.{get_spec(params.data.dataset).kind}")
+    impl = importlib.import_module(f"tokfrag.stages.{params.data.kind}")
     model = impl.model_name(params, family)
     parts = impl.fit_parts(params, layout, family, final=False)
     store = open_store(params.registry, layout.root, params.data.dataset)

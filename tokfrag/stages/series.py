@@ -59,11 +59,23 @@ def ingest(params: Params, layout: Layout, spec: Any, parsed: Any) -> Path:
 
 def validate(params: Params, layout: Layout):
     from tokfrag.data.canonical import read_canonical
-    from tokfrag.data.validation import validate_series
 
     values, edges, meta = read_canonical(layout.data_dir)
+    report = _gate(params, values, edges).raise_if_failed()
+    return record_gate(layout, params, report, meta["sha256"])
+
+
+def check(params: Params, spec: Any, parsed: Any):
+    """The gate on parsed tables that were never ingested (`tokfrag validate PATH`)."""
+    values, edges = parsed
+    return _gate(params, values, edges)
+
+
+def _gate(params: Params, values, edges):
+    from tokfrag.data.validation import validate_series
+
     s = params.split
-    report = validate_series(
+    return validate_series(
         values,
         edges,
         dataset=params.data.dataset,
@@ -71,8 +83,7 @@ def validate(params: Params, layout: Layout):
         horizon=s.horizon,
         train_ratio=s.train_ratio,
         val_fraction=s.val_fraction,
-    ).raise_if_failed()
-    return record_gate(layout, params, report, meta["sha256"])
+    )
 
 
 def prepare(params: Params, layout: Layout) -> Path:

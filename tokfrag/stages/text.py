@@ -94,6 +94,15 @@ def validate(params: Params, layout: Layout):
     return record_gate(layout, params, report, meta["sha256"])
 
 
+def check(params: Params, spec: Any, parsed: Any):
+    """The gate on parsed documents that were never ingested (`tokfrag validate PATH`)."""
+    from tokfrag.data.text_loaders import text_meta
+    from tokfrag.data.validation import validate_text
+
+    label_names = text_meta(spec, parsed)["label_names"]
+    return validate_text(parsed, dataset=params.data.dataset, label_names=label_names)
+
+
 def prepare(params: Params, layout: Layout) -> Path:
     """Fix the validation part of the training documents (stratified, seeded)."""
     from tokfrag.data.text_canonical import load_text

@@ -1,0 +1,389 @@
+"""Your own data: files described by ``data.source`` in params.yaml, read with pandas.
+
+:func:`custom_spec` turns the mapping into a :class:`~tokfrag.data.registry.DatasetSpec` whose
+files are yours (with the sha256 of their bytes now) and whose loader is :func:`load_series` or
+:func:`load_text` below, so `ingest` treats your data exactly as a built-in dataset: the same
+canonical tables, the same meta (files and sha256, so a change in your data is visible
+downstream), the same validation gate and everything after it.
+
+The loaders return what the built-in loaders return (see :mod:`tokfrag.data.loaders` and
+:mod:`tokfrag.data.text_loaders`):
+
+series  ``(values, edges)``: ``values`` has ``t`` (int64, or datetime64 when the time column
+        holds dates) then one float64 column per node, rows sorted by time; ``edges`` has
+        ``source``, ``target`` (node names, str) and ``weight`` (float64; 1.0 without a weight
+        column). No edge list gives an empty edge table: `prepare` then builds the graph from
+        the correlations of the training steps, as for any dataset without a graph.
+text    ``documents`` with ``doc_id`` (the row's 0-based position in your file), ``text``,
+        ``label`` and ``split`` (str). Without a split column, a stratified (by label)
+        ``test_fraction`` of the rows is the test split
+        (``sklearn.model_selection.train_test_split(random_state=seed)``, as SMS Spam's loader
+        does), so the same file and seed always give the same split. Test documents identical
+        to a training document are dropped, as for the built-in datasets.
+
+Like the built-in loaders, these keep what they read (an edge to an unknown node, a repeated
+time, a blank document) for the validation gate to report; they raise :class:`DataError`,
+naming the file, the column or row and the fix, only for what they cannot read at all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tokfrag.data.registry import DataError, DatasetSpec, sha256_file
+
+MODULE = "tokfrag.data.custom"
+_MAX_LISTED = 12  # column names shown in an error message
+
+
+def source_paths(source: Any, root: str | Path) -> dict[str, Path]:
+    """The files of ``source`` (a :class:`~tokfrag.config.SourceConfig`): ``path`` and, when
+    set, ``edges``, keyed by the path as written in params.yaml; relative to ``root``."""
+    paths = {source.path: Path(root) / source.path}
+    if getattr(source, "edges", None):
+        paths[source.edges] = Path(root) / source.edges
+    for key, path in zip(("path", "edges"), paths.values(), strict=False):
+        if not path.is_file():
+            raise DataError(
+                f"{path}: no such file (data.source.{key} in params.yaml); relative paths are "
+                "read from the folder of params.yaml"
+            )
+    return paths
+
+
+def custom_spec(name: str, source: Any, root: str | Path) -> tuple[DatasetSpec, dict[str, Path]]:
+    """A registry entry for your files, and their paths: files -> sha256 of their bytes now,
+    loader -> :func:`load_series` or :func:`load_text` with the column mapping."""
+    paths = source_paths(source, root)
+    mapping = source.model_dump(exclude={"kind", "path", "edges"})
+    if source.kind == "series":
+        keys = ("layout", "time", "node", "value", "edge_source", "edge_target", "edge_weight")
+        kwargs = {"file_format": source.file_format, **{k: mapping[k] for k in keys}}
+        loader = "load_series"
+    else:
+        keys = ("text", "label", "split", "test_fraction", "seed")
+        kwargs = {"file_format": source.file_format, **{k: mapping[k] for k in keys}}
+        loader = "load_text"
+    spec = DatasetSpec(
+        name=name,
+        kind=source.kind,
+        files={key: sha256_file(path) for key, path in paths.items()},
+        urls={},
+        module=MODULE,
+        loader=loader,
+        loader_kwargs=kwargs,
+        description=f"your own {source.kind} data from {', '.join(paths)} (data.source)",
+        license="(your data)",
+    )
+    return spec, paths
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files
+# --------------------------------------------------------------------------------------------
+
+
+def _suffix_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    formats = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl"}
+    if suffix not in formats:
+        raise DataError(f"{path}: cannot tell the format from {suffix!r}; use .csv or .parquet")
+    return formats[suffix]
+
+
+def read_table(
+    path: Path, file_format: str, text_columns: tuple[str, ...] = (), *, documents: bool = False
+) -> pd.DataFrame:
+    """A CSV, Parquet or JSONL file as a frame; ``text_columns`` are read as strings (CSV),
+    so ``007`` stays ``007`` and a label ``1`` is ``"1"``. With ``documents``, only an empty
+    CSV cell is missing (a document reading "NA" or "null" is text, not a gap)."""
+    path = Path(path)
+    try:
+        if file_format == "csv":
+            header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+            dtype = {c: "str" for c in text_columns if c in header}
+            missing = {"keep_default_na": False, "na_values": [""]} if documents else {}
+            return pd.read_csv(path, dtype=dtype or None, encoding="utf-8-sig", **missing)
+        if file_format == "parquet":
+            return pd.read_parquet(path)
+        if file_format == "jsonl":
+            return pd.read_json(path, lines=True, dtype=False)
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not valid UTF-8 text ({err}); save it as UTF-8") from None
+    except (ValueError, OSError, pd.errors.ParserError, json.JSONDecodeError) as err:
+        raise DataError(
+            f"{path}: cannot be read as {file_format} ({err}); fix the file or set "
+            "data.source.format"
+        ) from None
+    raise DataError(f"{path}: unknown format {file_format!r}; use csv, parquet or jsonl")
+
+
+def _require(path: Path, frame: pd.DataFrame, columns: dict[str, str | None]) -> None:
+    """Every mapped column (``params key -> column name``) must be in ``frame``."""
+    have = [str(c) for c in frame.columns]
+    for key, column in columns.items():
+        if column is not None and column not in have:
+            shown = have[:_MAX_LISTED] + (["..."] if len(have) > _MAX_LISTED else [])
+            raise DataError(
+                f"{path.name}: column {column!r} not found; columns are {shown}; set "
+                f"data.source.{key} to one of them"
+            )
+
+
+def _line(path: Path, row: int, file_format: str) -> str:
+    """Where 0-based data row ``row`` is, as a person finds it in the file."""
+    if file_format == "csv":
+        return f"row {row} (line {row + 2})"
+    if file_format == "jsonl":
+        return f"row {row} (line {row + 1})"
+    return f"row {row}"
+
+
+def _numbers(path: Path, column: pd.Series, hint: str, file_format: str) -> np.ndarray:
+    """A column as float64; a cell that is present but not a number is a :class:`DataError`
+    naming the row (missing cells become NaN for the gate to report)."""
+    numeric = pd.to_numeric(column, errors="coerce")
+    bad = numeric.isna() & column.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{path.name}: {_line(path, row, file_format)}, column {column.name!r} "
+            f"({hint}): {column.iloc[row]!r} is not a number ({int(bad.sum())} cells in "
+            "the column are not); fix those cells"
+        )
+    return numeric.to_numpy(np.float64)
+
+
+def _time(path: Path, column: pd.Series, file_format: str) -> pd.Series:
+    """The time column as int64 (step numbers) or datetime64 (dates); a missing or unreadable
+    time is a :class:`DataError` naming the row (rows could not be put in order)."""
+    missing = column.isna()
+    if missing.any():
+        row = int(np.flatnonzero(missing.to_numpy())[0])
+        raise DataError(
+            f"{path.name}: {_line(path, row, file_format)}, column {column.name!r} "
+            "(data.source.time) is empty; every row needs a time"
+        )
+    if pd.api.types.is_datetime64_any_dtype(column):
+        parsed = column
+    elif pd.api.types.is_integer_dtype(column):
+        return column.astype(np.int64)
+    elif pd.api.types.is_float_dtype(column) and (column % 1 == 0).all():
+        return column.astype(np.int64)
+    else:
+        parsed = pd.to_datetime(column, errors="coerce", utc=True)
+        bad = parsed.isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"{path.name}: {_line(path, row, file_format)}, column {column.name!r} "
+                f"(data.source.time): {column.iloc[row]!r} is neither a whole number nor a "
+                "date; use step numbers or ISO dates (2024-01-31 or 2024-01-31T12:00)"
+            )
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed.astype("datetime64[ns]")
+
+
+# --------------------------------------------------------------------------------------------
+# Series
+# --------------------------------------------------------------------------------------------
+
+
+def load_series(
+    values_path: Path,
+    edges_path: Path | None = None,
+    *,
+    file_format: str,
+    layout: str | None,
+    time: str,
+    node: str | None = None,
+    value: str | None = None,
+    edge_source: str = "source",
+    edge_target: str = "target",
+    edge_weight: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Your node series (wide or long) and optional edge list -> ``(values, edges)``, the
+    tables :func:`tokfrag.data.loaders.load_pgt_json` returns.
+
+    Wide: every column but ``time`` is a node, in file order. Long: one row per (time, node)
+    reading; nodes in order of first appearance; a (time, node) pair that is absent becomes
+    NaN (the gate reports it) and one given twice is an error.
+    """
+    values_path = Path(values_path)
+    layout = layout or "wide"
+    frame = read_table(values_path, file_format, (node,) if node else ())
+    if layout == "wide":
+        _require(values_path, frame, {"time": time})
+        _distinct_header(values_path, file_format)
+        nodes = [c for c in frame.columns if c != time]
+        if not nodes:
+            raise DataError(
+                f"{values_path.name}: only the time column {time!r}; a wide table needs one "
+                "column per node (or set data.source.layout: long)"
+            )
+        t = _time(values_path, frame[time], file_format)
+        matrix = {
+            str(c): _numbers(
+                values_path,
+                frame[c],
+                "a node: every column but data.source.time; is the table long? set "
+                "data.source.layout: long",
+                file_format,
+            )
+            for c in nodes
+        }
+        values = pd.DataFrame(matrix)
+    else:
+        _require(values_path, frame, {"time": time, "node": node, "value": value})
+        empty = frame[node].isna()
+        if empty.any():
+            row = int(np.flatnonzero(empty.to_numpy())[0])
+            raise DataError(
+                f"{values_path.name}: {_line(values_path, row, file_format)}, column {node!r} "
+                "(data.source.node) is empty; every reading needs a node"
+            )
+        long = pd.DataFrame(
+            {
+                "t": _time(values_path, frame[time], file_format),
+                "node": frame[node].astype(str).to_numpy(),
+                "value": _numbers(values_path, frame[value], "data.source.value", file_format),
+            }
+        )
+        repeated = long.duplicated(["t", "node"], keep="first")
+        if repeated.any():
+            row = int(np.flatnonzero(repeated.to_numpy())[0])
+            raise DataError(
+                f"{values_path.name}: {_line(values_path, row, file_format)}: node "
+                f"{long['node'].iloc[row]!r} at time {frame[time].iloc[row]} is given twice "
+                f"({int(repeated.sum())} repeats); keep one reading per node and time"
+            )
+        order = list(pd.unique(long["node"]))
+        wide = long.pivot(index="t", columns="node", values="value")
+        wide = wide.reindex(columns=order)
+        t = pd.Series(wide.index.to_numpy())
+        values = pd.DataFrame(
+            {str(c): wide[c].to_numpy(np.float64) for c in order}, index=range(len(wide))
+        )
+    if "t" in values.columns:
+        raise DataError(
+            f"{values_path.name}: a node is named 't', the name the canonical table gives the "
+            "time column; rename that node"
+        )
+    values.insert(0, "t", np.asarray(t))
+    # Rows in time order (stable: repeated times stay visible to the gate, which rejects them).
+    values = values.sort_values("t", kind="stable").reset_index(drop=True)
+    return values, _edges(edges_path, edge_source, edge_target, edge_weight)
+
+
+def _distinct_header(path: Path, file_format: str) -> None:
+    """pandas renames a repeated CSV header (``a``, ``a.1``): catch it, as the gate would."""
+    if file_format != "csv":
+        return
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    from tokfrag.data.loaders import first_repeat
+
+    if repeat := first_repeat(header):
+        name, first, second = repeat
+        raise DataError(
+            f"{path.name}: line 1 (header): column {name!r} appears in columns "
+            f"{first} and {second}; every node column needs its own name"
+        )
+
+
+def _edges(path: Path | None, source: str, target: str, weight: str | None) -> pd.DataFrame:
+    if path is None:
+        return pd.DataFrame(
+            {
+                "source": pd.Series([], dtype=object),
+                "target": pd.Series([], dtype=object),
+                "weight": pd.Series([], dtype=np.float64),
+            }
+        )
+    path = Path(path)
+    file_format = _suffix_format(path)
+    frame = read_table(path, file_format, (source, target))
+    _require(path, frame, {"edge_source": source, "edge_target": target, "edge_weight": weight})
+    for key, column in (("edge_source", source), ("edge_target", target)):
+        empty = frame[column].isna()
+        if empty.any():
+            row = int(np.flatnonzero(empty.to_numpy())[0])
+            raise DataError(
+                f"{path.name}: {_line(path, row, file_format)}, column {column!r} "
+                f"(data.source.{key}) is empty; every edge needs two node names"
+            )
+    weights = (
+        _numbers(path, frame[weight], "data.source.edge_weight", file_format)
+        if weight is not None
+        else np.ones(len(frame))
+    )
+    return pd.DataFrame(
+        {
+            "source": frame[source].astype(str).tolist(),
+            "target": frame[target].astype(str).tolist(),
+            "weight": weights,
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------------------------
+
+
+def load_text(
+    path: Path,
+    *,
+    file_format: str,
+    text: str,
+    label: str,
+    split: str | None = None,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    keep_test_duplicates: bool = False,
+) -> pd.DataFrame:
+    """Your labelled documents -> the ``documents`` frame the built-in text loaders return."""
+    from tokfrag.data.text_loaders import _finish, _frame, stratified_split
+
+    path = Path(path)
+    columns = (text, label) + ((split,) if split else ())
+    frame = read_table(path, file_format, columns, documents=True)
+    _require(path, frame, {"text": text, "label": label, "split": split})
+    if frame.empty:
+        raise DataError(f"{path.name}: no rows; a text dataset needs labelled documents")
+    no_label = frame[label].isna()
+    if no_label.any():
+        rows = np.flatnonzero(no_label.to_numpy())
+        raise DataError(
+            f"{path.name}: {_line(path, int(rows[0]), file_format)} has no label in column "
+            f"{label!r} (data.source.label), and {len(rows) - 1} more rows; label them or "
+            "remove them"
+        )
+    texts = [("" if pd.isna(t) else str(t)).strip() for t in frame[text]]
+    labels = [str(v).strip() for v in frame[label]]
+    positions = np.arange(len(frame))
+    if split is not None:
+        # "Train" or " test " are what a person meant; anything else is left for the gate.
+        splits = [("" if pd.isna(s) else str(s)).strip().lower() for s in frame[split]]
+    else:
+        splits = stratified_split(
+            labels, test_fraction, seed, f"{path.name}: {len(labels)} rows",
+            "add a split column (data.source.split) or change data.source.test_fraction",
+        )  # fmt: skip
+    return _finish(_frame(positions.tolist(), texts, labels, splits), keep_test_duplicates)
+
+
+def parse_file(source: Any, root: str | Path, path: str | Path) -> tuple[DatasetSpec, Any]:
+    """Parse ``path`` (instead of ``source.path``) with the mapping of ``source``: what
+    `tokfrag validate PATH` checks. Returns the spec and what its loader returned."""
+    path = Path(path).resolve()
+    spec, paths = custom_spec("", source.model_copy(update={"path": str(path)}), root)
+    return spec, spec.parse(paths)
