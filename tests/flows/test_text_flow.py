@@ -22,7 +22,11 @@ pytestmark = pytest.mark.usefixtures("prefect_api")
 def mr_run(tmp_path_factory: pytest.TempPathFactory, shrunk_params: dict, mirror: Path):
     root = tmp_path_factory.mktemp("mr")
     params_path = root / "params.yaml"
-    params_path.write_text(yaml.safe_dump(merge(shrunk_params, TEXT_SHRUNK), sort_keys=False))
+    params_path.write_text(
+        yaml.safe_dump(
+            merge(merge(shrunk_params, TEXT_SHRUNK), {"data": {"dataset": "mr"}}), sort_keys=False
+        )
+    )
     return root, pipeline(params_path=str(params_path))
 
 

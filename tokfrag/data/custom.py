@@ -29,6 +29,7 @@ naming the file, the column or row and the fix, only for what they cannot read a
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,11 @@ def read_table(
 
 def _require(path: Path, frame: pd.DataFrame, columns: dict[str, str | None]) -> None:
     """Every mapped column (``params key -> column name``) must be in ``frame``."""
+    if frame.empty and len(frame.columns) == 0:
+        raise DataError(
+            f"{path.name}: the file has no rows and no columns; check that data.source.path "
+            "names the right file and that it was written completely"
+        )
     have = [str(c) for c in frame.columns]
     for key, column in columns.items():
         if column is not None and column not in have:
@@ -176,7 +182,18 @@ def _time(path: Path, column: pd.Series, file_format: str) -> pd.Series:
     elif pd.api.types.is_float_dtype(column) and (column % 1 == 0).all():
         return column.astype(np.int64)
     else:
-        parsed = pd.to_datetime(column, errors="coerce", utc=True)
+        numbers = pd.to_numeric(column, errors="coerce")
+        if numbers.notna().mean() >= 0.5:  # step numbers, with some cells that are not
+            bad = (numbers.isna() | (numbers % 1 != 0)).to_numpy()
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{path.name}: {_line(path, row, file_format)}, column {column.name!r} "
+                f"(data.source.time): {column.iloc[row]!r} is not a whole number, but the "
+                f"column holds step numbers ({int(bad.sum())} cells are not); fix those cells"
+            )
+        with warnings.catch_warnings():  # "could not infer format": the check below says it
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = pd.to_datetime(column, errors="coerce", utc=True)
         bad = parsed.isna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])

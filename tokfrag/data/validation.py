@@ -60,6 +60,7 @@ TRAIN = "train"
 CROSS_SPLIT = "cross_split"
 _TABLE_RANK = {VALUES: 0, EDGES: 1, SPLIT: 2, DOCUMENTS: 3, TRAIN: 4, CROSS_SPLIT: 5}
 TEXT_COLUMNS = ("doc_id", "text", "label", "split")
+MAX_DOCUMENT_CHARS = 1_000_000  # longer is a parsing accident, not a document
 TEXT_SPLITS = ("train", "test")
 
 TIME_TYPES = (
@@ -229,7 +230,9 @@ def _edges_expectations(gx: Any, edges: pd.DataFrame, nodes: Sequence[str]) -> l
     if "weight" in columns:
         add(E.ExpectColumnValuesToNotBeNull, column="weight")
         add(E.ExpectColumnValuesToBeInTypeList, column="weight", type_list=list(NUMERIC_TYPES))
-        add(E.ExpectColumnValuesToBeBetween, column="weight", min_value=-_FINITE,
+        # Graph convolutions normalise by weighted degrees: a negative weight can make a
+        # degree zero or negative, and the propagation meaningless.
+        add(E.ExpectColumnValuesToBeBetween, column="weight", min_value=0.0,
             max_value=_FINITE)  # fmt: skip
     return out
 
@@ -351,6 +354,11 @@ def _detail(  # one branch per expectation type keeps the messages side by side
         return (
             f"{label} has {count} values of the wrong type{rows}, e.g. {examples}; "
             "convert the column to a numeric dtype in the loader"
+        )
+    if kind == "expect_column_values_to_be_between" and kwargs.get("min_value") == 0.0:
+        return (
+            f"{label} has {count} negative values{rows}: {examples}; edge weights must be "
+            ">= 0 (use the absolute value, or drop those edges)"
         )
     if kind == "expect_column_values_to_be_between":
         return (
@@ -547,6 +555,7 @@ def _text_expectations(gx: Any, documents: pd.DataFrame, label_names: Sequence[s
     if "text" in columns:
         add(E.ExpectColumnValuesToNotBeNull, column="text")
         add(E.ExpectColumnValuesToMatchRegex, column="text", regex=_NON_BLANK)
+        add(E.ExpectColumnValueLengthsToBeBetween, column="text", max_value=MAX_DOCUMENT_CHARS)
     if "label" in columns:
         add(E.ExpectColumnValuesToNotBeNull, column="label")
         add(E.ExpectColumnValuesToBeInSet, column="label", value_set=list(label_names))
@@ -557,10 +566,15 @@ def _text_expectations(gx: Any, documents: pd.DataFrame, label_names: Sequence[s
 
 
 def _train_expectations(gx: Any, label_names: Sequence[str]) -> list[Any]:
+    E = gx.expectations
     return [
-        gx.expectations.ExpectColumnDistinctValuesToContainSet(
+        E.ExpectColumnDistinctValuesToContainSet(
             column="label", value_set=list(label_names), meta=_meta(TRAIN, 0)
-        )
+        ),
+        # One class leaves nothing to classify (and every metric trivially perfect).
+        E.ExpectColumnUniqueValueCountToBeBetween(
+            column="label", min_value=2, meta=_meta(TRAIN, 1)
+        ),
     ]
 
 
@@ -643,6 +657,18 @@ def _text_detail(
             f"{label} has {count} labels outside the declared classes {allowed}{rows}: "
             f"{examples}; fix those labels or declare the class in the registry entry's "
             "label_names"
+        )
+    if kind == "expect_column_unique_value_count_to_be_between":
+        present = sorted({str(v) for v in frame["label"].dropna()})  # frame: the train rows
+        return (
+            f"the training documents have {len(present)} class(es) {present}; a classifier "
+            "needs at least two: add documents of another class"
+        )
+    if kind == "expect_column_value_lengths_to_be_between":
+        return (
+            f"{label} has {count} documents longer than {MAX_DOCUMENT_CHARS:,} characters"
+            f"{rows}; such a document is usually several run together (a missing newline or "
+            "an unclosed quote): split or drop it"
         )
     if kind == "expect_column_distinct_values_to_contain_set":
         present = sorted({str(v) for v in frame["label"].dropna()})  # frame: the train rows

@@ -49,7 +49,7 @@ def test_real_datasets_pass(datasets, name):
     documents, meta = datasets[name]
     report = _validate(documents, meta)
     assert report.success, report.summary()
-    assert report.checked == 14
+    assert report.checked == 16
     assert report.raise_if_failed() is report
     assert len(report.gx_results) == 3  # documents, train, cross_split
     json.dumps(report.to_dict(include_gx=True))  # strict JSON, ready to archive
@@ -99,10 +99,16 @@ def test_class_missing_from_training(datasets):
     documents, meta = datasets["sms_spam"]
     bad = documents.copy()
     bad.loc[bad["label"] == "spam", "split"] = "test"  # every spam message is a test message
-    failure = _only(_validate(bad, meta))
-    assert (failure.expectation, failure.table, failure.column) == (CONTAINS, TRAIN, "label")
+    report = _validate(bad, meta)
+    assert not report.success
+    by_kind = {f.expectation: f for f in report.failures}
+    assert set(by_kind) == {CONTAINS, "expect_column_unique_value_count_to_be_between"}
+    failure = by_kind[CONTAINS]
+    assert (failure.table, failure.column) == (TRAIN, "label")
     assert "classes ['spam'] have no training document" in failure.detail
     assert "training labels: ['ham']" in failure.detail
+    # Two classes with one missing from training leave a single class to learn from.
+    assert "needs at least two" in by_kind["expect_column_unique_value_count_to_be_between"].detail
 
 
 def test_document_copied_into_both_splits(datasets):

@@ -1,0 +1,663 @@
+"""A corpus of bad inputs, made from the real datasets, for the end-to-end error tests.
+
+Each :class:`Variant` is one thing a person could get wrong when bringing their own data (see
+"Bring your own data" in the README): a file to drop into the project's ``inputs/`` folder
+(bytes, or a DataFrame written as CSV), changes to ``params.yaml`` (dotted keys, each value
+replacing what was there), the CLI commands to run in order, and what the error message must
+name (the file, the column or the row) plus a word of the fix.
+
+The base files are the ones ``tests/e2e/test_own_data.py`` makes: Chickenpox as a user's sensor
+CSV (a ``week`` column, one column per county) with an edge list (``from``, ``to``, ``w``), and
+a slice of TREC as a user's JSONL of questions (``q``, ``kind``, ``part``).
+
+Most variants must fail. A few are inputs the product documents as accepted and repaired
+(``accepted=True``: unsorted rows are sorted, a constant series is scaled by 1, a test document
+repeating a training one is dropped); the test checks the repair instead of an error. A variant
+with ``bug`` set is one the product gets wrong today (the reason says how); the test marks it
+``xfail(strict=True)`` so that fixing the product turns it into a failure to update.
+
+Write the whole corpus to a folder, to look at it::
+
+    python tests/tokfrag_testing/bad_inputs.py /tmp/bad-inputs
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+SERIES_DATASET = "my_sensors"
+TEXT_DATASET = "my_questions"
+
+# data.source of the good project: Chickenpox as a user's CSV with an edge list.
+SERIES_SOURCE = {
+    "kind": "series",
+    "path": "inputs/readings.csv",
+    "time": "week",
+    "edges": "inputs/edges.csv",
+    "edge_source": "from",
+    "edge_target": "to",
+    "edge_weight": "w",
+}
+# data.source for the text variants: a TREC slice as a user's JSONL.
+TEXT_SOURCE = {
+    "kind": "text",
+    "path": "inputs/questions.jsonl",
+    "text": "q",
+    "label": "kind",
+    "split": "part",
+}
+TEXT_PARAMS = {"data.dataset": TEXT_DATASET, "data.source": TEXT_SOURCE}
+
+Content = bytes | pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One bad input and what the product must say about it."""
+
+    name: str
+    about: str  # what is wrong, in a few words
+    files: dict[str, Content]  # file name under inputs/ -> its bytes, or a frame (CSV)
+    params: dict[str, Any]  # dotted params.yaml key -> the value that replaces it
+    commands: tuple[tuple[str, ...], ...]  # CLI arguments, run in order until one fails
+    expect: tuple[str, ...] = ()  # fragments the error message must contain
+    fix: str = ""  # a word of the fix the message must give
+    accepted: bool = False  # documented as accepted (and repaired): exit 0
+    bug: str | None = None  # what the product does wrong today (the test xfails)
+    extra: dict[str, Any] = field(default_factory=dict)  # for the accepted variants' checks
+
+    @property
+    def fails_on(self) -> tuple[str, ...]:
+        """The command expected to fail (the last one)."""
+        return self.commands[-1]
+
+
+# --------------------------------------------------------------------------------------------
+# The real data, as a user would have it
+# --------------------------------------------------------------------------------------------
+
+
+def series_frames(mirror: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Chickenpox as a user's ``readings.csv`` (``week`` + one column per county) and
+    ``edges.csv`` (``from``, ``to``, ``w``)."""
+    from tokfrag.data.loaders import load_pgt_json
+
+    values, edges = load_pgt_json(Path(mirror) / "chickenpox" / "chickenpox.json")
+    readings = values.rename(columns={"t": "week"}).reset_index(drop=True)
+    edge_list = edges.rename(columns={"source": "from", "target": "to", "weight": "w"})
+    return readings, edge_list.reset_index(drop=True)
+
+
+def text_frame(mirror: Path, per_split: int = 150) -> pd.DataFrame:
+    """A slice of TREC as a user's questions (``q``, ``kind``, ``part``): the first
+    ``per_split`` documents of each split, in file order."""
+    from tokfrag.data.text_loaders import load_textgcn
+
+    docs = load_textgcn(
+        Path(mirror) / "trec" / "TREC.txt",
+        Path(mirror) / "trec" / "TREC.meta.txt",
+        strip_first_word=True,
+    )
+    docs = docs.groupby("split", sort=False).head(per_split).reset_index(drop=True)
+    return pd.DataFrame({"q": docs["text"], "kind": docs["label"], "part": docs["split"]})
+
+
+def jsonl(frame: pd.DataFrame) -> bytes:
+    """One JSON object per row, UTF-8."""
+    lines = (json.dumps(row, ensure_ascii=False) for row in frame.to_dict(orient="records"))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    out = io.StringIO()
+    frame.to_csv(out, index=False)
+    return out.getvalue().encode("utf-8")
+
+
+def good_files(mirror: Path) -> dict[str, Content]:
+    """The good project's inputs/: the sensor CSV and its edge list."""
+    readings, edges = series_frames(mirror)
+    return {"readings.csv": readings, "edges.csv": edges}
+
+
+def _with(frame: pd.DataFrame, row: int, column: str, value: Any) -> pd.DataFrame:
+    """``frame`` with one cell replaced (the column becomes object when the value needs it)."""
+    out = frame.copy()
+    if isinstance(value, str) and out[column].dtype != object:
+        out[column] = out[column].astype(object)
+    out.loc[row, column] = value
+    return out
+
+
+def _validate(name: str) -> tuple[tuple[str, ...], ...]:
+    """`tokfrag validate inputs/<name>`: the gate alone on a file, nothing written."""
+    return (("validate", f"inputs/{name}"),)
+
+
+INGEST: tuple[tuple[str, ...], ...] = (("ingest",),)
+INGEST_VALIDATE: tuple[tuple[str, ...], ...] = (("ingest",), ("validate",))
+
+
+# --------------------------------------------------------------------------------------------
+# The corpus
+# --------------------------------------------------------------------------------------------
+
+
+def series_variants(mirror: Path) -> list[Variant]:
+    from tokfrag.data.splits import minimum_steps
+
+    readings, edges = series_frames(mirror)
+    node, other = str(readings.columns[1]), str(readings.columns[-1])  # BUDAPEST, ZALA
+    out: list[Variant] = []
+
+    out.append(
+        Variant(
+            "series_nan_cell",
+            "a missing reading (empty CSV cell)",
+            {"readings_nan.csv": _with(readings, 7, node, np.nan)},
+            {},
+            _validate("readings_nan.csv"),
+            ("readings_nan.csv", f"values.{node}", "row 7"),
+            "fill",
+        )
+    )
+    out.append(
+        Variant(
+            "series_nan_cell_ingested",
+            "a missing reading, through ingest then validate",
+            {"readings.csv": _with(readings, 7, node, np.nan)},
+            {},
+            INGEST_VALIDATE,
+            (f"values.{node}", "row 7"),
+            "fill",
+            bug=(
+                "`tokfrag ingest` exits 0 and rewrites data/my_sensors/ (values.parquet with the "
+                "NaN, edges.parquet, meta.json) before the gate rejects the data: the earlier "
+                "good canonical data is clobbered (only the failed validate is non-zero)"
+            ),
+        )
+    )
+    out.append(
+        Variant(
+            "series_inf_cell",
+            "an infinite reading",
+            {"readings_inf.csv": _with(readings, 9, other, np.inf)},
+            {},
+            _validate("readings_inf.csv"),
+            ("readings_inf.csv", f"values.{other}", "row 9", "inf"),
+            "replace",
+        )
+    )
+    out.append(
+        Variant(
+            "series_text_in_numeric_column",
+            "a word in a node column (wrong dtype)",
+            {"readings.csv": _with(readings, 3, node, "twelve")},
+            {},
+            INGEST,
+            ("readings.csv", f"'{node}'", "row 3", "line 5", "'twelve'"),
+            "fix those cells",
+        )
+    )
+    dup = readings.copy()
+    dup.loc[10, "week"] = dup.loc[9, "week"]
+    out.append(
+        Variant(
+            "series_duplicated_time",
+            "the same week twice",
+            {"readings_dup.csv": dup},
+            {},
+            _validate("readings_dup.csv"),
+            ("readings_dup.csv", "values.t", "row 10", "repeated"),
+            "keep one row per time step",
+        )
+    )
+    shuffled = readings.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    out.append(
+        Variant(
+            "series_unsorted_time",
+            "rows out of time order: documented to be sorted by the loader",
+            {"readings_shuffled.csv": shuffled},
+            {
+                "data.dataset": "my_sensors_shuffled",
+                "data.source.path": "inputs/readings_shuffled.csv",
+            },
+            INGEST_VALIDATE,
+            accepted=True,
+            extra={"dataset": "my_sensors_shuffled"},
+        )
+    )
+    gappy = readings.drop(index=range(50, 60)).reset_index(drop=True)
+    out.append(
+        Variant(
+            "series_irregular_time",
+            "ten weeks missing in the middle (irregular time steps)",
+            {"readings_gappy.csv": gappy},
+            {},
+            _validate("readings_gappy.csv"),
+            ("readings_gappy.csv", "week"),
+            "step",
+            bug=(
+                "the gate checks only that times are strictly increasing and unique; a gap "
+                "of 10 steps (49 -> 60) passes: `validate` exits 0, 'expectations passed'"
+            ),
+        )
+    )
+    unknown = pd.concat(
+        [edges, pd.DataFrame({"from": [node], "to": ["ATLANTIS"], "w": [1.0]})],
+        ignore_index=True,
+    )
+    out.append(
+        Variant(
+            "series_edge_to_unknown_node",
+            "an edge to a node that has no column in the readings",
+            {"edges_unknown.csv": unknown},
+            {"data.source.edges": "inputs/edges_unknown.csv"},
+            _validate("readings.csv"),
+            ("edges.target", "'ATLANTIS'", f"row {len(edges)}"),
+            "add the missing node series",
+        )
+    )
+    blank = _with(edges, 4, "to", np.nan)
+    out.append(
+        Variant(
+            "series_edge_without_target",
+            "an edge whose target cell is empty",
+            {"edges_blank.csv": blank},
+            {"data.source.edges": "inputs/edges_blank.csv"},
+            INGEST,
+            ("edges_blank.csv", "'to'", "row 4", "line 6"),
+            "two node names",
+        )
+    )
+    out.append(
+        Variant(
+            "series_negative_weight",
+            "a negative edge weight",
+            {"edges_negative.csv": _with(edges, 0, "w", -1.0)},
+            {"data.source.edges": "inputs/edges_negative.csv"},
+            _validate("readings.csv"),
+            ("edges.weight", "row 0", "-1.0"),
+            ">= 0",
+        )
+    )
+    out.append(
+        Variant(
+            "series_weight_not_a_number",
+            "a word in the edge weight column",
+            {"edges_word.csv": _with(edges, 2, "w", "heavy")},
+            {"data.source.edges": "inputs/edges_word.csv"},
+            INGEST,
+            ("edges_word.csv", "'w'", "row 2", "'heavy'"),
+            "fix those cells",
+        )
+    )
+    # params.yaml's split (lags 4, horizon 1, ratios 0.2) needs 14 steps: give one fewer.
+    needed = minimum_steps(lags=4, horizon=1, train_ratio=0.2, val_fraction=0.2) or 0
+    out.append(
+        Variant(
+            "series_too_short",
+            f"{needed - 1} weeks: one too few for lags + horizon and the split",
+            {"readings_short.csv": readings.head(needed - 1)},
+            {},
+            _validate("readings_short.csv"),
+            ("readings_short.csv", f"{needed - 1} rows", "lags=4", f"at least {needed}"),
+            "longer series",
+        )
+    )
+    constant = readings.copy()
+    constant[node] = 0.0
+    out.append(
+        Variant(
+            "series_constant_column",
+            "a node that never changes (zero scale): documented to pass (scale 1.0)",
+            {"readings_constant.csv": constant},
+            {},
+            _validate("readings_constant.csv"),
+            accepted=True,
+        )
+    )
+    out.append(
+        Variant(
+            "series_missing_time_column",
+            "params.yaml names a time column the file does not have",
+            {"readings.csv": readings.rename(columns={"week": "date"})},
+            {},
+            INGEST,
+            ("readings.csv", "'week'", "data.source.time"),
+            "set",
+        )
+    )
+    out.append(
+        Variant(
+            "series_time_not_a_time",
+            "a time cell that is neither a step number nor a date",
+            {"readings_badtime.csv": _with(readings, 4, "week", "last week")},
+            {},
+            _validate("readings_badtime.csv"),
+            ("readings_badtime.csv", "'week'", "row 4", "line 6", "'last week'"),
+            "fix those cells",
+        )
+    )
+    header = csv_bytes(readings).split(b"\n", 1)
+    columns = header[0].split(b",")
+    columns[2] = columns[1]  # two columns called BUDAPEST
+    out.append(
+        Variant(
+            "series_duplicated_header",
+            "two node columns with the same name",
+            {"readings.csv": b",".join(columns) + b"\n" + header[1]},
+            {},
+            INGEST,
+            ("readings.csv", "line 1", f"'{node}'"),
+            "own name",
+        )
+    )
+    # "BUDAPESTé" in Latin-1: the byte 0xe9 alone is not UTF-8.
+    latin1 = csv_bytes(readings).replace(node.encode(), node.encode() + b"\xe9", 1)
+    out.append(
+        Variant(
+            "series_not_utf8",
+            "a CSV saved as Latin-1 (a byte that is not UTF-8 in the header)",
+            {"readings_latin1.csv": latin1},
+            {},
+            _validate("readings_latin1.csv"),
+            ("readings_latin1.csv", "UTF-8"),
+            "save it as UTF-8",
+        )
+    )
+    return out
+
+
+def text_variants(mirror: Path) -> list[Variant]:
+    docs = text_frame(mirror)
+    first_test = int(np.flatnonzero((docs["part"] == "test").to_numpy())[0])
+    out: list[Variant] = []
+
+    def params(name: str, **more: Any) -> dict[str, Any]:
+        return {**TEXT_PARAMS, "data.source.path": f"inputs/{name}", **more}
+
+    out.append(
+        Variant(
+            "text_empty_document",
+            "an empty and a blank document",
+            {"questions_empty.jsonl": jsonl(_with(_with(docs, 5, "q", ""), 6, "q", "   "))},
+            params("questions.jsonl"),
+            _validate("questions_empty.jsonl"),
+            ("questions_empty.jsonl", "documents.text", "rows 5, 6"),
+            "drop them",
+        )
+    )
+    raw = jsonl(docs).split(b"\n")
+    raw[3] = raw[3].replace(b'"q": "', b'"q": "caf\xe9 ', 1)  # Latin-1 e-acute: not UTF-8
+    out.append(
+        Variant(
+            "text_not_utf8",
+            "a byte that is not UTF-8 on line 4 of the JSONL",
+            {"questions_latin1.jsonl": b"\n".join(raw)},
+            params("questions.jsonl"),
+            _validate("questions_latin1.jsonl"),
+            ("questions_latin1.jsonl", "UTF-8"),
+            "save it as UTF-8",
+        )
+    )
+    out.append(
+        Variant(
+            "text_single_class",
+            "every document has the same label",
+            {"questions_one.jsonl": jsonl(docs.assign(kind="DESC"))},
+            params("questions.jsonl"),
+            _validate("questions_one.jsonl"),
+            ("questions_one.jsonl", "label", "DESC"),
+            "another class",
+        )
+    )
+    out.append(
+        Variant(
+            "text_label_only_in_test",
+            "a label that no training document has (unknown to the model)",
+            {"questions_unknown.jsonl": jsonl(_with(docs, first_test, "kind", "ALIEN"))},
+            params("questions.jsonl"),
+            _validate("questions_unknown.jsonl"),
+            ("questions_unknown.jsonl", "'ALIEN'", "no training document"),
+            "move some of their documents into train",
+        )
+    )
+    leak = _with(docs, first_test, "q", docs.loc[0, "q"])
+    out.append(
+        Variant(
+            "text_same_document_in_train_and_test",
+            "a test document identical to a training one: documented to be dropped at ingest",
+            {"questions_leak.jsonl": jsonl(leak)},
+            params("questions_leak.jsonl", **{"data.dataset": "my_questions_leak"}),
+            INGEST_VALIDATE,
+            accepted=True,
+            extra={"dataset": "my_questions_leak", "text": docs.loc[0, "q"]},
+        )
+    )
+    out.append(
+        Variant(
+            "text_missing_label_column",
+            "params.yaml names a label column the file does not have",
+            {"questions.jsonl": jsonl(docs.rename(columns={"kind": "category"}))},
+            params("questions.jsonl"),
+            INGEST,
+            ("questions.jsonl", "'kind'", "data.source.label"),
+            "set",
+        )
+    )
+    out.append(
+        Variant(
+            "text_missing_label_cell",
+            "a document without a label",
+            {"questions.jsonl": jsonl(_with(docs, 8, "kind", None))},
+            params("questions.jsonl"),
+            INGEST,
+            ("questions.jsonl", "row 8", "line 9", "'kind'"),
+            "label them or remove them",
+        )
+    )
+    out.append(
+        Variant(
+            "text_unknown_split",
+            "a split value other than train/test",
+            {"questions_split.jsonl": jsonl(_with(docs, 2, "part", "validation"))},
+            params("questions.jsonl"),
+            _validate("questions_split.jsonl"),
+            ("questions_split.jsonl", "documents.split", "row 2", "'validation'"),
+            "'train'/'test'",
+        )
+    )
+    huge = _with(docs, 1, "q", "word " * (2 * 1024 * 1024))  # a 10 MiB line
+    out.append(
+        Variant(
+            "text_10mb_line",
+            "one document of 10 MiB on a single line",
+            {"questions_huge.jsonl": jsonl(huge)},
+            params("questions.jsonl"),
+            _validate("questions_huge.jsonl"),
+            ("questions_huge.jsonl", "row 1", "1,000,000 characters"),
+            "split",
+        )
+    )
+    no_split = {**TEXT_SOURCE, "path": "inputs/questions_nosplit.jsonl", "split": None}
+    lonely = docs.drop(columns="part")
+    lonely.loc[0, "kind"] = "LONELY"
+    out.append(
+        Variant(
+            "text_label_with_one_document",
+            "no split column, and a label held by one document (cannot stratify)",
+            {"questions_nosplit.jsonl": jsonl(lonely)},
+            {**TEXT_PARAMS, "data.source": no_split},
+            INGEST,
+            ("questions_nosplit.jsonl", "two rows"),
+            "add a split column",
+        )
+    )
+    out.append(
+        Variant(
+            "text_no_rows",
+            "an empty file",
+            {"questions.jsonl": b""},
+            params("questions.jsonl"),
+            INGEST,
+            ("questions.jsonl", "no rows"),
+            "data.source.path",
+        )
+    )
+    return out
+
+
+def params_variants(mirror: Path) -> list[Variant]:
+    return [
+        Variant(
+            "params_dataset_with_dotdot",
+            "a dataset name that climbs out of data/ and outputs/",
+            {},
+            {"data.dataset": "../evil"},
+            INGEST,
+            ("params.yaml", "data.dataset", "'../evil'"),
+            "letters, digits",
+        ),
+        Variant(
+            "params_unknown_key",
+            "a misspelt key (train.epoch)",
+            {},
+            {"train.epoch": 3},
+            INGEST,
+            ("params.yaml", "'epoch'", "'train'"),
+            "Fix the spelling",
+        ),
+        Variant(
+            "params_wrong_type",
+            "a word where a number belongs (split.lags: four)",
+            {},
+            {"split.lags": "four"},
+            INGEST,
+            ("params.yaml", "split.lags", "'four'"),
+            "valid integer",
+        ),
+        Variant(
+            "params_source_path_escapes",
+            "data.source.path leaving the project with ..",
+            {},
+            {"data.source.path": "../../outside/readings.csv"},
+            INGEST,
+            ("params.yaml", "data.source.path", "leaves the project folder"),
+            "inside",
+        ),
+        Variant(
+            "params_source_file_missing",
+            "data.source.path names a file that does not exist",
+            {},
+            {"data.source.path": "inputs/no_such_file.csv"},
+            INGEST,
+            ("no_such_file.csv", "data.source.path"),
+            "folder of params.yaml",
+        ),
+        Variant(
+            "params_source_under_builtin_name",
+            "your own file under a built-in dataset's name",
+            {},
+            {"data.dataset": "chickenpox"},
+            INGEST,
+            ("params.yaml", "'chickenpox'", "built-in"),
+            "another name",
+        ),
+    ]
+
+
+def variants(mirror: Path) -> list[Variant]:
+    """The whole corpus, series then text then params.yaml."""
+    corpus = series_variants(mirror) + text_variants(mirror) + params_variants(mirror)
+    names = [v.name for v in corpus]
+    assert len(names) == len(set(names)), "variant names must be unique"
+    return corpus
+
+
+# --------------------------------------------------------------------------------------------
+# Writing a variant into a project
+# --------------------------------------------------------------------------------------------
+
+
+def apply_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with each dotted key set to its value (a missing section is created; a
+    ``None`` value inside a ``data.source`` mapping drops that key)."""
+    out = copy.deepcopy(params)
+    for dotted, value in overrides.items():
+        *path, key = dotted.split(".")
+        node = out
+        for part in path:
+            node = node.setdefault(part, {})
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if v is not None}
+        node[key] = copy.deepcopy(value)
+    return out
+
+
+def write_file(path: Path, content: Content) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, pd.DataFrame):
+        content.to_csv(path, index=False)
+    else:
+        path.write_bytes(content)
+
+
+def write_variant(variant: Variant, root: Path) -> None:
+    """Put ``variant`` into the project at ``root``: its files under inputs/ and its changes
+    in params.yaml."""
+    for name, content in variant.files.items():
+        write_file(root / "inputs" / name, content)
+    if variant.params:
+        path = root / "params.yaml"
+        params = yaml.safe_load(path.read_text(encoding="utf-8"))
+        path.write_text(
+            yaml.safe_dump(apply_overrides(params, variant.params), sort_keys=False),
+            encoding="utf-8",
+        )
+
+
+def write_corpus(mirror: Path, folder: Path) -> list[Path]:
+    """Every variant in its own folder: inputs/, params-overrides.yaml and variant.yaml
+    (commands, expected message fragments, whether it is a known bug)."""
+    written = []
+    for variant in variants(mirror):
+        where = Path(folder) / variant.name
+        for name, content in variant.files.items():
+            write_file(where / "inputs" / name, content)
+        description = {
+            "about": variant.about,
+            "params": variant.params,
+            "commands": [list(c) for c in variant.commands],
+            "expect": list(variant.expect),
+            "fix": variant.fix,
+            "accepted": variant.accepted,
+            "bug": variant.bug,
+        }
+        where.mkdir(parents=True, exist_ok=True)
+        (where / "variant.yaml").write_text(
+            yaml.safe_dump(description, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        written.append(where)
+    return written
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python tests/tokfrag_testing/bad_inputs.py OUTPUT_FOLDER")
+    repo = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(repo))
+    mirror_dir = Path(os.environ.get("TOKFRAG_DATA_MIRROR", repo.parent / "shared" / "data"))
+    for written_dir in write_corpus(mirror_dir, Path(sys.argv[1])):
+        print(written_dir)
