@@ -246,12 +246,8 @@ def series_variants(mirror: Path) -> list[Variant]:
             {"readings_gappy.csv": gappy},
             {},
             _validate("readings_gappy.csv"),
-            ("readings_gappy.csv", "week"),
-            "step",
-            bug=(
-                "the gate checks only that times are strictly increasing and unique; a gap "
-                "of 10 steps (49 -> 60) passes: `validate` exits 0, 'expectations passed'"
-            ),
+            ("readings_gappy.csv", "expect_time_steps_to_be_even", "49 -> 60"),
+            "missing steps",
         )
     )
     unknown = pd.concat(

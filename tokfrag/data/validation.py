@@ -451,6 +451,36 @@ def _failures(
 # --------------------------------------------------------------------------------------------
 
 
+def _uneven_steps(values: pd.DataFrame) -> Failure | None:
+    """Time steps must be evenly spaced: a window of ``lags`` steps has to mean the same span
+    of time everywhere (dates stepping by months or longer are not checked: calendar months
+    differ in length). Missing, unsorted or repeated times are reported by the suite."""
+    if "t" not in values.columns or len(values) < 3:
+        return None
+    t = values["t"]
+    try:
+        if t.isna().any() or not t.is_monotonic_increasing or t.duplicated().any():
+            return None
+        steps = t.diff().iloc[1:]
+        usual = steps.mode().iloc[0]
+        if isinstance(usual, pd.Timedelta) and usual >= pd.Timedelta(days=28):
+            return None  # months, quarters and years vary in length: not checked
+        odd = (steps != usual).to_numpy().nonzero()[0] + 1  # rows after an odd step
+    except (TypeError, ValueError):  # a time column of the wrong type: the suite says so
+        return None
+    if len(odd) == 0:
+        return None
+    row = int(odd[0])
+    return Failure(
+        "expect_time_steps_to_be_even",
+        VALUES,
+        "t",
+        f"{len(odd)} time steps differ from the usual step {usual} (first at row {row}: "
+        f"{t.iloc[row - 1]} -> {t.iloc[row]}); insert the missing steps (as NaN rows, then "
+        "fill them) or resample the series to one regular step",
+    )
+
+
 def validate_series(
     values: pd.DataFrame,
     edges: pd.DataFrame,
@@ -503,6 +533,10 @@ def validate_series(
             if min_rows is None or len(values) >= min_rows:
                 split_failures.append(Failure("chronological_split", SPLIT, None, str(err)))
 
+    uneven = _uneven_steps(values)
+    if uneven is not None:
+        split_failures.append(uneven)
+
     gx = _import_gx()
     gx_context = _context(gx)
     values_suite = _values_expectations(gx, values, min_rows)
@@ -513,7 +547,7 @@ def validate_series(
     keyed = _failures(values_result, values, params) + _failures(edges_result, edges, params)
     keyed.sort(key=lambda pair: pair[0])
     failures = tuple(f for _, f in keyed) + tuple(split_failures)
-    checked = len(values_suite) + len(edges_suite) + (1 if min_rows is None else 0)
+    checked = len(values_suite) + len(edges_suite) + (1 if min_rows is None else 0) + 1
     return ValidationReport(
         dataset=dataset,
         success=not failures,

@@ -69,8 +69,8 @@ def test_real_chickenpox_passes(chickenpox):
 
     assert report.success, report.summary()
     assert report.failures == ()
-    # t: exists + 4 checks; 20 nodes x 3; 2 column-count checks; split row count; edges: 10
-    assert report.checked == 1 + 4 + 20 * 3 + 2 + 1 + 10
+    # t: exists + 4 checks + even steps; 20 nodes x 3; 2 column counts; split rows; edges: 10
+    assert report.checked == 1 + 4 + 1 + 20 * 3 + 2 + 1 + 10
     assert "passed" in report.summary()
     as_dict = json.loads(json.dumps(report.to_dict()))
     assert as_dict["success"] is True and as_dict["checked"] == report.checked
@@ -335,3 +335,19 @@ def test_minimum_steps_is_the_shortest_series_that_splits(lags, horizon, train_r
 
 def test_minimum_steps_is_none_when_no_length_works():
     assert minimum_steps(4, 1, 1.0, 0.2) is None
+
+
+def test_a_gap_in_time_is_an_uneven_step(chickenpox):
+    values, edges = chickenpox
+    gappy = values.drop(index=range(50, 60)).reset_index(drop=True)  # ten weeks missing
+    failure = _only(_validate(gappy, edges), "expect_time_steps_to_be_even", "t")
+    assert "1 time steps differ from the usual step 1" in failure.detail
+    assert "row 50: 49 -> 60" in failure.detail
+    assert "insert the missing steps" in failure.detail
+
+
+def test_monthly_dates_are_not_uneven(chickenpox):
+    values, edges = chickenpox
+    monthly = values.assign(t=pd.date_range("1980-01-31", periods=len(values), freq="ME"))
+    report = _validate(monthly, edges)
+    assert not [f for f in report.failures if f.expectation == "expect_time_steps_to_be_even"]
