@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 from mlflow import MlflowClient
+from tokfrag_testing.bad_inputs import SERIES_DATASET, SERIES_SOURCE, good_files, write_file
 from tokfrag_testing.dvcrepo import dvc_repo, sh
 from tokfrag_testing.params import TEXT_SHRUNK, merge
 
-from tokfrag.data.loaders import load_pgt_json
 from tokfrag.data.text_loaders import load_textgcn
 
 
@@ -29,33 +29,12 @@ def sensors(tmp_path_factory: pytest.TempPathFactory, shrunk_params: dict, mirro
     """Chickenpox as a user would have it: a CSV with a `week` column and one column per
     county, and an edge list with its own column names."""
     files = tmp_path_factory.mktemp("sensor-files")
-    values, edges = load_pgt_json(mirror / "chickenpox" / "chickenpox.json")
-    values.rename(columns={"t": "week"}).to_csv(files / "readings.csv", index=False)
-    edges.rename(columns={"source": "from", "target": "to", "weight": "w"}).to_csv(
-        files / "edges.csv", index=False
-    )
-    params = merge(
-        shrunk_params,
-        {
-            "data": {
-                "dataset": "my_sensors",
-                "source": {
-                    "kind": "series",
-                    "path": "inputs/readings.csv",
-                    "time": "week",
-                    "edges": "inputs/edges.csv",
-                    "edge_source": "from",
-                    "edge_target": "to",
-                    "edge_weight": "w",
-                },
-            }
-        },
-    )
-    root = dvc_repo(
-        tmp_path_factory.mktemp("own-series") / "project",
-        params,
-        {"readings.csv": files / "readings.csv", "edges.csv": files / "edges.csv"},
-    )
+    inputs = {}
+    for name, content in good_files(mirror).items():
+        write_file(files / name, content)
+        inputs[name] = files / name
+    params = merge(shrunk_params, {"data": {"dataset": SERIES_DATASET, "source": SERIES_SOURCE}})
+    root = dvc_repo(tmp_path_factory.mktemp("own-series") / "project", params, inputs)
     sh("dvc", "repro", cwd=root)
     return root
 
