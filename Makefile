@@ -57,6 +57,7 @@ bench: install ## every benchmark suite -> bench/results/*.json (about 45 minute
 	python bench/fragments.py
 	python bench/tuning.py
 	python bench/orchestration.py
+	python bench/report.py
 
 ui: install ## Prefect server + UI and MLflow UI on 127.0.0.1 (Ctrl-C stops both)
 	tokfrag ui --prefect-port $(PREFECT_PORT) --mlflow-port $(MLFLOW_PORT)

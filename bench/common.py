@@ -15,11 +15,14 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 import tokfrag  # noqa: F401  (telemetry off)
 
@@ -205,3 +208,32 @@ def write_result(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     return out
+
+
+def dvc_project(name: str, params: dict[str, Any]) -> tuple[Path, dict[str, str]]:
+    """A fresh git + DVC repository ``bench/runs/<name>`` holding the project's pipeline
+    (dvc.yaml, inputs/, a copy of tokfrag/) and ``params``, and the environment to run
+    ``dvc``/``tokfrag`` in it: stage times (``TOKFRAG_STAGE_TIMES``) go to
+    ``<root>/.stage-times.jsonl``."""
+    root = scratch_project(name)
+    shutil.copy(REPO / "dvc.yaml", root / "dvc.yaml")
+    shutil.copytree(REPO / "inputs", root / "inputs")
+    shutil.copytree(
+        REPO / "tokfrag", root / "tokfrag", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (root / ".gitignore").write_text(".stage-times.jsonl\n")
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "TOKFRAG_STAGE_TIMES": str(root / ".stage-times.jsonl"),
+    }
+    for command in (
+        ["git", "init", "-q"],
+        ["dvc", "init", "-q"],
+        ["git", "add", "-A"],
+        ["git", "-c", "user.name=bench", "-c", "user.email=bench@tokfrag.invalid", "commit",
+         "-qm", "pipeline"],
+    ):  # fmt: skip
+        subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
+    return root, env

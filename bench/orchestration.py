@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +31,7 @@ from common import (
     REPO,
     RESULTS,
     command_line,
+    dvc_project,
     load_base,
     record,
     scratch_project,
@@ -85,28 +84,8 @@ def prefect(params, runner: str) -> dict[str, float]:
 
 def dvc(params) -> tuple[float, float]:
     """``(dvc repro wall seconds, summed stage seconds measured inside each process)``."""
-    root = scratch_project("orchestration-dvc")
-    shutil.copy(REPO / "dvc.yaml", root / "dvc.yaml")
-    shutil.copytree(REPO / "inputs", root / "inputs")
-    shutil.copytree(
-        REPO / "tokfrag", root / "tokfrag", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    (root / "params.yaml").write_text(yaml.safe_dump(params.model_dump(), sort_keys=False))
-    times = root.parent / "orchestration-dvc-times.jsonl"
-    times.unlink(missing_ok=True)
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "TOKFRAG_STAGE_TIMES": str(times),
-    }
-    for command in (
-        ["git", "init", "-q"],
-        ["dvc", "init", "-q"],
-        ["git", "add", "-A"],
-        ["git", "-c", "user.name=bench", "-c", "user.email=bench@tokfrag.invalid", "commit",
-         "-qm", "pipeline"],
-    ):  # fmt: skip
-        subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
+    root, env = dvc_project("orchestration-dvc", params.model_dump())
+    times = root / ".stage-times.jsonl"
     run = lambda: subprocess.run(  # noqa: E731
         ["dvc", "repro"], cwd=root, env=env, check=True, capture_output=True
     )

@@ -25,6 +25,7 @@ from flows.runners import family_runner
 from tasks import caching
 from tasks import stages as t
 from tokfrag.config import Params, load_params
+from tokfrag.stores import project_lock
 
 FAMILIES = ("token", "fragment")
 
@@ -67,8 +68,9 @@ def validate_data(
     """ingest -> validate: fetch the dataset (checksums checked) and run the gate. A failed
     gate fails the flow run, with the failed expectations in its logs."""
     params, root = _load(params_path, dataset)
-    _stage(t.ingest, params, root, force)(params, root)
-    return _stage(t.validate, params, root, force)(params, root)
+    with project_lock(root, "run (flow tokfrag-validate)"):
+        _stage(t.ingest, params, root, force)(params, root)
+        return _stage(t.validate, params, root, force)(params, root)
 
 
 @flow(name="tokfrag-fit", log_prints=True)
@@ -78,13 +80,14 @@ def fit_families(
     """tune -> train for each family, the families side by side on this flow's task runner
     (the pipeline sets it from ``pipeline.task_runner``)."""
     params, root = _load(params_path, dataset)
-    trained = {}
-    for family in FAMILIES:
-        tuned = _stage(t.tune, params, root, force, family).submit(params, root, family)
-        trained[family] = _stage(t.train, params, root, force, family).submit(
-            params, root, family, wait_for=[tuned]
-        )
-    return {family: future.result() for family, future in trained.items()}
+    with project_lock(root, "run (flow tokfrag-fit)"):
+        trained = {}
+        for family in FAMILIES:
+            tuned = _stage(t.tune, params, root, force, family).submit(params, root, family)
+            trained[family] = _stage(t.train, params, root, force, family).submit(
+                params, root, family, wait_for=[tuned]
+            )
+        return {family: future.result() for family, future in trained.items()}
 
 
 @flow(name="tokfrag-decide", log_prints=True)
@@ -94,9 +97,10 @@ def decide(
     """evaluate (every model on the same test items, the verdict, the report) -> register
     (the winner becomes champion only if it beats the current one)."""
     params, root = _load(params_path, dataset)
-    metrics = _stage(t.evaluate, params, root, force)(params, root)
-    registration = _stage(t.register, params, root, force)(params, root)
-    return {"metrics": metrics, "registration": registration}
+    with project_lock(root, "run (flow tokfrag-decide)"):
+        metrics = _stage(t.evaluate, params, root, force)(params, root)
+        registration = _stage(t.register, params, root, force)(params, root)
+        return {"metrics": metrics, "registration": registration}
 
 
 @flow(name="tokfrag-pipeline", log_prints=True)
@@ -109,9 +113,11 @@ def pipeline(
     training and nothing is registered.
     """
     params, root = _load(params_path, dataset)
-    validate_data(params_path, dataset, force)
-    _stage(t.prepare, params, root, force)(params, root)
-    fit_families.with_options(task_runner=_fit_runner(params, root, force))(
-        params_path, dataset, force
-    )
-    return decide(params_path, dataset, force)
+    # One run at a time per project folder (the subflows inherit the hold).
+    with project_lock(root, "run (flow tokfrag-pipeline)"):
+        validate_data(params_path, dataset, force)
+        _stage(t.prepare, params, root, force)(params, root)
+        fit_families.with_options(task_runner=_fit_runner(params, root, force))(
+            params_path, dataset, force
+        )
+        return decide(params_path, dataset, force)

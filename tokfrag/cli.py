@@ -77,8 +77,15 @@ def _guarded(action: Callable[[], T]) -> T:
     from tokfrag.data.registry import DataError  # ValidationFailed is a DataError
     from tokfrag.data.splits import SplitError
     from tokfrag.stages import StageError
+    from tokfrag.stores import ProjectBusy
 
-    expected: tuple[type[BaseException], ...] = (ParamsError, DataError, SplitError, StageError)
+    expected: tuple[type[BaseException], ...] = (
+        ParamsError,
+        DataError,
+        SplitError,
+        StageError,
+        ProjectBusy,
+    )
     try:
         return _timed(action)
     except Exception as err:
@@ -96,6 +103,18 @@ def _guarded(action: Callable[[], T]) -> T:
         if isinstance(err, expected):
             _fail(str(err))
         raise
+
+
+def _writing(params: Path, action: Callable[[], T]) -> T:
+    """Run a stage that writes into the project while holding the project's lock, so a
+    second command writing into the same folder stops with a clear message instead."""
+    from tokfrag.stores import project_lock
+
+    def held() -> T:
+        with project_lock(_root(params), " ".join(sys.argv[1:])):
+            return action()
+
+    return _guarded(held)
 
 
 def _params(path: Path):
@@ -120,7 +139,7 @@ def ingest(params: ParamsOption = Path("params.yaml")) -> None:
     from tokfrag import stages
 
     p = _params(params)
-    out = _guarded(lambda: stages.ingest(p, _root(params)))
+    out = _writing(params, lambda: stages.ingest(p, _root(params)))
     _say(f"ingest: wrote {out}")
 
 
@@ -141,7 +160,7 @@ def validate(
 
     p = _params(params)
     if path is None:
-        report = _guarded(lambda: stages.validate(p, _root(params)))
+        report = _writing(params, lambda: stages.validate(p, _root(params)))
         _say(f"validate: {report.checked} expectations passed on {p.data.dataset}")
         return
     from rich.markup import escape
@@ -162,7 +181,7 @@ def prepare(params: ParamsOption = Path("params.yaml")) -> None:
     from tokfrag import stages
 
     p = _params(params)
-    out = _guarded(lambda: stages.prepare(p, _root(params)))
+    out = _writing(params, lambda: stages.prepare(p, _root(params)))
     _say(f"prepare: wrote {out}")
 
 
@@ -186,7 +205,7 @@ def tune(
     from tokfrag import stages
 
     p = _params(params)
-    record = _guarded(lambda: stages.tune(p, _root(params), family.value, workers))
+    record = _writing(params, lambda: stages.tune(p, _root(params), family.value, workers))
     if not record["tuned"]:
         _say(f"tune {family.value}: off ({record['reason']}); the configured model trains as is")
         return
@@ -208,7 +227,7 @@ def train(
     from tokfrag import stages
 
     p = _params(params)
-    summary = _guarded(lambda: stages.train(p, _root(params), family.value))
+    summary = _writing(params, lambda: stages.train(p, _root(params), family.value))
     how = (
         f"tuned point, {summary['epochs_run']} epochs on train + validation"
         if summary.get("tuned")
@@ -228,7 +247,7 @@ def evaluate(params: ParamsOption = Path("params.yaml")) -> None:
     from tokfrag.report.console import budget_table, comparison_table, console
 
     p = _params(params)
-    metrics = _guarded(lambda: stages.evaluate(p, _root(params)))
+    metrics = _writing(params, lambda: stages.evaluate(p, _root(params)))
     console.print(comparison_table(metrics))
     console.print(budget_table(metrics))
     console.print(f"[bold]verdict:[/] {metrics['verdict']['sentence']}", highlight=False)
@@ -241,7 +260,7 @@ def register(params: ParamsOption = Path("params.yaml")) -> None:
     from tokfrag import stages
 
     p = _params(params)
-    result = _guarded(lambda: stages.register(p, _root(params)))
+    result = _writing(params, lambda: stages.register(p, _root(params)))
     _say(f"register: {result['gate']['reason']}")
     _say(
         f"register: {result['model_name']} champion = {result['champion']} "
@@ -262,11 +281,16 @@ def compare(
     aliases, test metrics and costs."""
     from rich.table import Table
 
+    from tokfrag.config import check_dataset_name
     from tokfrag.registry import describe_registry, open_store
     from tokfrag.report.console import console
 
     p = _params(params)
     name = dataset or p.data.dataset
+    try:
+        check_dataset_name(name)
+    except ValueError as err:
+        _fail(f"--dataset: {err}")
     store = _guarded(lambda: open_store(p.registry, _root(params), name))
     rows = describe_registry(store, name)
     if not rows:

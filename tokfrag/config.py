@@ -49,6 +49,29 @@ def _inside_project(key: str, value: str | None) -> str | None:
     return value
 
 
+def check_dataset_name(value: str) -> str:
+    """A dataset name becomes a folder under data/, outputs/ and reports/: keep it a plain
+    name (letters, digits, '-', '_'), so no name can reach outside those folders."""
+    if not value or not all(c.isalnum() or c in "-_" for c in value):
+        raise ValueError(f"dataset name {value!r} must be letters, digits, '-' or '_' only")
+    return value
+
+
+def _store_inside_project(key: str, value: str | None) -> str | None:
+    """A store given as a relative path (``mlartifacts``, ``sqlite:///mlruns.db``,
+    ``journal:optuna.log``) must stay inside the project folder; absolute paths and server
+    URLs (``postgresql://...``, ``http://...``) are yours to choose."""
+    if value is None:
+        return value
+    for prefix in ("sqlite:///", "journal:", "file://"):
+        if value.startswith(prefix):
+            _inside_project(key, value[len(prefix) :] or ".")
+            return value
+    if "://" not in value:
+        _inside_project(key, value)
+    return value
+
+
 class SourceConfig(_Section):
     """Your own data, read from a file by a column mapping (no code change).
 
@@ -135,10 +158,7 @@ class DataConfig(_Section):
     @field_validator("dataset")
     @classmethod
     def _safe_name(cls, value: str) -> str:
-        # The name becomes a folder under data/ and outputs/: keep it a plain name.
-        if not value or not all(c.isalnum() or c in "-_" for c in value):
-            raise ValueError(f"dataset name {value!r} must be letters, digits, '-' or '_' only")
-        return value
+        return check_dataset_name(value)
 
     @model_validator(mode="after")
     def _own_name(self) -> DataConfig:
@@ -418,6 +438,11 @@ class TuneConfig(_Section):
     pruner: PrunerConfig = PrunerConfig()
     spaces: dict[str, dict[str, dict[str, SearchDimension]]] = {}
 
+    @field_validator("storage")
+    @classmethod
+    def _storage_inside(cls, value: str | None) -> str | None:
+        return _store_inside_project("tune.storage", value)
+
     @field_validator("spaces")
     @classmethod
     def _known_models(cls, spaces: dict) -> dict:
@@ -524,6 +549,11 @@ class RegistryConfig(_Section):
     tracking_uri: str = "sqlite:///mlruns.db"
     artifact_root: str = "mlartifacts"
     model_prefix: str = "tokfrag"
+
+    @field_validator("tracking_uri", "artifact_root")
+    @classmethod
+    def _inside(cls, value: str, info: ValidationInfo) -> str:
+        return _store_inside_project(f"registry.{info.field_name}", value)
 
 
 class Params(_Section):

@@ -26,14 +26,11 @@ import pytest
 import yaml
 from tokfrag_testing.bad_inputs import (
     SERIES_DATASET,
-    SERIES_SOURCE,
     Variant,
-    good_files,
+    series_project,
     variants,
-    write_file,
     write_variant,
 )
-from tokfrag_testing.params import merge
 
 TOKFRAG = [sys.executable, "-m", "tokfrag.cli"]
 MODEL = f"tokfrag-{SERIES_DATASET}"
@@ -95,19 +92,7 @@ def good(tmp_path_factory: pytest.TempPathFactory, shrunk_params: dict, mirror: 
     from tokfrag.config import load_params
 
     root = tmp_path_factory.mktemp("bad-input-corpus") / "good"
-    for name, content in good_files(mirror).items():
-        write_file(root / "inputs" / name, content)
-    raw = merge(
-        shrunk_params,
-        {
-            "data": {"dataset": SERIES_DATASET, "source": SERIES_SOURCE},
-            "train": {"epochs": 2, "repeats": 1},
-            "tune": {"n_trials": 0},
-            "verdict": {"resamples": 100},
-        },
-    )
-    (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-    params = load_params(root / "params.yaml")
+    params = load_params(series_project(root, shrunk_params, mirror))
     stages.ingest(params, root)
     stages.validate(params, root)
     stages.prepare(params, root)

@@ -69,7 +69,9 @@ def test_failed_validation_fails_the_flow_before_training(project: Path) -> None
                 break
             time.sleep(0.5)
     assert "expect_table_row_count_to_be_between" in text
-    assert (root / "data/chickenpox/values.parquet").is_file()  # ingest ran
+    # The gate inside ingest refused the data before anything was written.
+    assert "ingest wrote nothing" in text
+    assert not (root / "data/chickenpox").exists()
     assert not (root / "outputs/chickenpox/prepared").exists()
     assert not (root / "outputs/chickenpox/models").exists()
     assert _client(root).search_registered_models() == []

@@ -175,17 +175,12 @@ def series_variants(mirror: Path) -> list[Variant]:
     out.append(
         Variant(
             "series_nan_cell_ingested",
-            "a missing reading, through ingest then validate",
+            "a missing reading, through ingest (the gate runs before anything is written)",
             {"readings.csv": _with(readings, 7, node, np.nan)},
             {},
-            INGEST_VALIDATE,
-            (f"values.{node}", "row 7"),
+            INGEST,
+            ("inputs/readings.csv", f"values.{node}", "row 7", "ingest wrote nothing"),
             "fill",
-            bug=(
-                "`tokfrag ingest` exits 0 and rewrites data/my_sensors/ (values.parquet with the "
-                "NaN, edges.parquet, meta.json) before the gate rejects the data: the earlier "
-                "good canonical data is clobbered (only the failed validate is non-zero)"
-            ),
         )
     )
     out.append(
@@ -608,6 +603,27 @@ def write_file(path: Path, content: Content) -> None:
         content.to_csv(path, index=False)
     else:
         path.write_bytes(content)
+
+
+def series_project(root: Path, base: dict[str, Any], mirror: Path, **sections: Any) -> Path:
+    """A project at ``root`` whose data is Chickenpox as a user's sensor CSV (``inputs/``),
+    trained quickly: ``base`` params with two epochs, one final fit, no tuning and 100
+    bootstrap resamples, then ``sections`` (merged section by section). Returns the path of
+    its params.yaml."""
+    from tokfrag_testing.params import merge
+
+    for name, content in good_files(mirror).items():
+        write_file(root / "inputs" / name, content)
+    quick = {
+        "data": {"dataset": SERIES_DATASET, "source": SERIES_SOURCE},
+        "train": {"epochs": 2, "repeats": 1},
+        "tune": {"n_trials": 0},
+        "verdict": {"resamples": 100},
+    }
+    raw = merge(merge(base, quick), sections)
+    params = root / "params.yaml"
+    params.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return params
 
 
 def write_variant(variant: Variant, root: Path) -> None:

@@ -32,7 +32,8 @@ three batches:
                  and collapse before the check.
 
 Great Expectations is imported lazily (importing it takes seconds), only here, and its context is
-configured with analytics off, no docs sites and no progress bars. The GX 1.24.1 build installed
+configured with analytics off and no progress bars; a data docs site only when the caller
+asks for HTML data docs (``docs_dir``). The GX 1.24.1 build installed
 here ships no analytics client at all (``GX_ANALYTICS_ENABLED`` is not read anywhere); setting
 ``analytics_enabled=False`` in the context config is what upstream GX honours, so it is set too.
 """
@@ -45,6 +46,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -62,6 +64,7 @@ _TABLE_RANK = {VALUES: 0, EDGES: 1, SPLIT: 2, DOCUMENTS: 3, TRAIN: 4, CROSS_SPLI
 TEXT_COLUMNS = ("doc_id", "text", "label", "split")
 MAX_DOCUMENT_CHARS = 1_000_000  # longer is a parsing accident, not a document
 TEXT_SPLITS = ("train", "test")
+DOCS_SITE = "tokfrag"  # the GX data docs site's name
 
 TIME_TYPES = (
     "int", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8",
@@ -166,12 +169,16 @@ class ValidationFailed(DataError):
     already turn data errors into clean messages handle this one too.
     """
 
-    def __init__(self, report: ValidationReport) -> None:
-        super().__init__(report.summary())
+    def __init__(self, report: ValidationReport, note: str = "") -> None:
         self.report = report
+        self.note = note  # a last line: what was (not) written, where the data docs are
+        super().__init__(str(self))
 
     def __str__(self) -> str:
-        return self.report.summary()
+        return "\n".join(part for part in (self.report.summary(), self.note) if part)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # survives pickling (process task runners)
+        return (type(self), (self.report, self.note))
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,32 +250,81 @@ def _import_gx() -> Any:
     return gx
 
 
-def _context(gx: Any) -> Any:
+def _context(gx: Any, docs_dir: Path | None = None) -> Any:
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
         ProgressBarsConfig,
     )
 
+    sites = {}
+    if docs_dir is not None:
+        # GX's own static site (index + one page per suite and per validation) written
+        # straight into ``docs_dir``.
+        sites[DOCS_SITE] = {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
         progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
         analytics_enabled=False,
+        data_docs_sites=sites,
     )
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def _run_suite(gx: Any, context: Any, table: str, frame: pd.DataFrame, expectations: list) -> Any:
+def _run_suite(
+    gx: Any, context: Any, table: str, frame: pd.DataFrame, expectations: list, run_name: str
+) -> Any:
+    """One table's suite as a GX checkpoint (suite + validation definition in the in-memory
+    context); with a docs site configured, the checkpoint also renders the data docs."""
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.core.run_identifier import RunIdentifier
+
     batch_definition = (
         context.data_sources.add_pandas(f"{table}_source")
         .add_dataframe_asset(table)
         .add_batch_definition_whole_dataframe("all")
     )
-    suite = gx.ExpectationSuite(name=f"tokfrag_{table}", expectations=expectations)
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    return batch.validate(
-        suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": _SHOWN}
+    suite = context.suites.add(
+        gx.ExpectationSuite(name=f"tokfrag_{table}", expectations=expectations)
     )
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=table, data=batch_definition, suite=suite)
+    )
+    docs = [UpdateDataDocsAction(name="data_docs")] if context.get_site_names() else []
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"tokfrag_{table}",
+            validation_definitions=[definition],
+            actions=docs,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": _SHOWN},
+        )
+    )
+    result = checkpoint.run(
+        batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_name)
+    )
+    return next(iter(result.run_results.values()))
+
+
+def _prune_docs(docs_dir: Path | None) -> None:
+    """Drop GX's bundled fonts and pictures (4 MB a site); the pages use only the favicon."""
+    if docs_dir is None:
+        return
+    static = Path(docs_dir) / "static"
+    for path in sorted(static.rglob("*"), reverse=True):
+        if path.is_file() and path.name != "favicon.ico" and "images" in path.parts:
+            path.unlink()
+        elif path.is_file() and "fonts" in path.parts:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 # --------------------------------------------------------------------------------------------
@@ -490,12 +546,14 @@ def validate_series(
     horizon: int,
     train_ratio: float,
     val_fraction: float,
+    docs_dir: Path | None = None,
 ) -> ValidationReport:
     """Validate canonical ``values`` and ``edges`` tables with Great Expectations.
 
     Never raises for bad data: every problem becomes a :class:`Failure` in the report (call
     ``report.raise_if_failed()`` to stop a pipeline). Row numbers in the details are 0-based
-    positions in the table.
+    positions in the table. With ``docs_dir``, GX's HTML data docs for this run are written
+    there (``index.html``, one page per suite and per validation).
     """
     start = time.perf_counter()
     # Positional rows and string column names, whatever the caller's index/labels (no copy of
@@ -538,11 +596,12 @@ def validate_series(
         split_failures.append(uneven)
 
     gx = _import_gx()
-    gx_context = _context(gx)
+    gx_context = _context(gx, docs_dir)
     values_suite = _values_expectations(gx, values, min_rows)
     edges_suite = _edges_expectations(gx, edges, nodes)
-    values_result = _run_suite(gx, gx_context, VALUES, values, values_suite)
-    edges_result = _run_suite(gx, gx_context, EDGES, edges, edges_suite)
+    values_result = _run_suite(gx, gx_context, VALUES, values, values_suite, dataset)
+    edges_result = _run_suite(gx, gx_context, EDGES, edges, edges_suite, dataset)
+    _prune_docs(docs_dir)
 
     keyed = _failures(values_result, values, params) + _failures(edges_result, edges, params)
     keyed.sort(key=lambda pair: pair[0])
@@ -717,14 +776,18 @@ def _text_detail(
 
 
 def validate_text(
-    documents: pd.DataFrame, *, dataset: str, label_names: Sequence[str]
+    documents: pd.DataFrame,
+    *,
+    dataset: str,
+    label_names: Sequence[str],
+    docs_dir: Path | None = None,
 ) -> ValidationReport:
     """Validate a canonical text ``documents`` table (doc_id, text, label, split) against the
     declared classes ``label_names`` with Great Expectations.
 
     Never raises for bad data: every problem becomes a :class:`Failure` (call
     ``report.raise_if_failed()`` to stop a pipeline). Row numbers in the details are 0-based
-    positions in ``documents``.
+    positions in ``documents``. With ``docs_dir``, GX's HTML data docs are written there.
     """
     label_names = [str(n) for n in label_names]
     if not label_names:
@@ -736,7 +799,7 @@ def validate_text(
     params = {"documents": documents, "label_names": label_names}
 
     gx = _import_gx()
-    gx_context = _context(gx)
+    gx_context = _context(gx, docs_dir)
     batches: list[tuple[str, pd.DataFrame, list[Any]]] = [
         (DOCUMENTS, documents, _text_expectations(gx, documents, label_names))
     ]
@@ -749,9 +812,10 @@ def validate_text(
     keyed: list[tuple[tuple[int, int], Failure]] = []
     gx_results: list[dict[str, Any]] = []
     for table, frame, expectations in batches:
-        result = _run_suite(gx, gx_context, table, frame, expectations)
+        result = _run_suite(gx, gx_context, table, frame, expectations, dataset)
         keyed += _failures(result, frame, params, _text_detail)
         gx_results.append(_json_safe(result.to_json_dict()))
+    _prune_docs(docs_dir)
     keyed.sort(key=lambda pair: pair[0])
     failures = tuple(f for _, f in keyed)
     return ValidationReport(

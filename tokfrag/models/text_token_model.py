@@ -113,6 +113,7 @@ class TextTokenNet(nn.Module):
         model = _quietly(
             AutoModelForSequenceClassification.from_pretrained,
             str(folder),
+            use_safetensors=True,  # never a pickled .bin, even if one is put beside it
             **_label_maps(label_names),
             **extra,
         )
@@ -303,7 +304,11 @@ class TextTokenClassifier:
         config = read_config(path)
         if config.get("kind") != cls.kind:
             raise ValueError(f"{path}: kind {config.get('kind')!r} is not {cls.kind!r}")
-        model = _quietly(AutoModelForSequenceClassification.from_pretrained, str(path / HF_FOLDER))
+        model = _quietly(
+            AutoModelForSequenceClassification.from_pretrained,
+            str(path / HF_FOLDER),
+            use_safetensors=True,
+        )
         net = TextTokenNet(model)
         net.eval()
         tokenizer = TextTokenizer.load(path / HF_FOLDER)

@@ -181,7 +181,8 @@ def load_token_net(path: str | Path, net_class: type[PreTrainedModel]) -> Any:
             "this version of tokfrag"
         )
     with _quiet():
-        net = net_class.from_pretrained(folder, local_files_only=True)
+        # safetensors only: never a pickled .bin, even if one is put beside it.
+        net = net_class.from_pretrained(folder, local_files_only=True, use_safetensors=True)
     return net.eval()
 
 

@@ -15,7 +15,10 @@ Registration happens in four phases, so a bad candidate never leaves the registr
    the runner-up (ties: the candidate listed first wins).
 
 If phase 2 or 3 fails, existing aliases are untouched and still point at the previous
-winner; a :class:`RegistrationError` names any versions that were already created.
+winner; a :class:`RegistrationError` names any versions that were already created. After a
+crash at any point (even SIGKILL), a rerun reuses the versions already created and finishes
+the round; a training run left RUNNING by a crash in phase 2 is recognised by its
+``tokfrag.logging_model`` tag and ends FINISHED again.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ CHALLENGER = "challenger"
 METRIC_TAG_PREFIX = "metric."
 COST_TAG_PREFIX = "cost."
 MODEL_NAME_IN_RUN = "model"
+# Set on a finished training run while its model is logged into it (which resumes the run as
+# RUNNING): a run left RUNNING with this tag was interrupted there, not in training.
+LOGGING_TAG = "tokfrag.logging_model"
 
 
 class CandidateError(ValueError):
@@ -165,7 +171,7 @@ def register_candidates(
     # each training run already has instead of adding a duplicate.
     versions: dict[str, int] = _existing_versions(store, candidates)
     todo = [c for c in candidates if c.family not in versions]
-    infos = {c.family: _log_into_run(c, contracts[c.family]) for c in todo}
+    infos = {c.family: _log_into_run(store, c, contracts[c.family]) for c in todo}
 
     commit = _git_commit(store.project_dir)
     for candidate in todo:
@@ -444,13 +450,16 @@ def _run_problems(store: Store, run_id: str) -> list[str]:
         return [f"run {run_id!r} not found in {store.tracking_uri}"]
     if run.info.experiment_id != store.experiment_id:
         return [f"run {run_id!r} belongs to another experiment, not {store.experiment_name!r}"]
-    if run.info.status != "FINISHED":
+    interrupted = run.info.status == "RUNNING" and LOGGING_TAG in run.data.tags
+    if run.info.status != "FINISHED" and not interrupted:
         # Resuming the run to log the model would mark a failed or live run FINISHED.
         return [f"run {run_id!r} has status {run.info.status}; only FINISHED runs register"]
     return []
 
 
-def _log_into_run(candidate: AnyCandidate, contract: Contract) -> ModelInfo:
+def _log_into_run(store: Store, candidate: AnyCandidate, contract: Contract) -> ModelInfo:
+    client = store.client()
+    client.set_tag(candidate.run_id, LOGGING_TAG, "true")
     mlflow.start_run(run_id=candidate.run_id)
     try:
         return log_model(
@@ -465,6 +474,7 @@ def _log_into_run(candidate: AnyCandidate, contract: Contract) -> ModelInfo:
         # Always FINISHED: the training it records did finish; only packaging failed.
         # (``with start_run`` would mark the training run FAILED on an error here.)
         mlflow.end_run()
+        client.delete_tag(candidate.run_id, LOGGING_TAG)
 
 
 def _version_tags(candidate: AnyCandidate, contract: Contract, commit: str) -> dict[str, str]:

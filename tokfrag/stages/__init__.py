@@ -46,10 +46,14 @@ def ingest(params: Params, root: str | Path) -> Path:
     """Resolve the dataset's files and write the canonical Parquet form to
     ``data/<dataset>/``. A built-in dataset's files come from the mirror, the cache or
     upstream (sha256 checked); your own (``data.source``) are read where params.yaml says,
-    and their sha256 is recorded. Both share everything after parsing."""
+    and their sha256 is recorded. Both share everything after parsing. Data that fails the
+    validation gate raises :class:`~tokfrag.data.validation.ValidationFailed` and is not
+    written."""
     from tokfrag.data.registry import get_spec, resolve_file
+    from tokfrag.data.validation import ValidationFailed
 
     impl = _impl(params)
+    layout = Layout.of(params, root)
     if params.data.source is None:
         spec = get_spec(params.data.dataset)
         paths = {name: resolve_file(spec, name) for name in spec.files}
@@ -57,7 +61,24 @@ def ingest(params: Params, root: str | Path) -> Path:
         from tokfrag.data.custom import custom_spec
 
         spec, paths = custom_spec(params.data.dataset, params.data.source, Path(root))
-    return impl.ingest(params, Layout.of(params, root), spec, spec.parse(paths))
+    parsed = spec.parse(paths)
+    # The gate runs here too, before anything is written: bad data never replaces the
+    # last good canonical copy (`validate` then records the pass, with its data docs).
+    report = impl.check(params, spec, parsed)
+    if not report.success:
+        files = ", ".join(_shown(Path(p), layout.root) for p in paths.values())
+        raise ValidationFailed(
+            report,
+            note=f"ingest wrote nothing ({_shown(layout.data_dir, layout.root)} is as it was); "
+            f"fix {files} and rerun `tokfrag ingest`",
+        )
+    return impl.ingest(params, layout, spec, parsed)
+
+
+def _shown(path: Path, root: Path) -> str:
+    """``path`` relative to the project when it is inside it (as a user would type it)."""
+    path = path.resolve()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def check_file(params: Params, root: str | Path, path: str | Path):
@@ -77,9 +98,10 @@ def check_file(params: Params, root: str | Path, path: str | Path):
 
 
 def validate(params: Params, root: str | Path):
-    """Run the Great Expectations gate on the canonical data. Raises
-    :class:`~tokfrag.data.validation.ValidationFailed` when it fails; a failed check also
-    removes any earlier pass recorded for this dataset."""
+    """Run the Great Expectations gate on the canonical data: GX's HTML data docs go to
+    ``outputs/<dataset>/data_docs/`` and, pass or fail, into an MLflow run named
+    ``validate``. Raises :class:`~tokfrag.data.validation.ValidationFailed` when it fails; a
+    failed check also removes any earlier pass recorded for this dataset."""
     impl = _impl(params)
     layout = Layout.of(params, root)
     # A stale pass must not outlive a failed check of the same data: remove it first.
@@ -148,6 +170,7 @@ def register(params: Params, root: str | Path) -> dict[str, Any]:
     alias and the newcomer is ``challenger``."""
     from tokfrag.registry import open_store, register_candidates
     from tokfrag.stages.common import champion_gate, version_tags
+    from tokfrag.stores import registry_lock
 
     impl = _impl(params)
     layout = Layout.of(params, root)
@@ -157,15 +180,18 @@ def register(params: Params, root: str | Path) -> dict[str, Any]:
     candidates = impl.candidates(params, layout, metrics)
     store = open_store(params.registry, layout.root, params.data.dataset)
     winner = metrics["verdict"]["chosen"]
-    gate = champion_gate(params, layout, store, impl, metrics, winner)
-    result = register_candidates(
-        store,
-        params.data.dataset,
-        candidates,
-        winner=winner,
-        promote=gate["promote"],
-        extra_tags={f: version_tags(params, layout, metrics, f) for f in FAMILIES},
-    ).to_dict()
+    # From reading the champion to moving the aliases, one registration at a time per store:
+    # a pipeline registering at the same moment waits, then faces this round's champion.
+    with registry_lock(store.tracking_uri):
+        gate = champion_gate(params, layout, store, impl, metrics, winner)
+        result = register_candidates(
+            store,
+            params.data.dataset,
+            candidates,
+            winner=winner,
+            promote=gate["promote"],
+            extra_tags={f: version_tags(params, layout, metrics, f) for f in FAMILIES},
+        ).to_dict()
     result["gate"] = gate
     write_json(layout.registry, result)
     return result

@@ -23,6 +23,14 @@ class Layout:
     root: Path
     dataset: str
 
+    def __post_init__(self) -> None:
+        from tokfrag.config import check_dataset_name
+
+        try:
+            check_dataset_name(self.dataset)  # every path below stays in its folder
+        except ValueError as err:
+            raise StageError(str(err)) from None
+
     @classmethod
     def of(cls, params: Params, root: str | Path) -> Layout:
         return cls(Path(root).resolve(), params.data.dataset)
@@ -38,6 +46,11 @@ class Layout:
     @property
     def validation(self) -> Path:
         return self.out_dir / "validation.json"
+
+    @property
+    def data_docs(self) -> Path:
+        """Great Expectations' HTML data docs of the last gate that passed."""
+        return self.out_dir / "data_docs"
 
     @property
     def prepared(self) -> Path:
@@ -111,6 +124,47 @@ def source_meta(spec: Any) -> dict[str, Any]:
         "license": spec.license,
         "description": spec.description,
     }
+
+
+def run_gate(params: Params, layout: Layout, gate: Callable[[Path], Any], data_sha256: str) -> Any:
+    """The validate stage around one kind's ``gate(docs_dir) -> ValidationReport``.
+
+    GX writes this run's HTML data docs into a staging folder; pass or fail, they and the
+    figures go into an MLflow run named ``validate`` (FAILED when the gate fails). Only a
+    pass replaces ``outputs/<dataset>/data_docs/`` and writes the gate's record, so a failure
+    leaves every earlier output as it was.
+    """
+    from tokfrag.data.validation import ValidationFailed
+    from tokfrag.registry import open_store, training_run
+
+    with staged_dir(layout.data_docs) as staging:
+        report = gate(staging)
+        store = open_store(params.registry, layout.root, params.data.dataset)
+        tags = {
+            "stage": "validate",
+            "dataset": params.data.dataset,
+            "data_sha256": data_sha256,
+            "validation.success": str(report.success).lower(),
+        }
+        split = params.split.model_dump()
+        with training_run(store, "validate", params={"split": split}, tags=tags) as run:
+            run.log_metrics(
+                {
+                    "expectations_checked": report.checked,
+                    "expectations_failed": len(report.failures),
+                    "validation_seconds": report.seconds,
+                }
+            )
+            run.log_artifacts(staging, "data_docs")
+            if not report.success:
+                raise ValidationFailed(
+                    report,
+                    note=(
+                        f"GX data docs of this check: MLflow run {run.run_id} "
+                        f"(experiment {store.experiment_name}), artifacts data_docs/index.html"
+                    ),
+                )
+    return record_gate(layout, params, report, data_sha256)
 
 
 def record_gate(layout: Layout, params: Params, report: Any, data_sha256: str) -> Any:

@@ -20,9 +20,9 @@ from tokfrag.stages.common import (
     load_trained,
     log_evaluation,
     read_json,
-    record_gate,
     registered_metrics,
     require_gate,
+    run_gate,
     save_items,
     score_models,
     source_meta,
@@ -61,17 +61,17 @@ def validate(params: Params, layout: Layout):
     from tokfrag.data.canonical import read_canonical
 
     values, edges, meta = read_canonical(layout.data_dir)
-    report = _gate(params, values, edges).raise_if_failed()
-    return record_gate(layout, params, report, meta["sha256"])
+    return run_gate(params, layout, lambda docs: _gate(params, values, edges, docs), meta["sha256"])
 
 
 def check(params: Params, spec: Any, parsed: Any):
-    """The gate on parsed tables that were never ingested (`tokfrag validate PATH`)."""
+    """The gate on parsed tables that were never ingested (`tokfrag validate PATH`, and
+    `ingest` before it replaces the canonical data)."""
     values, edges = parsed
     return _gate(params, values, edges)
 
 
-def _gate(params: Params, values, edges):
+def _gate(params: Params, values, edges, docs_dir: Path | None = None):
     from tokfrag.data.validation import validate_series
 
     s = params.split
@@ -83,6 +83,7 @@ def _gate(params: Params, values, edges):
         horizon=s.horizon,
         train_ratio=s.train_ratio,
         val_fraction=s.val_fraction,
+        docs_dir=docs_dir,
     )
 
 

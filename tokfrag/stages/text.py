@@ -22,9 +22,9 @@ from tokfrag.stages.common import (
     load_trained,
     log_evaluation,
     read_json,
-    record_gate,
     registered_metrics,
     require_gate,
+    run_gate,
     save_items,
     score_models,
     tuning_summary,
@@ -88,10 +88,14 @@ def validate(params: Params, layout: Layout):
     from tokfrag.data.validation import validate_text
 
     documents, meta = read_text_canonical(layout.data_dir)
-    report = validate_text(
-        documents, dataset=params.data.dataset, label_names=meta["label_names"]
-    ).raise_if_failed()
-    return record_gate(layout, params, report, meta["sha256"])
+
+    def gate(docs: Path):
+        names = meta["label_names"]
+        return validate_text(
+            documents, dataset=params.data.dataset, label_names=names, docs_dir=docs
+        )
+
+    return run_gate(params, layout, gate, meta["sha256"])
 
 
 def check(params: Params, spec: Any, parsed: Any):

@@ -4,13 +4,19 @@
 documents ``list[str]`` -> :class:`TextEncoding` -> normalised documents.
 
 The pipeline is BERT's (Devlin et al., 2019, https://arxiv.org/abs/1810.04805), trained
-from scratch with the ``tokenizers`` library on the training documents only, so no word
-that appears only in the test split can enter the vocabulary:
+from scratch on the training documents only, so no word that appears only in the test split
+can enter the vocabulary, and run by the ``tokenizers`` library:
 
 - normaliser: drop control characters, lowercase, strip accents (``BertNormalizer``);
 - pre-tokeniser: split on whitespace and punctuation (``BertPreTokenizer``);
 - model: WordPiece with ``##`` continuation pieces and ``[UNK]`` for anything unseen;
 - post-processor: ``[CLS] text [SEP]``.
+
+The vocabulary is learnt here (:func:`_train_wordpiece`, the ``WordPieceTrainer``'s BPE
+algorithm with every tie broken by the pieces' strings) rather than by ``tokenizers``' own
+trainer, whose result changes from process to process (huggingface/tokenizers #1794): the
+same texts and settings give the same ``tokenizer.json`` in every process, whatever
+``PYTHONHASHSEED``.
 
 Special tokens have fixed ids: ``[PAD] = 0``, ``[UNK] = 1``, ``[CLS] = 2``, ``[SEP] = 3``,
 ``[MASK] = 4``. The saved form is a ``save_pretrained`` folder (``tokenizer.json`` +
@@ -21,8 +27,11 @@ all-MiniLM-L6-v2 one) behind the same interface.
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +46,7 @@ PAD_TOKEN, UNK_TOKEN, CLS_TOKEN, SEP_TOKEN, MASK_TOKEN = (
 )
 SPECIAL_TOKENS = (PAD_TOKEN, UNK_TOKEN, CLS_TOKEN, SEP_TOKEN, MASK_TOKEN)
 PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(len(SPECIAL_TOKENS))
+PREFIX = "##"  # marks a piece that continues a word
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,9 @@ class TextTokenizer:
 
     def fit(self, texts: Iterable[str]) -> TextTokenizer:
         """Train the WordPiece vocabulary on ``texts`` (the training split only) and return
-        ``self``."""
+        ``self``. The words are counted after the tokenizer's own normaliser and
+        pre-tokeniser, as ``Tokenizer.train_from_iterator`` counts them; the same ``texts``
+        give the same vocabulary and ids in every process."""
         from tokenizers import (
             Tokenizer,
             decoders,
@@ -99,24 +111,33 @@ class TextTokenizer:
             normalizers,
             pre_tokenizers,
             processors,
-            trainers,
         )
 
         texts = _check_texts(texts)
-        tokenizer = Tokenizer(models.WordPiece(unk_token=UNK_TOKEN, max_input_chars_per_word=100))
-        tokenizer.normalizer = normalizers.BertNormalizer(
+        normalizer = normalizers.BertNormalizer(
             clean_text=True, handle_chinese_chars=True, strip_accents=True, lowercase=True
         )
-        tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        # No clean-up of spaces before punctuation: decode must give back the normalised words.
-        tokenizer.decoder = decoders.WordPiece(prefix="##", cleanup=False)
-        trainer = trainers.WordPieceTrainer(
-            vocab_size=self.target_vocab_size,
-            min_frequency=self.min_frequency,
-            special_tokens=list(SPECIAL_TOKENS),
-            show_progress=False,
+        pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        word_counts: Counter[str] = Counter()
+        for text in texts:
+            word_counts.update(
+                w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text))
+            )
+        vocab = _train_wordpiece(word_counts, self.target_vocab_size, self.min_frequency)
+        tokenizer = Tokenizer(
+            models.WordPiece(
+                vocab=vocab,
+                unk_token=UNK_TOKEN,
+                continuing_subword_prefix=PREFIX,
+                max_input_chars_per_word=100,
+            )
         )
-        tokenizer.train_from_iterator(texts, trainer)
+        tokenizer.normalizer = normalizer
+        tokenizer.pre_tokenizer = pre_tokenizer
+        # No clean-up of spaces before punctuation: decode must give back the normalised words.
+        tokenizer.decoder = decoders.WordPiece(prefix=PREFIX, cleanup=False)
+        # As the trainer's special_tokens do: read "[SEP]" written in a text as the special.
+        tokenizer.add_special_tokens(list(SPECIAL_TOKENS))
         tokenizer.post_processor = processors.TemplateProcessing(
             single=f"{CLS_TOKEN} $A {SEP_TOKEN}",
             pair=f"{CLS_TOKEN} $A {SEP_TOKEN} $B:1 {SEP_TOKEN}:1",
@@ -269,6 +290,89 @@ def _wrap(tokenizer: Any, max_length: int) -> Any:
         padding_side="right",
         truncation_side="right",
     )
+
+
+def _train_wordpiece(
+    word_counts: Counter[str], vocab_size: int, min_frequency: int
+) -> dict[str, int]:
+    """Token -> id of a WordPiece vocabulary learnt from ``word_counts`` (normalised,
+    pre-tokenised words -> how often they occur), the same in every process.
+
+    This is the algorithm of ``tokenizers``' ``WordPieceTrainer`` (BPE merges with ``##``
+    continuation pieces), written out because that trainer is not reproducible: it gives the
+    ``##c`` pieces ids in its hash map's iteration order, which is random per process, and
+    breaks ties between equally frequent pairs by those ids, so the merges themselves differ
+    (huggingface/tokenizers #1794). Here every order is fixed:
+
+    - ids ``0..4`` are the specials; then every character of the training words, in code
+      point order; then every ``##c`` continuation character, in code point order;
+    - each step merges the most frequent adjacent pair (occurrences weighted by word count),
+      ties broken by the pair's two strings in code point order, into ``a + b`` (``b``'s
+      ``##`` dropped); a new string gets the next id, one already in the vocabulary keeps its
+      id (the words are still merged, as the trainer does);
+    - it stops once the vocabulary holds ``vocab_size`` tokens, or the best pair is seen fewer
+      than ``min_frequency`` times, or no pair is left.
+    """
+    vocab: dict[str, int] = {token: i for i, token in enumerate(SPECIAL_TOKENS)}
+    words = sorted(word_counts)
+    counts = [word_counts[w] for w in words]
+    chars = sorted({c for w in words for c in w})
+    inner = sorted({c for w in words for c in w[1:]})
+    for token in chars + [PREFIX + c for c in inner]:
+        vocab.setdefault(token, len(vocab))
+    # Each word as its pieces: first character bare, the rest as continuation pieces.
+    pieces = [[w[0]] + [PREFIX + c for c in w[1:]] for w in words]
+
+    pair_counts: dict[tuple[str, str], int] = {}
+    where: dict[tuple[str, str], set[int]] = {}
+    for i, (word, n) in enumerate(zip(pieces, counts, strict=True)):
+        for pair in pairwise(word):
+            pair_counts[pair] = pair_counts.get(pair, 0) + n
+            where.setdefault(pair, set()).add(i)
+    # Max-heap on count, then the smallest (a, b); stale entries are skipped when popped.
+    heap = [(-n, a, b) for (a, b), n in pair_counts.items()]
+    heapq.heapify(heap)
+
+    while len(vocab) < vocab_size and heap:
+        neg, a, b = heapq.heappop(heap)
+        if pair_counts.get((a, b), 0) != -neg:
+            continue  # a count changed since this entry was pushed; a fresh one is queued
+        if -neg < min_frequency:
+            break
+        new = a + b.removeprefix(PREFIX)
+        vocab.setdefault(new, len(vocab))
+        changed: set[tuple[str, str]] = set()
+        for i in sorted(where.pop((a, b))):
+            word, n = pieces[i], counts[i]
+            merged: list[str] = []
+            j = 0
+            while j < len(word):
+                if j + 1 < len(word) and word[j] == a and word[j + 1] == b:
+                    merged.append(new)
+                    j += 2
+                else:
+                    merged.append(word[j])
+                    j += 1
+            if len(merged) == len(word):
+                continue  # this word lost the pair to an earlier merge
+            for pair in pairwise(word):
+                pair_counts[pair] -= n
+                changed.add(pair)
+            for pair in pairwise(merged):
+                pair_counts[pair] = pair_counts.get(pair, 0) + n
+                where.setdefault(pair, set()).add(i)
+                changed.add(pair)
+            pieces[i] = merged
+        pair_counts.pop((a, b), None)
+        changed.discard((a, b))
+        for pair in sorted(changed):
+            n = pair_counts[pair]
+            if n > 0:
+                heapq.heappush(heap, (-n, *pair))
+            else:
+                del pair_counts[pair]
+                where.pop(pair, None)
+    return vocab
 
 
 def _check_texts(texts: Iterable[str]) -> list[str]:

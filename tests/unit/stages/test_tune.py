@@ -101,8 +101,11 @@ def test_both_families_get_the_same_budget_and_split_and_every_trial_is_tracked(
     assert {r.data.tags["mlflow.parentRunId"] for r in finals} == {
         p.info.run_id for p in parents.values()
     }
-    # Every run of the pipeline saw the same split indices.
-    assert {r.data.tags["split_fingerprint"] for r in runs} == {split.fingerprint()}
+    # Every tuning and training run saw the same split indices (the gate's own `validate`
+    # run checks the data before any split is fixed).
+    fits = [r for r in runs if r.data.tags.get("stage") != "validate"]
+    assert len(fits) < len(runs)
+    assert {r.data.tags["split_fingerprint"] for r in fits} == {split.fingerprint()}
 
     metrics = stages.evaluate(params, root)
     for family in ("token", "fragment"):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +23,7 @@ from tokfrag.tokens.text import (
     UNK_ID,
     TextEncoding,
     TextTokenizer,
+    _train_wordpiece,
 )
 
 SETTINGS = settings(
@@ -206,3 +211,70 @@ def test_minilm_tokenizer_behind_the_interface(tmp_path, mr):
     assert reloaded.max_length == 32
     np.testing.assert_array_equal(reloaded.encode(mr[1][:50]).input_ids, enc.input_ids)
     assert tok.decode(enc.input_ids[:1])[0].startswith(tok.normalize(mr[1][0])[:20])
+
+
+# Fits TREC's first 2,000 training questions in a fresh process and saves the tokenizer.
+FIT_TREC = """
+import sys
+from pathlib import Path
+from tokfrag.data.text_loaders import load_textgcn
+from tokfrag.tokens.text import TextTokenizer
+
+mirror, out = Path(sys.argv[1]), sys.argv[2]
+docs = load_textgcn(
+    mirror / "trec" / "TREC.txt", mirror / "trec" / "TREC.meta.txt", strip_first_word=True
+)
+train = docs.loc[docs["split"] == "train", "text"].tolist()[:2000]
+TextTokenizer(vocab_size=1500, max_length=64, min_frequency=2).fit(train).save(out)
+"""
+
+
+def test_fit_is_the_same_in_every_process(mirror, tmp_path):
+    """tokenizers' own WordPieceTrainer gives another vocabulary in each process
+    (huggingface/tokenizers #1794); the fit must not, whatever PYTHONHASHSEED."""
+    saved = []
+    for hash_seed in ("0", "1", "4242"):
+        out = tmp_path / f"seed_{hash_seed}"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run(
+            [sys.executable, "-c", FIT_TREC, str(mirror), str(out)],
+            env=env,
+            check=True,
+            timeout=120,
+        )
+        saved.append(out)
+    first = (saved[0] / "tokenizer.json").read_bytes()
+    for other in saved[1:]:
+        assert (other / "tokenizer.json").read_bytes() == first, other.name
+    tok = TextTokenizer.load(saved[0])
+    assert tok.vocab_size == 1500  # the budget is reached
+    assert [tok.vocab()[s] for s in SPECIAL_TOKENS] == list(range(len(SPECIAL_TOKENS)))
+    questions = ["What is the capital of Zimbabwe ?", "Who wrote Hamlet ?"]
+    encodings = [TextTokenizer.load(p).encode(questions).input_ids for p in saved]
+    for ids in encodings[1:]:
+        np.testing.assert_array_equal(ids, encodings[0])
+
+
+def test_training_order_and_ties_are_fixed():
+    """Words in any order give one vocabulary; equal counts go to the smaller pair."""
+    counts = {"ab": 3, "cd": 3, "ba": 1, "abcd": 1}
+    forward = _train_wordpiece(Counter(counts), vocab_size=100, min_frequency=1)
+    backward = _train_wordpiece(Counter(dict(reversed(counts.items()))), 100, 1)
+    assert list(forward.items()) == list(backward.items())
+    assert list(forward)[: len(SPECIAL_TOKENS)] == list(SPECIAL_TOKENS)
+    # specials, then characters, then continuation characters, each in code point order
+    assert list(forward)[len(SPECIAL_TOKENS) :][:8] == [
+        "a",
+        "b",
+        "c",
+        "d",
+        "##a",
+        "##b",
+        "##c",
+        "##d",
+    ]
+    # ("a", "##b") and ("c", "##d") are both seen 4 times: "ab" is merged first
+    assert list(forward)[len(SPECIAL_TOKENS) + 8 :][:2] == ["ab", "cd"]
+    # min_frequency stops the merges; vocab_size caps the vocabulary
+    assert len(_train_wordpiece(Counter(counts), 100, 5)) == len(SPECIAL_TOKENS) + 8
+    assert len(_train_wordpiece(Counter(counts), 14, 1)) == 14
