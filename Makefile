@@ -38,7 +38,7 @@ run: install ## run the pipeline on the default dataset (dvc repro) and print th
 flow: install ## the pipeline as a Prefect flow (PREFECT_API_URL=... to watch it in a server's UI)
 	tokfrag run
 
-test: install ## run the test suite (real data, real stores; about 15 minutes on 2 cores)
+test: install ## run the test suite (real data, real stores; about 20 minutes on 2 cores)
 	pytest -m "not slow" -q
 
 test-postgres: install ## the tests against a real PostgreSQL server (started, then stopped)
@@ -50,9 +50,9 @@ test-all: install ## the suite including tests marked slow
 lint: install ## ruff over the code and the tests
 	ruff check tokfrag flows tasks tests bench
 
-bench: install ## every benchmark suite -> bench/results/*.json (about 45 minutes on 2 cores)
+bench: install ## every benchmark suite -> bench/results/*.json, then BENCHMARKS.md
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	python bench/chickenpox.py
+	python bench/seeds.py chickenpox trec sms_spam
 	python bench/tokens.py
 	python bench/fragments.py
 	python bench/tuning.py

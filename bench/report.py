@@ -631,10 +631,26 @@ def speed_section(files: Sequence[ResultFile]) -> list[str]:
             better = (pct > 0) == _higher_is_better(metric)
             change = f"{pct:+.1f}%" + ("" if pct == 0 else " (better)" if better else " (worse)")
         body.append(
-            [dataset, model, f"`{metric}`", _speed_value(before), _speed_value(after), change]
+            [
+                dataset,
+                model + (" (*A/B*)" if (after or before or {}).get("ab") else ""),
+                f"`{metric}`",
+                _speed_value(before),
+                _speed_value(after),
+                change,
+            ]
         )
     protocols = sorted({r["protocol"] for r in f.records})
-    lines += [f"`{f.name}`, {'; '.join(protocols)}.", ""]
+    lines += [
+        f"`{f.name}`, {'; '.join(protocols)}.",
+        "",
+        "Rows marked *A/B* measure one optimisation both ways in one process, alternating, best "
+        "of several: they are the figures to read for what a change did. The other rows are two "
+        "whole runs (`python bench/speed.py --label before`, then `--label after`) at different "
+        "times on a machine shared with other work, where the same pipeline varies by 10-25% "
+        "from run to run; read small changes there as noise.",
+        "",
+    ]
     return lines + _table(["dataset", "what", "metric", "before", "after", "change"], body) + [""]
 
 

@@ -49,7 +49,7 @@ import psutil
 import yaml
 from common import REPO, RESULTS, RUNS, command_line, dvc_project, machine, record
 
-MEASUREMENTS = ("cli_import", "make_run", "noop_dvc_repro")
+MEASUREMENTS = ("cli_import", "make_run", "noop_dvc_repro", "optimisations")
 QUICK = {"tune.n_trials": 2, "train.epochs": 3, "train.patience": 2, "train.repeats": 1}
 MB = 2**20
 
@@ -159,7 +159,7 @@ def merge_records(
     """``existing`` without the records that ``new`` remeasures (same ``label``, model and
     metric), then ``new``: a rerun of one label replaces its own figures and keeps the
     other label's (and, after ``--only``, its own other measurements)."""
-    redone = {(label, r["model"], r["metric"]) for r in new}
+    redone = {(r.get("variant", label), r["model"], r["metric"]) for r in new}
     return [r for r in existing if (r.get("variant"), r["model"], r["metric"]) not in redone] + new
 
 
@@ -209,6 +209,63 @@ def checked(proc: subprocess.Popen, log: Path) -> None:
 
 
 # -- the measurements ----------------------------------------------------------------------
+
+
+# A stage process's imports before training starts (tune/train of a series family).
+STAGE_IMPORTS = (
+    "import tokfrag.stages.fitting, tokfrag.stages.series, tokfrag.train, tokfrag.models, "
+    "tokfrag.registry, tokfrag.tuning.study"
+)
+
+
+def optimisations(repeats: int) -> list[tuple[str, str, float, float, str]]:
+    """Each optimisation of the speed pass measured both ways in this tree, alternating,
+    best of ``repeats``: ``(model, metric, before, after, what changed)``."""
+    import torch
+    from torch_geometric.nn import ChebConv
+
+    from tokfrag.fragments.graph import batch_graph
+    from tokfrag.models.fragment_model import FragmentNet, FragmentNetConfig, NormedChebConv
+
+    torch.manual_seed(0)
+    n, b = 20, 32  # Chickenpox's nodes, the default batch
+    graph = torch.randint(0, n, (2, 102)), torch.rand(102)
+    net = FragmentNet(FragmentNetConfig(num_nodes=n, lags=4, hidden_channels=32), *graph)
+    batch = {"x": torch.randn(b, n, 4), "y": torch.randn(b, n, 1)}
+    batched = batch_graph(*graph, n, b)
+
+    class EveryCall(NormedChebConv):  # the old path: ChebConv normalises on every call
+        def forward(self, x: Any, edge_index: Any, norm: Any) -> Any:
+            return ChebConv.forward(self, x, *batched)
+
+    def step_ms(cls: type, steps: int = 100) -> float:
+        for conv in (net.cell.gates, net.cell.candidate):
+            conv.__class__ = cls
+        started = time.perf_counter()
+        for _ in range(steps):
+            net.loss(batch).backward()
+        return (time.perf_counter() - started) / steps * 1000
+
+    def imports_s(code: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        return time.perf_counter() - started
+
+    step_ms(NormedChebConv, 20)  # warm up
+    steps = [(step_ms(EveryCall), step_ms(NormedChebConv)) for _ in range(repeats)]
+    imports = [
+        (imports_s(STAGE_IMPORTS + ", sklearn.metrics"), imports_s(STAGE_IMPORTS))
+        for _ in range(repeats)
+    ]
+    return [
+        ("GConvGRU train step (B=32, N=20, lags 4, 32 channels)", "train_step_ms",
+         min(s[0] for s in steps), min(s[1] for s in steps),
+         "the scaled Laplacian computed once per batch, not in each of the 2 x lags "
+         "ChebConv calls (tokfrag.models.fragment_model.NormedChebConv)"),
+        ("tune/train stage imports (series)", "import_seconds",
+         min(i[0] for i in imports), min(i[1] for i in imports),
+         "scikit-learn imported by evaluate's metrics only, not by every stage"),
+    ]  # fmt: skip
 
 
 def cli_import(runs: int) -> dict[str, Any]:
@@ -358,6 +415,15 @@ def main() -> int:
                     seconds=sum(walls), runs=walls)
             )  # fmt: skip
             print(f"   median {records[-1]['value']:.2f} s")
+
+    if "optimisations" in only:
+        print("== optimisations: each one measured both ways, alternating", flush=True)
+        for model, metric, before, after, what in optimisations(3 if args.quick else 5):
+            for variant, value in (("before", before), ("after", after)):
+                records.append(
+                    {**rec(model, metric, value, note=what, ab="same process"), "variant": variant}
+                )
+            print(f"   {model}: {metric} {before:.3f} -> {after:.3f} ({what})")
 
     if args.profile:
         path = RUNS / f"speed-profile-{args.label}.speedscope.json"

@@ -4,7 +4,8 @@ The recurrent cell follows GConvGRU (Seo et al., 2018, "Structured Sequence Mode
 Graph Convolutional Recurrent Networks", https://arxiv.org/abs/1612.07659): a GRU whose gate
 and candidate transforms are Chebyshev graph convolutions, so each node's state mixes its
 own history with its neighbours'. It is built on ``torch_geometric.nn.ChebConv``, which needs
-no torch-sparse / torch-scatter.
+no torch-sparse / torch-scatter; the graph's scaled Laplacian is computed once per batch, not
+in each of the cell's ``2 * lags`` convolutions (:class:`NormedChebConv`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,38 @@ from tokfrag.models.forecaster import (
 )
 
 
+class NormedChebConv(ChebConv):
+    r"""``torch_geometric.nn.ChebConv`` on a graph normalised beforehand.
+
+    :meth:`normalize` computes the scaled Laplacian :math:`\hat L = 2L/\lambda_{max} - I`
+    exactly as ``ChebConv`` does on every call; :meth:`forward` then runs the Chebyshev
+    recursion on it. Same parameters (and ``state_dict``) and the same numbers as
+    ``ChebConv``, without recomputing the Laplacian for each call on the same graph.
+
+    Shapes:
+        - **x** ``(M, in_channels)``, **edge_index** ``(2, E')`` and **norm** ``(E',)`` from
+          :meth:`normalize` (``E'`` counts the self loops it adds)
+        - **output** ``(M, out_channels)``
+    """
+
+    def normalize(
+        self, edge_index: Tensor, edge_weight: Tensor | None, num_nodes: int, dtype: torch.dtype
+    ) -> tuple[Tensor, Tensor]:
+        return self.__norm__(edge_index, num_nodes, edge_weight, self.normalization, dtype=dtype)
+
+    def forward(self, x: Tensor, edge_index: Tensor, norm: Tensor) -> Tensor:  # type: ignore[override]
+        tx_0, tx_1 = x, x  # (M, C_in)
+        out = self.lins[0](tx_0)  # (M, C_out)
+        if len(self.lins) > 1:
+            tx_1 = self.propagate(edge_index, x=x, norm=norm)  # (M, C_in)
+            out = out + self.lins[1](tx_1)
+        for lin in self.lins[2:]:
+            tx_2 = 2.0 * self.propagate(edge_index, x=tx_1, norm=norm) - tx_0  # (M, C_in)
+            out = out + lin(tx_2)
+            tx_0, tx_1 = tx_1, tx_2
+        return out if self.bias is None else out + self.bias  # (M, C_out)
+
+
 class GConvGRUCell(nn.Module):
     r"""One step of a graph-convolutional GRU.
 
@@ -48,27 +81,32 @@ class GConvGRUCell(nn.Module):
         K: Chebyshev filter size (``K - 1`` hops).
 
     Shapes:
-        - **x** ``(M, in_channels)``, **edge_index** ``(2, E)``, **edge_weight** ``(E,)``,
-          **h** ``(M, out_channels)`` with ``M`` nodes (all windows of a batch stacked)
+        - **x** ``(M, in_channels)``, **edge_index** ``(2, E')`` and **norm** ``(E',)`` from
+          :meth:`normalize`, **h** ``(M, out_channels)`` with ``M`` nodes (all windows of a
+          batch stacked)
         - **output** ``(M, out_channels)``
     """
 
     def __init__(self, in_channels: int, out_channels: int, K: int = 2) -> None:
         super().__init__()
         self.out_channels = out_channels
-        self.gates = ChebConv(in_channels + out_channels, 2 * out_channels, K=K)
-        self.candidate = ChebConv(in_channels + out_channels, out_channels, K=K)
+        self.gates = NormedChebConv(in_channels + out_channels, 2 * out_channels, K=K)
+        self.candidate = NormedChebConv(in_channels + out_channels, out_channels, K=K)
 
     def reset_parameters(self) -> None:
         self.gates.reset_parameters()
         self.candidate.reset_parameters()
 
-    def forward(
-        self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None, h: Tensor
-    ) -> Tensor:
-        zr = torch.sigmoid(self.gates(torch.cat([x, h], dim=-1), edge_index, edge_weight))
+    def normalize(
+        self, edge_index: Tensor, edge_weight: Tensor | None, num_nodes: int, dtype: torch.dtype
+    ) -> tuple[Tensor, Tensor]:
+        """The graph as both convolutions take it (they share the normalisation)."""
+        return self.gates.normalize(edge_index, edge_weight, num_nodes, dtype)
+
+    def forward(self, x: Tensor, edge_index: Tensor, norm: Tensor, h: Tensor) -> Tensor:
+        zr = torch.sigmoid(self.gates(torch.cat([x, h], dim=-1), edge_index, norm))
         z, r = zr.split(self.out_channels, dim=-1)  # (M, C), (M, C)
-        h_tilde = torch.tanh(self.candidate(torch.cat([x, r * h], dim=-1), edge_index, edge_weight))
+        h_tilde = torch.tanh(self.candidate(torch.cat([x, r * h], dim=-1), edge_index, norm))
         return z * h + (1 - z) * h_tilde  # (M, C)
 
 
@@ -115,10 +153,12 @@ class FragmentNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         b, n, lags = x.shape
         edge_index, edge_weight = batch_graph(self.edge_index, self.edge_weight, n, b)
+        # (2, E'), (E',): normalised once for all 2 * lags convolutions of this batch.
+        edge_index, norm = self.cell.normalize(edge_index, edge_weight, b * n, x.dtype)
         steps = x.reshape(b * n, lags, 1)  # (B*N, L, 1)
         h = x.new_zeros(b * n, self.config.hidden_channels)  # (B*N, C)
         for t in range(lags):
-            h = self.cell(steps[:, t], edge_index, edge_weight, h)  # (B*N, C)
+            h = self.cell(steps[:, t], edge_index, norm, h)  # (B*N, C)
         out = self.head(self.dropout(torch.relu(h)))  # (B*N, H)
         return out.view(b, n, self.config.horizon)  # (B, N, H)
 

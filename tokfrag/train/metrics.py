@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sklearn.metrics import mean_absolute_error, mean_squared_error
 
 
 def masked_mape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -34,6 +33,9 @@ def forecast_metrics(
     ``sqrt(mean_k mse_h{k})``, not the mean of the per-step RMSEs. MAPE skips zero targets
     (see :func:`masked_mape`) and is a fraction, not a percentage.
     """
+    # Imported here: scikit-learn costs about a second to import, and only evaluate needs it.
+    from sklearn.metrics import mean_absolute_error, mean_squared_error
+
     if y_true.shape != y_pred.shape:
         raise ValueError(f"targets {y_true.shape} and forecasts {y_pred.shape} differ in shape")
     horizon = y_true.shape[-1]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
+from torch_geometric.nn import ChebConv
 
 from tokfrag.data.loaders import load_pgt_json
 from tokfrag.fragments import NodeScaler, graph_tensors, slice_windows
@@ -17,6 +18,7 @@ from tokfrag.models.fragment_model import (
     FragmentNet,
     FragmentNetConfig,
     GConvGRUCell,
+    NormedChebConv,
 )
 
 
@@ -44,18 +46,34 @@ def test_gconvgru_cell_shapes_on_a_4_node_graph():
     edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
     edge_weight = torch.tensor([1.0, 1.0, 0.5, 0.5, 2.0, 2.0])
     cell = GConvGRUCell(3, 8, K=2)
+    unweighted = cell.normalize(edge_index, None, 4, torch.float32)
+    weighted = cell.normalize(edge_index, edge_weight, 4, torch.float32)
     x, h = torch.randn(4, 3), torch.zeros(4, 8)
-    out = cell(x, edge_index, None, h)
+    out = cell(x, *unweighted, h)
     assert out.shape == (4, 8)
-    out_w = cell(x, edge_index, edge_weight, out)
+    out_w = cell(x, *weighted, out)
     assert out_w.shape == (4, 8) and torch.isfinite(out_w).all()
     assert not torch.allclose(out, out_w)
     out_w.sum().backward()
     assert cell.gates.lins[0].weight.grad is not None
     # Equal inputs give equal outputs; reset_parameters changes them.
-    assert torch.equal(cell(x, edge_index, None, h), out.detach())
+    assert torch.equal(cell(x, *unweighted, h), out.detach())
     cell.reset_parameters()
-    assert not torch.allclose(cell(x, edge_index, None, h), out)
+    assert not torch.allclose(cell(x, *unweighted, h), out)
+
+
+@pytest.mark.parametrize("K", [1, 2, 3])
+def test_normed_chebconv_gives_chebconvs_numbers(K: int) -> None:
+    """The Laplacian computed once gives exactly what ChebConv computes on every call."""
+    torch.manual_seed(0)
+    edge_index = torch.randint(0, 30, (2, 120))
+    edge_weight = torch.rand(120)
+    plain = ChebConv(5, 7, K=K)
+    normed = NormedChebConv(5, 7, K=K)
+    normed.load_state_dict(plain.state_dict())  # the same parameters, by the same names
+    x = torch.randn(30, 5)
+    graph = normed.normalize(edge_index, edge_weight, 30, x.dtype)
+    assert torch.equal(normed(x, *graph), plain(x, edge_index, edge_weight))
 
 
 def test_gconvgru_cell_mixes_neighbours_only():
@@ -63,11 +81,12 @@ def test_gconvgru_cell_mixes_neighbours_only():
     # Nodes 0-1 joined, nodes 2-3 joined, no edge between the pairs.
     edge_index = torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2]])
     cell = GConvGRUCell(1, 4, K=2)
+    graph = cell.normalize(edge_index, None, 4, torch.float32)
     x, h = torch.randn(4, 1), torch.zeros(4, 4)
-    base = cell(x, edge_index, None, h)
+    base = cell(x, *graph, h)
     x2 = x.clone()
     x2[0] += 1.0
-    moved = cell(x2, edge_index, None, h)
+    moved = cell(x2, *graph, h)
     assert not torch.allclose(moved[1], base[1])  # the neighbour sees the change
     torch.testing.assert_close(moved[2:], base[2:])  # the other component does not
 
