@@ -513,7 +513,7 @@ class ScheduleConfig(_Section):
     @classmethod
     def _safe_names(cls, datasets: dict) -> dict:
         for name in datasets:
-            DataConfig(dataset=name)  # the same rule as data.dataset
+            check_dataset_name(name)  # the same rule as data.dataset
         return datasets
 
 
