@@ -52,12 +52,12 @@ lint: install ## ruff over the code and the tests
 
 bench: install ## every benchmark suite -> bench/results/*.json, then BENCHMARKS.md
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	python bench/seeds.py chickenpox mr trec sms_spam
+	python bench/seeds.py chickenpox los_loop mr trec sms_spam
 	python bench/tokens.py
 	python bench/fragments.py
 	python bench/tuning.py
 	python bench/orchestration.py
-	python bench/speed.py --label after --profile
+	python bench/speed.py --label after
 	python bench/report.py
 
 ui: install ## Prefect server + UI and MLflow UI on 127.0.0.1 (Ctrl-C stops both)

@@ -74,6 +74,23 @@ def load_base(params_path: Path, dataset: str, updates: Mapping[str, Any] | None
 # -- scratch projects through the real stages ---------------------------------------------
 
 
+def model_label(params: Any, family: str) -> str:
+    """The name a tokfrag model gets in every result file: its family and what runs in it
+    (``token_quantized``, ``token_patch``, ``fragment_gconvgru``; text: ``token_wordpiece``,
+    ``token_pretrained``, ``fragment_docgraph``), so suites that fit the same model agree."""
+    from tokfrag.data.registry import get_spec
+
+    if get_spec(params.data.dataset).kind == "text":
+        if family == "token":
+            return "token_pretrained" if params.token.text.pretrained else "token_wordpiece"
+        return "fragment_docgraph"
+    return (
+        f"token_{params.token.variant}"
+        if family == "token"
+        else f"fragment_{params.fragment.variant}"
+    )
+
+
 def scratch_project(name: str) -> Path:
     """An empty project folder ``bench/runs/<name>`` (its own MLflow store)."""
     root = RUNS / name

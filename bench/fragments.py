@@ -10,20 +10,13 @@
 3. Chickenpox test MSE (PGT protocol, params.yaml split) per fragment variant (gconvgru,
    stgcn, wavenet) over 3 seeds through the real stages, beside the baselines of the same
    evaluate and the published DCRNN figure.
-4. Los-loop on the T-GCN protocol (lags 12, horizon 12, 80/20 chronological, val 0.2 of
-   train): MAE and RMSE at steps 3/6/9/12 per fragment variant (1 seed; 10 epochs, patience 3
-   by default: ``--los-epochs``/``--los-patience``) beside last-value, historical-average and
-   AR(12) ridge. Each variant first trains one probe epoch; one whose epochs would exceed
-   ``--los-variant-budget`` seconds is reported as skipped with the measured epoch time.
-5. MR and TREC test accuracy of the document-graph model (1 seed, ``split.val_fraction`` 0.1)
-   beside tfidf_logreg and the published TextING figure (MR).
 
-The evaluate stage needs both families' model folders; the token model is trained once per
-(dataset, seed) and, where it is not the object of this benchmark (Los-loop, text), with
-fewer epochs; its figures there are recorded with a note and are not token benchmarks.
+Los-loop (T-GCN protocol, one model per horizon) and the text datasets' document-graph model
+are measured over 3 seeds by ``bench/seeds.py``, beside every baseline. The evaluate stage
+needs both families' model folders, so the token model is trained alongside once per seed.
 
-Run: ``python bench/fragments.py`` (about 15-20 minutes on 2 CPU cores, one torch thread
-with ``OMP_NUM_THREADS=1``; ``--parts slicer,chickenpox,los_loop,text`` for a subset) or
+Run: ``python bench/fragments.py`` (about 2-3 minutes on 2 CPU cores; ``--parts slicer`` or
+``--parts chickenpox`` for one part) or
 ``--quick`` (a smoke check in under 3 minutes; writes bench/results/fragments-quick.json;
 figures not comparable).
 """
@@ -39,13 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from chickenpox import pgt_protocol
 from common import (
     REPO,
     RESULTS,
     best_of,
     command_line,
     load_base,
+    model_label,
     override,
     prepare_project,
     published_records,
@@ -54,9 +47,9 @@ from common import (
     seed_record,
     write_result,
 )
+from seeds import protocol_name as seeds_protocol
 
 VARIANTS = ("gconvgru", "stgcn", "wavenet")
-HORIZON_STEPS = (3, 6, 9, 12)
 
 
 # -- 1. slicer -------------------------------------------------------------------------------
@@ -196,7 +189,7 @@ def chickenpox(args: Any, quick: bool, timings: dict) -> list[dict]:
             _, frag_s = train_timed(p, root, "fragment")
             info = train_info(p, root, "fragment")
             metrics = stages.evaluate(p, root)
-            protocol_name = pgt_protocol(metrics["protocol"])
+            protocol_name = seeds_protocol(metrics["protocol"])
             entry = metrics["models"]["fragment"]
             runs[variant].append((entry, frag_s, info))
             if variant == VARIANTS[0]:
@@ -246,7 +239,7 @@ def chickenpox(args: Any, quick: bool, timings: dict) -> list[dict]:
                 n_params=rs[0][2]["n_params"],
             )
         )
-    tok_kind = token_runs[0][2]["kind"]
+    tok_kind = model_label(base, "token")
     records.append(
         seed_record(
             "chickenpox",
@@ -291,232 +284,10 @@ def chickenpox(args: Any, quick: bool, timings: dict) -> list[dict]:
     return records
 
 
-# -- 4. Los-loop -----------------------------------------------------------------------------
-
-
-def los_loop(args: Any, quick: bool, timings: dict) -> list[dict]:
-    from tokfrag import stages
-
-    epochs, patience = (2, 1) if quick else (args.los_epochs, args.los_patience)
-    budget = 20.0 if quick else args.los_variant_budget
-    updates = {
-        "split.lags": 12,
-        "split.horizon": 12,
-        "split.train_ratio": 0.8,
-        "split.val_fraction": 0.2,
-        "train.epochs": epochs,
-        "train.patience": patience,
-        "train.seed": 0,
-    }
-    base = load_base(args.params, "los_loop", updates)
-    root = prepare_project(base, scratch_project("fragments-los_loop"))
-    n_fit = fit_window_count(base, root)
-    # evaluate needs a token model: one short epoch, not a token benchmark.
-    tok_params = override(base, {"train.epochs": 1})
-    _, tok_s = train_timed(tok_params, root, "token")
-    print(f"  los_loop token (1 epoch, for evaluate) {tok_s:.1f} s", flush=True)
-
-    protocol = (
-        "T-GCN protocol: lags 12, horizon 12, chronological 80/20 (val: last 20% of train), "
-        f"1 seed (0), epochs {epochs} with early stopping patience {patience}"
-        + (" [QUICK]" if quick else "")
-    )
-    records: list[dict] = []
-    baselines_done = False
-    # --quick: only the fastest variant (a probe epoch of the others costs 20-80 s here).
-    for variant in ("stgcn",) if quick else VARIANTS:
-        p = override(base, {"fragment.variant": variant})
-        # Probe: one epoch, to decide whether the full run fits the budget.
-        _, probe_s = train_timed(override(p, {"train.epochs": 1}), root, "fragment")
-        epoch_s = train_info(p, root, "fragment")["seconds"]
-        if epoch_s * epochs > budget:
-            print(
-                f"  los_loop {variant:<9} SKIPPED: {epoch_s:.1f} s/epoch x {epochs} > "
-                f"{budget:.0f} s budget",
-                flush=True,
-            )
-            records.append(
-                record(
-                    "los_loop",
-                    protocol,
-                    f"fragment_{variant}",
-                    "fragment",
-                    "skipped",
-                    None,
-                    seconds=epoch_s,
-                    note=f"skipped: measured {epoch_s:.1f} s per training epoch "
-                    f"({n_fit} fit windows); {epochs} epochs exceed the "
-                    f"{budget:.0f} s budget",
-                )
-            )
-            continue
-        _, frag_s = train_timed(p, root, "fragment")
-        info = train_info(p, root, "fragment")
-        metrics = stages.evaluate(p, root)
-        entry = metrics["models"]["fragment"]
-        print(
-            f"  los_loop {variant:<9} "
-            + " ".join(
-                f"h{h} MAE {entry[f'test_mae_h{h}']:.3f} RMSE {entry[f'test_rmse_h{h}']:.3f}"
-                for h in HORIZON_STEPS
-            )
-            + f" ({info['epochs_run']} epochs, {info['seconds']:.1f} s)",
-            flush=True,
-        )
-        for h in HORIZON_STEPS:
-            for m in ("mae", "rmse"):
-                key = f"test_{m}_h{h}"
-                records.append(
-                    record(
-                        "los_loop",
-                        protocol,
-                        f"fragment_{variant}",
-                        "fragment",
-                        key,
-                        entry[key],
-                        0.0,
-                        1,
-                        frag_s,
-                        epochs_run=info["epochs_run"],
-                    )
-                )
-        records.append(
-            record(
-                "los_loop",
-                f"Los-loop training: {n_fit} fit windows/epoch",
-                f"fragment_{variant}",
-                "fragment",
-                "train_windows_per_second",
-                throughput(info, n_fit),
-                0.0,
-                1,
-                info["seconds"],
-                epochs_run=info["epochs_run"],
-                n_params=info["n_params"],
-            )
-        )
-        if not baselines_done:
-            for name, e in metrics["models"].items():
-                if e["family"] != "baseline" or name == "zero":
-                    continue
-                label = "ridge_ar (AR(12))" if name == "ridge_ar" else name
-                for h in HORIZON_STEPS:
-                    for m in ("mae", "rmse"):
-                        key = f"test_{m}_h{h}"
-                        records.append(
-                            record(
-                                "los_loop",
-                                protocol,
-                                label,
-                                "baseline",
-                                key,
-                                e[key],
-                                0.0,
-                                1,
-                                e["predict_seconds"],
-                            )
-                        )
-                print(
-                    "  los_loop "
-                    + name
-                    + " "
-                    + " ".join(
-                        f"h{h} MAE {e[f'test_mae_h{h}']:.3f} RMSE {e[f'test_rmse_h{h}']:.3f}"
-                        for h in HORIZON_STEPS
-                    ),
-                    flush=True,
-                )
-            baselines_done = True
-    return records
-
-
-# -- 5. text ---------------------------------------------------------------------------------
-
-
-def text(args: Any, quick: bool, timings: dict) -> list[dict]:
-    from tokfrag import stages
-
-    records: list[dict] = []
-    datasets = ("trec",) if quick else ("mr", "trec")
-    for dataset in datasets:
-        updates: dict[str, Any] = {"split.val_fraction": 0.1, "train.seed": 0}
-        if quick:
-            updates |= {"train.text.epochs": 1}
-        base = load_base(args.params, dataset, updates)
-        root = prepare_project(base, scratch_project(f"fragments-{dataset}"))
-        tok_epochs = 1 if quick else args.text_token_epochs
-        _, tok_s = train_timed(override(base, {"train.text.epochs": tok_epochs}), root, "token")
-        _, frag_s = train_timed(base, root, "fragment")
-        info = train_info(base, root, "fragment")
-        metrics = stages.evaluate(base, root)
-        pr = metrics["protocol"]
-        protocol = (
-            f"fixed train/test split ({pr['train_documents']} train / {pr['test_documents']} "
-            f"test documents), val_fraction {pr['val_fraction']}, 1 seed (0)"
-            + (" [QUICK: 1 epoch]" if quick else "")
-        )
-        models = metrics["models"]
-        frag = models["fragment"]
-        for metric in ("test_accuracy", "test_macro_f1"):
-            records.append(
-                record(
-                    dataset,
-                    protocol,
-                    frag["kind"],
-                    "fragment",
-                    metric,
-                    frag[metric],
-                    0.0,
-                    1,
-                    frag_s,
-                    epochs_run=info["epochs_run"],
-                    n_params=info["n_params"],
-                )
-            )
-            e = models["tfidf_logreg"]
-            records.append(
-                record(
-                    dataset,
-                    protocol,
-                    "tfidf_logreg",
-                    "baseline",
-                    metric,
-                    e[metric],
-                    0.0,
-                    1,
-                    e["predict_seconds"],
-                )
-            )
-            e = models["token"]
-            records.append(
-                record(
-                    dataset,
-                    protocol,
-                    e["kind"],
-                    "token",
-                    metric,
-                    e[metric],
-                    0.0,
-                    1,
-                    tok_s,
-                    note=f"trained {tok_epochs} epochs only, for evaluate; "
-                    "not a token benchmark (see tokens.json)",
-                )
-            )
-        records += published_records(dataset, protocol)
-        print(
-            f"  {dataset}: fragment acc {frag['test_accuracy']:.4f} ({info['epochs_run']} "
-            f"epochs, {frag_s:.0f} s), tfidf_logreg {models['tfidf_logreg']['test_accuracy']:.4f}, "
-            f"token ({tok_epochs} ep, {tok_s:.0f} s) {models['token']['test_accuracy']:.4f}",
-            flush=True,
-        )
-    return records
-
-
 # -- main ------------------------------------------------------------------------------------
 
 
-PARTS = ("slicer", "chickenpox", "los_loop", "text")
+PARTS = ("slicer", "chickenpox")
 
 
 def main() -> int:
@@ -528,15 +299,6 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--parts", default=",".join(PARTS), help=f"subset of {PARTS}")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--los-epochs", type=int, default=10)
-    parser.add_argument("--los-patience", type=int, default=3)
-    parser.add_argument(
-        "--los-variant-budget",
-        type=float,
-        default=200.0,
-        help="seconds: skip a Los-loop variant whose epochs would take longer",
-    )
-    parser.add_argument("--text-token-epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 0)))
     args = parser.parse_args()
 
@@ -587,10 +349,6 @@ def main() -> int:
                     print(f"  {name:<10} {r['model']:<48} {r['metric']:<18} {r['value']:,.1f}")
         elif part == "chickenpox":
             records += chickenpox(args, quick, timings)
-        elif part == "los_loop":
-            records += los_loop(args, quick, timings)
-        elif part == "text":
-            records += text(args, quick, timings)
         timings[part] = time.perf_counter() - started
         print(f"   ({part}: {timings[part]:.0f} s)", flush=True)
         save()

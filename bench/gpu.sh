@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The GPU path: the Los-loop and MR suites (the protocols of bench/fragments.py: Los-loop
-# T-GCN lags 12 / horizon 12, MR TextGCN split with val 0.1) trained and evaluated once with
+# The GPU path: the Los-loop and MR suites (the protocols of bench/seeds.py: Los-loop
+# T-GCN, time-step split, horizon 12; MR TextGCN split with val 0.1) trained and evaluated once with
 # train.device cuda (the loop runs bf16 autocast there) and once with cpu, the same tiny
 # budget (EPOCHS, default 2; Los-loop fragment variants LOS_VARIANTS), through the real
 # stages. Writes wall seconds per suite per device and the ratio cpu/cuda to $OUT/gpu.json
@@ -37,12 +37,12 @@ from pathlib import Path
 sys.path.insert(0, "bench")
 import torch
 from common import load_base, machine, override, prepare_project, scratch_project
+from seeds import LOS_LOOP  # T-GCN's protocol, as make bench runs it
 from tokfrag import stages
 
 out, e = Path(sys.argv[1]), int(os.environ["EPOCHS"])
 suites = {
-    "los_loop": ({"split.lags": 12, "split.horizon": 12, "split.train_ratio": 0.8,
-                  "split.val_fraction": 0.2, "train.epochs": e, "train.patience": e},
+    "los_loop": ({**LOS_LOOP, "split.horizon": 12, "train.epochs": e, "train.patience": e},
                  os.environ["LOS_VARIANTS"].split()),
     "mr": ({"split.val_fraction": 0.1, "train.text.epochs": e, "train.text.patience": e},
            [None]),

@@ -13,8 +13,10 @@ Metric names follow ``tokfrag/train/metrics.py`` where the definition is the sam
 (``test_mse``, ``test_accuracy``). T-GCN's Los-loop figures are *not* tokfrag's
 ``test_rmse_h3``: T-GCN trains one model per ``pre_len`` and pools the error over every
 predicted step ``1 .. pre_len`` (``np.reshape(testY, [-1, num_nodes])`` before scoring), so
-they are named ``test_rmse_steps_1_to_h`` / ``test_mae_steps_1_to_h`` with ``horizon = h``.
-Accuracies are fractions (0.7674), as tokfrag writes them, not percentages.
+they are named ``test_rmse_steps_1_to_h`` / ``test_mae_steps_1_to_h`` with ``horizon = h``,
+the names ``bench/seeds.py los_loop`` gives the same measurement (one tokfrag model per
+horizon, its pooled test MAE/RMSE). Accuracies are fractions (0.7674), as tokfrag writes
+them, not percentages.
 
 Usage::
 
@@ -141,8 +143,9 @@ TGCN_LOS = (
     "(70 mph); first int(0.8 * 2016) = 1612 steps train, last 404 test, windows cut inside each "
     "part (seq_len 12, pre_len = horizon, range(len - 12 - pre_len)); one model per pre_len; "
     "RMSE/MAE pooled over all test windows, nodes and predicted steps 1..pre_len, in mph "
-    "(x 70); 15/30/45/60 min = pre_len 3/6/9/12; no validation part (the code reports the best "
-    "test epoch)"
+    "(x 70); 15/30/45/60 min = pre_len 3/6/9/12; no validation part (main.py reports the epoch "
+    "with the lowest test RMSE); batch 32, Adam 0.001, 64 GRU units (the PyTorch port's README "
+    "trains T-GCN for 3000 epochs)"
 )
 TEXTGCN_SPLIT = (
     "TextGCN split of MR (data/mr.txt: 7,108 train / 3,554 test sentences), 10% of train held "
@@ -225,7 +228,8 @@ FIGURES: tuple[PublishedFigure, ...] = (
                 "Value recalled, not read from the paper (no copy of its table was reachable "
                 "here); check Table 2 of arXiv:1811.05320 before showing it. Protocol "
                 "confirmed from lehaifeng/T-GCN code (T-GCN-TensorFlow/input_data.py, "
-                "Baselines/baselines.py, T-GCN-PyTorch/utils/data/functions.py)."
+                "Baselines/baselines.py, T-GCN-PyTorch/utils/data/functions.py, and T-GCN/main.py "
+                "for the max scaling and the best-test-epoch report)."
             ),
         )
         for h, metric, value in (

@@ -189,6 +189,9 @@ class SplitConfig(_Section):
 
     lags: int = Field(4, ge=1)
     horizon: int = Field(1, ge=1)
+    # snapshots: train_ratio of the windows (PGT); steps: train_ratio of the time steps, windows
+    # cut inside each part (T-GCN). See tokfrag.data.splits.
+    by: Literal["snapshots", "steps"] = "snapshots"
     train_ratio: float = Field(0.2, gt=0.0, lt=1.0)
     val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     seed: int = 0

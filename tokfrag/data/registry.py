@@ -133,7 +133,7 @@ DATASETS: dict[str, DatasetSpec] = {
                     0.7418,
                     "PyTorch Geometric Temporal documentation: DCRNN, 32 filters, K=1, "
                     "200 epochs, Adam 0.01; lags 4, train_ratio 0.2",
-                    {"lags": 4, "horizon": 1, "train_ratio": 0.2},
+                    {"by": "snapshots", "lags": 4, "horizon": 1, "train_ratio": 0.2},
                 ),
             ),
         ),

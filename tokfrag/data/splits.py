@@ -1,11 +1,21 @@
-"""Chronological splits over window snapshots (PyTorch Geometric Temporal protocol).
+"""Chronological splits over window snapshots.
 
 A *snapshot* ``i`` reads steps ``i .. i+lags-1`` and predicts steps ``i+lags .. i+lags+horizon-1``.
-With ``S = T - lags - horizon + 1`` snapshots, the first ``int(train_ratio * S)`` are training
-snapshots and the rest are test snapshots (Chickenpox, lags 4, ratio 0.2: 103 train, 414 test).
+Two ways to cut the series in time, both in time order with test last:
+
+- ``by="snapshots"`` (PyTorch Geometric Temporal's ``temporal_signal_split``): with
+  ``S = T - lags - horizon + 1`` snapshots, the first ``int(train_ratio * S)`` are training
+  snapshots and the rest are test snapshots (Chickenpox, lags 4, ratio 0.2: 103 train, 414
+  test). A test snapshot's inputs may read training steps.
+- ``by="steps"`` (T-GCN's ``preprocess_data``): the first ``int(train_ratio * T)`` *time steps*
+  are the training part and the rest the test part, and windows are cut inside each part, so
+  no test window reads a training step (Los-loop, ratio 0.8: steps 0..1611 train, 1612..2015
+  test). T-GCN's ``range(len - seq_len - pre_len)`` also leaves out the last full window of
+  each part; tokfrag keeps it.
+
 The last ``val_fraction`` of the training snapshots is held out for early stopping. With
-``horizon > 1``, ``horizon - 1`` snapshots are dropped at each boundary so that no target step
-is shared by two splits.
+``horizon > 1``, ``horizon - 1`` snapshots are dropped between fit and validation (and, by
+snapshots, before test) so that no target step is shared by two splits.
 """
 
 from __future__ import annotations
@@ -70,34 +80,56 @@ def num_snapshots(num_steps: int, lags: int, horizon: int) -> int:
     return num_steps - lags - horizon + 1
 
 
+SPLIT_BY = ("snapshots", "steps")
+
+
 def _sizes(
-    num_steps: int, lags: int, horizon: int, train_ratio: float, val_fraction: float
-) -> tuple[int, int, int, int, int]:
-    """``(total, n_fit, n_val, gap, n_test)`` snapshot counts; any may come out below one."""
+    num_steps: int,
+    lags: int,
+    horizon: int,
+    train_ratio: float,
+    val_fraction: float,
+    by: str = "snapshots",
+) -> tuple[int, int, int, int, int, int]:
+    """``(total, n_fit, n_val, gap, test_start, n_test)`` snapshot counts (``test_start``: the
+    first test snapshot); any count may come out below one."""
     total = num_snapshots(num_steps, lags, horizon)
-    n_train = int(train_ratio * total)
-    n_val = max(1, int(round(val_fraction * n_train)))
     # A snapshot's targets reach horizon - 1 steps past the next snapshot's first target: drop
     # that many snapshots at each boundary so no target is shared across splits.
     gap = horizon - 1
+    if by == "snapshots":
+        n_train = int(train_ratio * total)
+        test_start = n_train + gap
+    elif by == "steps":
+        train_steps = int(train_ratio * num_steps)
+        # Training snapshots end inside the training steps; test snapshots start after them.
+        n_train = num_snapshots(train_steps, lags, horizon)
+        test_start = train_steps
+    else:
+        raise SplitError(f"split by {by!r}: expected one of {', '.join(SPLIT_BY)}")
+    n_val = max(1, int(round(val_fraction * n_train)))
     n_fit = n_train - n_val - gap
-    n_test = total - n_train - gap
-    return total, n_fit, n_val, gap, n_test
+    n_test = total - test_start
+    return total, n_fit, n_val, gap, test_start, n_test
 
 
-def _fits(num_steps: int, lags: int, horizon: int, train_ratio: float, val_fraction: float) -> bool:
-    _, n_fit, n_val, _, n_test = _sizes(num_steps, lags, horizon, train_ratio, val_fraction)
+def _fits(
+    num_steps: int, lags: int, horizon: int, train_ratio: float, val_fraction: float, by: str
+) -> bool:
+    _, n_fit, n_val, _, _, n_test = _sizes(num_steps, lags, horizon, train_ratio, val_fraction, by)
     return min(n_fit, n_val, n_test) >= 1
 
 
-def minimum_steps(lags: int, horizon: int, train_ratio: float, val_fraction: float) -> int | None:
+def minimum_steps(
+    lags: int, horizon: int, train_ratio: float, val_fraction: float, by: str = "snapshots"
+) -> int | None:
     """The fewest time steps for which :func:`chronological_split` gives non-empty fit,
     validation and test splits, or ``None`` when no length does (e.g. ``train_ratio >= 1``).
 
     The split sizes never shrink as the series grows, so a doubling search followed by a
     bisection finds the threshold.
     """
-    args = (lags, horizon, train_ratio, val_fraction)
+    args = (lags, horizon, train_ratio, val_fraction, by)
     low = high = max(lags + horizon, 1)
     while not _fits(high, *args):
         if high > 1 << 32:
@@ -113,22 +145,31 @@ def minimum_steps(lags: int, horizon: int, train_ratio: float, val_fraction: flo
 
 
 def chronological_split(
-    num_steps: int, lags: int, horizon: int, train_ratio: float, val_fraction: float
+    num_steps: int,
+    lags: int,
+    horizon: int,
+    train_ratio: float,
+    val_fraction: float,
+    by: str = "snapshots",
 ) -> SplitIndices:
-    """Split ``num_steps`` time steps into fit / validation / test snapshots, in time order.
+    """Split ``num_steps`` time steps into fit / validation / test snapshots, in time order,
+    cutting ``by`` snapshots or by time steps (see the module notes).
 
     For ``horizon > 1``, ``horizon - 1`` snapshots are dropped between fit and validation and
-    between validation and test, so no target step belongs to two splits (for ``horizon = 1``
-    this is exactly the PyTorch Geometric Temporal split).
+    (by snapshots) between validation and test, so no target step belongs to two splits (for
+    ``horizon = 1`` and ``by="snapshots"`` this is exactly the PyTorch Geometric Temporal
+    split).
 
     Raises:
         SplitError: when any split would be empty; the message gives the minimum length.
     """
     if lags < 1 or horizon < 1:
         raise SplitError(f"lags ({lags}) and horizon ({horizon}) must both be at least 1")
-    total, n_fit, n_val, gap, n_test = _sizes(num_steps, lags, horizon, train_ratio, val_fraction)
+    total, n_fit, n_val, gap, test_start, n_test = _sizes(
+        num_steps, lags, horizon, train_ratio, val_fraction, by
+    )
     if min(n_fit, n_val, n_test) < 1:
-        needed = minimum_steps(lags, horizon, train_ratio, val_fraction)
+        needed = minimum_steps(lags, horizon, train_ratio, val_fraction, by)
         need = (
             f"at least {needed} time steps are needed"
             if needed is not None
@@ -136,13 +177,13 @@ def chronological_split(
         )
         raise SplitError(
             f"{num_steps} time steps give {max(total, 0)} snapshots for lags={lags}, "
-            f"horizon={horizon}: {max(n_fit, 0)} fit, {n_val} validation, {max(n_test, 0)} test; "
+            f"horizon={horizon} (split by {by}): {max(n_fit, 0)} fit, {n_val} validation, "
+            f"{max(n_test, 0)} test; "
             f"{need}. Use a longer series, fewer lags or a shorter horizon, or change "
             "split.train_ratio / split.val_fraction."
         )
     snapshots = np.arange(total, dtype=np.int64)
     val_start = n_fit + gap
-    test_start = val_start + n_val + gap
     return SplitIndices(
         fit=snapshots[:n_fit],
         val=snapshots[val_start : val_start + n_val],

@@ -546,6 +546,7 @@ def validate_series(
     horizon: int,
     train_ratio: float,
     val_fraction: float,
+    split_by: str = "snapshots",
     docs_dir: Path | None = None,
 ) -> ValidationReport:
     """Validate canonical ``values`` and ``edges`` tables with Great Expectations.
@@ -567,6 +568,7 @@ def validate_series(
         "horizon": horizon,
         "train_ratio": train_ratio,
         "val_fraction": val_fraction,
+        "split_by": split_by,
         "split_error": "",
     }
     split_failures: list[Failure] = []
@@ -581,9 +583,9 @@ def validate_series(
         )
         min_rows = None
     else:
-        min_rows = minimum_steps(lags, horizon, train_ratio, val_fraction)
+        min_rows = minimum_steps(lags, horizon, train_ratio, val_fraction, split_by)
         try:
-            chronological_split(len(values), lags, horizon, train_ratio, val_fraction)
+            chronological_split(len(values), lags, horizon, train_ratio, val_fraction, split_by)
         except SplitError as err:
             params["split_error"] = str(err)
             # Otherwise the GX row-count expectation reports it. Plain failure when no length

@@ -39,7 +39,9 @@ def _load_inputs(params: Params, layout: Layout):
 
     series = load_series(layout.data_dir)
     s = params.split
-    split = chronological_split(series.num_steps, s.lags, s.horizon, s.train_ratio, s.val_fraction)
+    split = chronological_split(
+        series.num_steps, s.lags, s.horizon, s.train_ratio, s.val_fraction, s.by
+    )
     check_prepared(layout, split.fingerprint(), series.sha256)
     return series, split
 
@@ -83,6 +85,7 @@ def _gate(params: Params, values, edges, docs_dir: Path | None = None):
         horizon=s.horizon,
         train_ratio=s.train_ratio,
         val_fraction=s.val_fraction,
+        split_by=s.by,
         docs_dir=docs_dir,
     )
 
@@ -96,7 +99,9 @@ def prepare(params: Params, layout: Layout) -> Path:
     require_gate(layout, params)
     series = load_series(layout.data_dir)
     s = params.split
-    split = chronological_split(series.num_steps, s.lags, s.horizon, s.train_ratio, s.val_fraction)
+    split = chronological_split(
+        series.num_steps, s.lags, s.horizon, s.train_ratio, s.val_fraction, s.by
+    )
     # Scalers and data-built graphs see only the steps that training snapshots touch: no test
     # target leaks in.
     train_values = series.values[: split.train_steps_end]
@@ -256,7 +261,8 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         # A list, not a mapping: metrics.json is written with sorted keys, columns keep order.
         "columns": columns,
         "protocol": {
-            "name": "pgt-chronological",
+            "name": "tgcn-chronological" if params.split.by == "steps" else "pgt-chronological",
+            "by": params.split.by,
             "lags": lags,
             "horizon": horizon,
             "train_ratio": params.split.train_ratio,

@@ -1,4 +1,5 @@
-"""Chronological splits on the real Chickenpox series: sizes, order and no test leakage."""
+"""Chronological splits on the real Chickenpox and Los-loop series: sizes, order and no test
+leakage, by snapshots (PyTorch Geometric Temporal) and by time steps (T-GCN)."""
 
 from __future__ import annotations
 
@@ -95,3 +96,59 @@ def test_too_short_series_message_names_the_minimum():
     minimum = minimum_steps(4, 1, 0.2, 0.2)
     with pytest.raises(SplitError, match=rf"\b{minimum}\b"):
         chronological_split(10, **PGT)
+
+
+@pytest.fixture(scope="module")
+def los_steps(mirror) -> np.ndarray:
+    """Los-loop's real step numbers, one column per sensor (2016 x 207)."""
+    from tokfrag.data.loaders import load_los_loop
+
+    values, _ = load_los_loop(
+        mirror / "los_loop" / "los_speed.csv", mirror / "los_loop" / "los_adj.csv"
+    )
+    t = values["t"].to_numpy()
+    return np.repeat(t[:, None], values.shape[1] - 1, axis=1)
+
+
+@pytest.mark.parametrize("horizon", [3, 6, 9, 12])
+def test_tgcn_protocol_by_steps(los_steps, horizon):
+    """T-GCN: the first int(0.8 * 2016) = 1612 steps train, the last 404 test, windows cut
+    inside each part; no test window reads a training step."""
+    split = chronological_split(len(los_steps), 12, horizon, 0.8, 0.2, by="steps")
+    assert len(los_steps) == 2016
+    x_test, y_test = slice_windows(los_steps, 12, horizon, split.test)
+    assert x_test.min() == 1612 and y_test.max() == 2015  # the whole test part, nothing else
+    assert len(split.test) == 404 - 12 - horizon + 1  # T-GCN's code: one fewer (the last)
+    x_train, y_train = slice_windows(los_steps, 12, horizon, split.train)
+    assert max(x_train.max(), y_train.max()) == 1611 == split.train_steps_end - 1
+    assert split.first_test_target == 1612 + 12
+    # fit, gap, validation: every window of the training part is one or the other (or a gap
+    # window whose targets would straddle fit and validation)
+    assert len(split.fit) + (horizon - 1) + len(split.val) == 1612 - 12 - horizon + 1
+    x_val, y_val = slice_windows(los_steps, 12, horizon, split.val)
+    _, y_fit = slice_windows(los_steps, 12, horizon, split.fit)
+    assert y_fit.max() < y_val.min()
+
+
+def test_split_by_changes_the_split_and_its_fingerprint(los_steps):
+    by_snapshots = chronological_split(len(los_steps), 12, 3, 0.8, 0.2)
+    by_steps = chronological_split(len(los_steps), 12, 3, 0.8, 0.2, by="steps")
+    assert by_steps.fingerprint() != by_snapshots.fingerprint()
+    # by snapshots, the first test window reads training steps; by steps it cannot
+    assert by_snapshots.test[0] < 1612 == by_steps.test[0]
+    with pytest.raises(SplitError, match="split by 'days'"):
+        chronological_split(len(los_steps), 12, 3, 0.8, 0.2, by="days")
+
+
+@pytest.mark.parametrize("by", ["snapshots", "steps"])
+@pytest.mark.parametrize(
+    ("lags", "horizon", "train_ratio", "val_fraction"),
+    [(4, 1, 0.2, 0.2), (12, 3, 0.8, 0.1), (12, 12, 0.8, 0.2), (8, 12, 0.05, 0.5)],
+)
+def test_minimum_steps_by_either_cut(by, lags, horizon, train_ratio, val_fraction):
+    need = minimum_steps(lags, horizon, train_ratio, val_fraction, by)
+    assert need is not None
+    split = chronological_split(need, lags, horizon, train_ratio, val_fraction, by)
+    assert min(len(split.fit), len(split.val), len(split.test)) >= 1
+    with pytest.raises(SplitError, match=f"split by {by}"):
+        chronological_split(need - 1, lags, horizon, train_ratio, val_fraction, by)

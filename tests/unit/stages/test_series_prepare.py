@@ -63,3 +63,25 @@ def test_fragment_variants_train_through_the_stage(prepared, variant: str) -> No
     summary = stages.train(params, root, "fragment")
     assert summary["kind"] == f"fragment_{variant}"
     assert summary["epochs_run"] == record["best"]["best_epoch"] >= 1
+
+
+def test_split_by_steps_keeps_every_test_window_off_training_steps(project: Path) -> None:
+    """``split.by: steps`` (T-GCN): prepare fixes the cut at int(train_ratio * T) time steps,
+    the scaler sees exactly those steps, and the evaluation names the protocol."""
+    raw = yaml.safe_load(project.read_text())
+    raw["split"].update({"by": "steps", "train_ratio": 0.5, "horizon": 3})
+    project.write_text(yaml.safe_dump(raw))
+    params = load_params(project)
+    root = project.parent
+    for stage in (stages.ingest, stages.validate, stages.prepare):
+        stage(params, root)
+    series = load_series(root / "data/chickenpox")
+    cut = int(0.5 * series.num_steps)
+    written = json.loads((root / "outputs/chickenpox/prepared/split.json").read_text())
+    assert written["train_steps_end"] == cut
+    assert written["test"][0] == cut  # the first test window starts on the first test step
+    assert written["first_test_target"] == cut + params.split.lags
+    scaler = json.loads((root / "outputs/chickenpox/prepared/scaler.json").read_text())
+    np.testing.assert_allclose(NodeScaler.from_dict(scaler).mean, series.values[:cut].mean(axis=0))
+    by_snapshots = chronological_split(series.num_steps, params.split.lags, 3, 0.5, 0.2)
+    assert written["fingerprint"] != by_snapshots.fingerprint()
