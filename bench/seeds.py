@@ -59,7 +59,7 @@ LOS_LOOP = {
     "train.lr": 0.003,
 }
 LOS_HORIZONS = (3, 6, 9, 12)
-# About 70 s per horizon and seed here (token 45 s, fragment 20 s, evaluate 5 s): 14 minutes
+# About 66 s per horizon and seed here (token 45 s, fragment 20 s, evaluate 5 s): 14 minutes
 # of `make bench`'s hour. Training longer helps both families; use --los-epochs on a GPU.
 LOS_EPOCHS, LOS_PATIENCE = 2, 2
 # Text datasets: a tenth of the training documents for early stopping (the TextGCN protocol).
@@ -174,7 +174,11 @@ def run_los_loop(seeds: int, params_path: Path, out: Path, args: Any) -> None:
         scratch = prepare_project(base, scratch_project(f"los_loop-h{horizon}"))
         per_seed = run_seeds(base, scratch, seeds, f"los_loop h{horizon}")
         name = protocol_name(per_seed[0]["metrics"]["protocol"], LOS_HORIZONS)
-        name += f"; epochs {args.los_epochs}, patience {args.los_patience}"
+        name += (
+            f"; both families {args.los_epochs} epochs (patience {args.los_patience}), lr "
+            f"{base.train.lr:g}; token patches of {base.token.patch.patch_len} steps, stride "
+            f"{base.token.patch.stride}"
+        )
         pooled = {f"test_{m}": f"test_{m}_steps_1_to_{horizon}" for m in ("mae", "rmse")}
         records += seed_records("los_loop", name, base, per_seed, pooled, horizon=horizon)
     # params: the last horizon's; the others differ only in split.horizon

@@ -463,7 +463,7 @@ def mr_models(base: Any, root: Path, settings: dict[str, dict], fragment: dict) 
                 flush=True,
             )
         loop = params.train.loop_settings("text")
-        protocol = mr_protocol(metrics, params)
+        protocol = protocol_name(metrics["protocol"])
         for metric in ("test_accuracy", "test_macro_f1"):
             records.append(
                 seed_record(
@@ -483,7 +483,7 @@ def mr_models(base: Any, root: Path, settings: dict[str, dict], fragment: dict) 
                     n_params=entries[0]["n_params"],
                 )
             )
-    protocol = mr_protocol(metrics, base)
+    protocol = protocol_name(metrics["protocol"])
     # The last evaluation's deterministic baselines. The fragment model it also scored had
     # only the budget that lets evaluate run: its figure is not a benchmark and is left out.
     for model in ("tfidf_logreg", "majority"):
@@ -503,15 +503,6 @@ def mr_models(base: Any, root: Path, settings: dict[str, dict], fragment: dict) 
                 )
             )
     return records + published_records("mr", protocol)
-
-
-def mr_protocol(metrics: dict, params: Any) -> str:
-    p = metrics["protocol"]
-    return (
-        f"TextGCN split ({p['train_documents']} train / {p['test_documents']} test), "
-        f"validation {p['val_fraction']:g} of train (stratified, seed {params.split.seed}), "
-        f"max_length {params.token.text.max_length}"
-    )
 
 
 # -- main ----------------------------------------------------------------------------------
@@ -628,7 +619,7 @@ def main() -> int:
         out,
         records,
         {"chickenpox": series_base.model_dump(), "mr": mr_base.model_dump()},
-        command_line(),
+        command_line("make bench"),
         quick=quick,
         timings_seconds=timings,
     )

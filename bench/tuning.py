@@ -26,6 +26,7 @@ from common import (
     RUNS,
     command_line,
     load_base,
+    model_label,
     prepare_project,
     record,
     scratch_project,
@@ -63,7 +64,7 @@ def bookkeeping(base, trials: int, interval: int | None = None) -> list[dict]:
             f"({wall:.1f} s, incl. loading data and opening the stores)"
         )
         common = {
-            "model": tuned["model"],
+            "model": model_label(base, family),
             "family": family,
             "n_seeds": None,
             "interval_epochs": interval,
@@ -129,7 +130,7 @@ def tuned_vs_handset(base, trials: int) -> list[dict]:
                 record(
                     "chickenpox",
                     PROTOCOL,
-                    model=metrics["models"][family]["kind"],
+                    model=model_label(params, family),
                     family=family,
                     metric="test_mse",
                     value=value,
