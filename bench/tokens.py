@@ -11,11 +11,11 @@
    patch) over several seeds, through the real stages.
 4. MR test accuracy/macro-F1 (TextGCN split, ``split.val_fraction`` 0.1) of the text token
    model fine-tuned from the local pretrained encoder (all-MiniLM-L6-v2; one epoch, one seed
-   by default: each epoch is about 8 minutes here), through the real stages, beside the
+   by default: an epoch takes about 5.5 minutes here), through the real stages, beside the
    baselines and the published figures (BERT-base 85.7). The model from scratch is measured
    over 3 seeds by ``bench/seeds.py mr``.
 
-Run: ``python bench/tokens.py`` (about 13 minutes on 2 CPU cores, 9 of them fine-tuning
+Run: ``python bench/tokens.py`` (about 8.5 minutes on 2 CPU cores, 6 of them fine-tuning
 MiniLM) or ``--quick`` (a smoke check in about a minute:
 20,000 windows, one seed, 20 Chickenpox epochs, 1 MR epoch at max_length 32, no pretrained
 fine-tuning; its figures are not comparable, and it writes bench/results/tokens-quick.json).
