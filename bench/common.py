@@ -79,16 +79,13 @@ def model_label(params: Any, family: str) -> str:
     (``token_quantized``, ``token_patch``, ``fragment_gconvgru``; text: ``token_wordpiece``,
     ``token_pretrained``, ``fragment_docgraph``), so suites that fit the same model agree."""
     from tokfrag.data.registry import get_spec
+    from tokfrag.stages.series import model_name
 
     if get_spec(params.data.dataset).kind == "text":
         if family == "token":
             return "token_pretrained" if params.token.text.pretrained else "token_wordpiece"
         return "fragment_docgraph"
-    return (
-        f"token_{params.token.variant}"
-        if family == "token"
-        else f"fragment_{params.fragment.variant}"
-    )
+    return f"{family}_{model_name(params, family)}"  # the variant the series stages run
 
 
 def scratch_project(name: str) -> Path:

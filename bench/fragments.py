@@ -362,13 +362,7 @@ def main() -> int:
 def summary(records: list[dict]) -> None:
     print("\nsummary")
     for r in records:
-        if r["metric"] in (
-            "test_mse",
-            "test_accuracy",
-            "ratio",
-            "train_windows_per_second",
-            "skipped",
-        ) or r["metric"] in ("test_mae_h3", "test_rmse_h12"):
+        if r["metric"] in ("test_mse", "ratio", "train_windows_per_second"):
             v = "-" if r["value"] is None else f"{r['value']:.4f}"
             std = f" ± {r['std']:.4f}" if r.get("std") else ""
             print(f"  {r['dataset']:<10} {r['model']:<46} {r['metric']:<24} {v}{std}")

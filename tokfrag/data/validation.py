@@ -458,8 +458,8 @@ def _detail(  # one branch per expectation type keeps the messages side by side
         return (
             f"{params['split_error']} The values table has {result.get('observed_value')} rows; "
             f"lags={params['lags']}, horizon={params['horizon']}, "
-            f"train_ratio={params['train_ratio']}, val_fraction={params['val_fraction']} "
-            f"need at least {kwargs['min_value']}."
+            f"train_ratio={params['train_ratio']}, val_fraction={params['val_fraction']}, "
+            f"split by {params['split_by']} need at least {kwargs['min_value']}."
         )
     return f"{label} failed {kind} with {kwargs}: {result}"
 
