@@ -44,8 +44,8 @@ out, e = Path(sys.argv[1]), int(os.environ["EPOCHS"])
 suites = {
     "los_loop": ({**LOS_LOOP, "split.horizon": 12, "train.epochs": e, "train.patience": e},
                  os.environ["LOS_VARIANTS"].split()),
-    "mr": ({"split.val_fraction": 0.1, "train.text.epochs": e, "train.text.patience": e},
-           [None]),
+    "mr": ({"split.val_fraction": 0.1, "token.text.epochs": e, "fragment.text.epochs": e,
+            "train.text.patience": e}, [None]),
 }
 torch.zeros(1, device="cuda")  # CUDA context start-up is not counted
 result = {"machine": machine(), "epochs": e, "autocast": "bf16 on cuda", "suites": {}}

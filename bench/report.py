@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from published import FIGURES, PublishedFigure
+from targets import section as targets_section
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -701,6 +702,7 @@ def render(results_dir: Path, published: Sequence[PublishedFigure] = FIGURES) ->
     measured = {r["dataset"] for f in _table_files(files) for r in f.records if _is_quality(r)}
     extra = sorted((measured | {f.dataset for f in published}) - set(DATASETS))
     lines = header(files)
+    lines += targets_section(files)
     for dataset in [*DATASETS, *extra]:
         lines += dataset_section(dataset, files, published)
     lines += tuning_section(files)

@@ -97,6 +97,9 @@ def _guarded(action: Callable[[], T]) -> T:
         study = sys.modules.get("tokfrag.tuning.study")
         if study is not None:
             expected += (study.TuningError,)
+        loop = sys.modules.get("tokfrag.train.loop")
+        if loop is not None:
+            expected += (loop.TrainingDiverged,)
         servers = sys.modules.get("tokfrag.servers")
         if servers is not None:
             expected += (servers.ServerError,)

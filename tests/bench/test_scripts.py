@@ -49,12 +49,13 @@ def test_script_starts(script: str) -> None:
 @pytest.mark.parametrize(
     ("dataset", "updates", "family", "label"),
     [
-        ("chickenpox", {}, "token", "token_quantized"),
+        ("chickenpox", {}, "token", "token_inverted"),
+        ("chickenpox", {"token.variant": "quantized"}, "token", "token_quantized"),
         ("chickenpox", {"token.variant": "patch"}, "token", "token_patch"),
         ("chickenpox", {}, "fragment", "fragment_gconvgru"),
         ("los_loop", {"fragment.variant": "stgcn"}, "fragment", "fragment_stgcn"),
-        ("mr", {}, "token", "token_wordpiece"),
-        ("mr", {"token.text.pretrained": True}, "token", "token_pretrained"),
+        ("mr", {}, "token", "token_pretrained"),
+        ("mr", {"token.text.pretrained": False}, "token", "token_wordpiece"),
         ("trec", {}, "fragment", "fragment_docgraph"),
     ],
 )

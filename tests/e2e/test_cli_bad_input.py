@@ -105,3 +105,26 @@ def test_prepare_refuses_data_changed_after_validation(project: Path) -> None:
     done = _run(["prepare"], root)
     assert done.returncode == 1 and "has not passed on this data" in done.stderr
     assert not (root / "outputs/chickenpox/prepared").exists()
+
+
+def test_a_diverging_fit_exits_with_the_setting_to_change_and_saves_nothing(
+    project: Path,
+) -> None:
+    """A learning rate that blows the loss up stops `tokfrag train` with a message naming
+    the model, the epoch and the setting, a non-zero exit and no model folder."""
+    import yaml
+
+    root = project.parent
+    raw = yaml.safe_load(project.read_text())
+    raw["fragment"]["lr"] = 1e12
+    raw["train"]["clip_grad_norm"] = None
+    raw["tune"]["n_trials"] = 0
+    project.write_text(yaml.safe_dump(raw, sort_keys=False))
+    for stage in ("ingest", "validate", "prepare"):
+        assert _run([stage], root).returncode == 0
+    done = _run(["train", "fragment"], root)
+    assert done.returncode == 1, done.stderr
+    message = done.stderr
+    assert "fragment" in message and "epoch" in message and "fragment.lr" in message
+    assert "Traceback" not in message
+    assert not (root / "outputs/chickenpox/models/fragment").exists()

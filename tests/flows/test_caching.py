@@ -130,7 +130,6 @@ def test_dask_runner_trains_both_families_to_the_same_numbers(
     for model, entry in by_process.items():
         for key, value in entry.items():
             if key.startswith("test_"):
-                assert by_dask["metrics"]["models"][model][key] == pytest.approx(value, rel=1e-6), (
-                    model,
-                    key,
-                )
+                tolerance = {"abs": 1e-8} if key.endswith("_std") else {}  # see test_dvc_pipeline
+                got = by_dask["metrics"]["models"][model][key]
+                assert got == pytest.approx(value, rel=1e-6, **tolerance), (model, key)

@@ -36,6 +36,7 @@ def test_flow_registers_a_champion(project: Path) -> None:
         "last_value",
         "historical_average",
         "ridge_ar",
+        "ridge_ar_calendar",
     }
     assert metrics["protocol"]["train_snapshots"] == 103
     assert metrics["protocol"]["test_snapshots"] == 414

@@ -17,8 +17,17 @@ SHRUNK = {
 TEXT_SHRUNK = {
     "split": {"val_fraction": 0.1},
     "train": {"text": {"epochs": 1, "patience": 1, "batch_size": 64}},
-    "token": {"text": {"vocab_size": 2000, "max_length": 32}},
-    "fragment": {"text": {"embedding_dim": 16, "hidden_channels": 16, "num_layers": 1}},
+    # From scratch, so the suite does not fine-tune MiniLM in every text test (the tests of
+    # the pretrained paths ask for it themselves).
+    "token": {"text": {"vocab_size": 2000, "max_length": 32, "pretrained": False}},
+    "fragment": {
+        "text": {
+            "embedding_dim": 16,
+            "hidden_channels": 16,
+            "num_layers": 1,
+            "pretrained": False,
+        }
+    },
 }
 
 

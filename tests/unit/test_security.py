@@ -171,6 +171,12 @@ def _build(kind: str) -> Any:
         from tokfrag.tokens.patch import PatchTokenizer
 
         return PatchForecaster.build(PatchTokenizer(4, 4), LAGS, HORIZON, **SIZES)
+    if kind == "token_inverted":
+        from tokfrag.fragments import NodeScaler
+        from tokfrag.models.inverted_model import InvertedForecaster
+
+        values = _series()[0]
+        return InvertedForecaster.build(NodeScaler.fit(values[:40]), LAGS, HORIZON, **SIZES)
     if kind.startswith("fragment_") and kind != "fragment_docgraph":
         return _graph_model(kind.removeprefix("fragment_"))
     if kind == "token_text":
@@ -214,6 +220,7 @@ def _build(kind: str) -> Any:
 KINDS = [
     "token_bert",
     "token_patch",
+    "token_inverted",
     "fragment_gconvgru",
     "fragment_stgcn",
     "fragment_wavenet",

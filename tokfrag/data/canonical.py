@@ -66,12 +66,23 @@ def to_series(values: pd.DataFrame, edges: pd.DataFrame, meta: dict[str, Any]) -
     return SeriesData(
         name=str(meta["name"]),
         values=values[list(node_ids)].to_numpy(np.float64),
-        time=values["t"].to_numpy(np.int64),
+        time=_time_index(values["t"]),
         node_ids=node_ids,
         edge_index=edge_index,
         edge_weight=edges["weight"].to_numpy(np.float64),
         sha256=str(meta["sha256"]),
+        time_unit="ns" if pd.api.types.is_datetime64_any_dtype(values["t"]) else "steps",
+        clock=dict(meta.get("clock") or {}),
     )
+
+
+def _time_index(column: pd.Series) -> np.ndarray:
+    """Step numbers as they are; dates as epoch nanoseconds, whatever their resolution."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        if getattr(column.dt, "tz", None) is not None:
+            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        return column.to_numpy().astype("datetime64[ns]").astype(np.int64)
+    return column.to_numpy(np.int64)
 
 
 def load_series(in_dir: Path) -> SeriesData:

@@ -94,6 +94,9 @@ class DatasetSpec:
     loader_kwargs: dict[str, Any] = field(default_factory=dict)
     label_names: tuple[str, ...] = ()  # text: the declared classes, sorted
     source: str = ""  # where a person gets a file that has no URL
+    # series with step numbers for time: when step 0 was (ISO date) and the step
+    # (a pandas offset such as "7D" or "5min"), so calendar covariates can be computed
+    clock: dict[str, str] = field(default_factory=dict)
 
     def loader_function(self) -> Callable[..., Any]:
         """The parser named by ``module`` and ``loader``."""
@@ -126,6 +129,9 @@ DATASETS: dict[str, DatasetSpec] = {
             loader="load_pgt_json",
             description="Weekly chickenpox cases in 20 Hungarian counties, 521 weeks, adjacency.",
             license="MIT (PyTorch Geometric Temporal)",
+            # Weekly reports from the week of 3 January 2005 (Rozemberczki et al. 2021); the
+            # series is differenced once, so its step 0 is the second week.
+            clock={"start": "2005-01-10", "step": "7D"},
             published=(
                 Published(
                     "DCRNN (published)",
@@ -166,6 +172,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 "No license stated for the data (METR-LA, Jagadish et al. 2014, redistributed "
                 "in the T-GCN repository for research use)"
             ),
+            clock={"start": "2012-03-01T00:00", "step": "5min"},
         ),
         DatasetSpec(
             name="mr",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,6 +19,8 @@ class SeriesData:
         edge_index: ``(2, E)`` int64 source and target node positions.
         edge_weight: ``(E,)`` float64 edge weights (1.0 where the source has none).
         sha256: checksum of the upstream file(s) this was read from.
+        time_unit: ``"ns"`` when ``time`` holds dates, ``"steps"`` when it holds step numbers.
+        clock: for step numbers, ``{"start": ISO date of step 0, "step": "7D"}`` when known.
     """
 
     name: str
@@ -28,6 +30,8 @@ class SeriesData:
     edge_index: np.ndarray
     edge_weight: np.ndarray
     sha256: str
+    time_unit: str = "steps"
+    clock: dict[str, str] = field(default_factory=dict)
 
     @property
     def num_steps(self) -> int:

@@ -191,3 +191,56 @@ def chronological_split(
         lags=lags,
         horizon=horizon,
     )
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One rolling-origin fold of the training snapshots: fit on ``fit``, validate on ``val``."""
+
+    fit: np.ndarray
+    val: np.ndarray
+
+
+def rolling_folds(split: SplitIndices, n_folds: int) -> list[Fold]:
+    """Rolling-origin (expanding-window) cross-validation over the training snapshots.
+
+    The validation blocks are the last ``n_folds`` blocks of ``len(split.val)`` training
+    snapshots, in time order; each fold fits on every training snapshot before its block
+    (less the ``horizon - 1`` gap, so no target step is shared; the snapshots the fixed split
+    drops in its own gap are ordinary training snapshots here). The last fold is exactly
+    ``(split.fit, split.val)``; the test snapshots are never touched. With ``n_folds=1`` this
+    is the plain hold-out.
+
+    Chickenpox (103 training snapshots, validation blocks of 21), 3 folds: fit 0..39 /
+    validate 40..60, fit 0..60 / validate 61..81, fit 0..81 / validate 82..102.
+
+    Raises:
+        SplitError: the first fold would have no snapshot to fit on.
+    """
+    if n_folds < 1:
+        raise SplitError(f"tune.cv.folds must be at least 1, got {n_folds}")
+    block, gap = len(split.val), split.horizon - 1
+    first_val = int(split.val[0])  # training snapshots are 0 .. split.val[-1], all usable
+    folds = []
+    for k in range(n_folds - 1, -1, -1):  # the earliest block first
+        val_start = first_val - k * block
+        fit_end = val_start - gap
+        if fit_end < 1:
+            raise SplitError(
+                f"{n_folds} rolling-origin folds of {block} validation snapshots leave the "
+                f"first fold nothing to fit on ({int(split.val[-1]) + 1} training snapshots); "
+                "lower tune.cv.folds or split.val_fraction"
+            )
+        snapshots = np.arange(val_start, val_start + block, dtype=np.int64)
+        folds.append(Fold(fit=np.arange(fit_end, dtype=np.int64), val=snapshots))
+    return folds
+
+
+def folds_fingerprint(folds: list[Fold]) -> str:
+    """A short hash of the folds' positions: equal for two families tuned on the same folds."""
+    digest = hashlib.sha256()
+    for fold in folds:
+        for part in (fold.fit, fold.val):
+            digest.update(np.ascontiguousarray(part, dtype=np.int64).tobytes() + b"|")
+        digest.update(b"/")
+    return digest.hexdigest()[:16]

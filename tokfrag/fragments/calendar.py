@@ -1,103 +1,133 @@
-"""Optional calendar features: sin/cos encodings of where each time step falls in a cycle.
+"""Calendar covariates: sin/cos encodings of where each time step falls in the day, the week
+and the year.
 
-The datasets here carry step numbers, not timestamps, so the features come from the step index
-``t`` and the number of steps per cycle: for a period ``P`` the pair
+For a cycle of period ``P`` seconds and harmonic ``k``, a step at time ``s`` (seconds since
+the Unix epoch) gets the pair
 
-    sin(2 pi (t + offset) / P),  cos(2 pi (t + offset) / P)
+    sin(2 pi k phase),  cos(2 pi k phase),   phase = (s mod P) / P
 
-places step ``t`` on the unit circle, so the last step of a cycle sits next to the first (no
-jump at midnight or at New Year, unlike a raw ``t mod P``). Typical settings:
+which places it on the unit circle, so the last step of a cycle sits next to the first (no
+jump at midnight or at New Year, unlike a raw ``t mod P``); ``k = 2, 3, ...`` add the
+cycle's half, third, ... for sharper seasonal shapes. Typical cycles:
 
-* Los-loop, five-minute steps: ``steps_per_day=288`` (time of day) and, with more than a week
-  of data, ``steps_per_week=2016`` (day of week). Los-loop itself spans exactly 7 days, so an
-  80/20 split never shows the weekly phases of its last ~1.4 days to training: leave the weekly
-  pair off there.
-* Chickenpox, weekly steps: ``steps_per_year=52`` (week of year; ``52.1775`` for the mean
-  Gregorian year if drift over the 10 years matters).
+* Los-loop, five-minute steps over 7 days: time of day (288 steps a cycle). The week is left
+  out: its 80/20 split shows training only 5.6 days, less than one weekly cycle.
+* Chickenpox, weekly steps over 10 years: time of year (about 52 steps a cycle).
 
-The features depend only on the step index, never on the values, so computing them over the
-whole series leaks nothing from the test split. They are known in advance for future steps:
-``slice_windows(features, lags, horizon)`` gives ``(S, F, lags)`` input-side and
-``(S, F, horizon)`` target-side features aligned with the value windows.
+A :class:`CalendarSpec` knows how a series' time index maps to seconds (dates as epoch
+nanoseconds, or step numbers from a known start and step) and which cycles to encode. It
+depends only on the time, never on the values, so nothing leaks from the test split, and
+the covariates of future steps are known in advance.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
-
-def _periods(
-    steps_per_day: float | None, steps_per_week: float | None, steps_per_year: float | None
-) -> list[tuple[str, float]]:
-    periods = []
-    for name, period in (
-        ("day", steps_per_day),
-        ("week", steps_per_week),
-        ("year", steps_per_year),
-    ):
-        if period is None:
-            continue
-        if isinstance(period, bool) or not math.isfinite(period) or period <= 1:
-            raise ValueError(
-                f"steps_per_{name} must be a finite number of steps greater than 1, got {period!r}"
-            )
-        periods.append((name, float(period)))
-    return periods
+DAY = 86_400.0
+CYCLES = {"day": DAY, "week": 7 * DAY, "year": 365.2425 * DAY}  # seconds per cycle
+MIN_STEPS_PER_CYCLE = 4  # fewer steps than this per cycle cannot trace it
 
 
-def calendar_feature_names(
-    steps_per_day: float | None = None,
-    steps_per_week: float | None = None,
-    steps_per_year: float | None = None,
-) -> list[str]:
-    """Column names of :func:`calendar_features` for the same arguments, e.g.
-    ``["day_sin", "day_cos", "week_sin", "week_cos"]``."""
-    return [
-        f"{name}_{part}"
-        for name, _ in _periods(steps_per_day, steps_per_week, steps_per_year)
-        for part in ("sin", "cos")
-    ]
+class CalendarError(ValueError):
+    """The calendar cannot be built: unknown step, bad period or times."""
 
 
-def calendar_features(
-    num_steps: int,
-    steps_per_day: float | None = None,
-    steps_per_week: float | None = None,
-    steps_per_year: float | None = None,
-    *,
-    offset: int = 0,
-) -> np.ndarray:
-    """Sin/cos cycle encodings of the step index ``t = 0 .. num_steps - 1``.
-
-    Args:
-        num_steps: ``T``, the number of time steps (rows).
-        steps_per_day: steps in one day (time-of-day pair), e.g. 288 for five-minute steps.
-        steps_per_week: steps in one week (day-of-week pair), e.g. 2016 for five-minute steps.
-        steps_per_year: steps in one year (time-of-year pair), e.g. 52 for weekly steps.
-        offset: the position of step 0 inside every cycle, in steps (0 when the series starts
-            at midnight at the start of the week / year); it only rotates each pair.
-
-    Returns:
-        ``(T, F)`` float64 with ``F = 2 x`` (number of periods given), columns in the order
-        day, week, year, each as ``sin`` then ``cos`` (names from
-        :func:`calendar_feature_names`). ``F = 0`` when no period is given. Row ``t`` equals
-        row ``t + P`` for each integer period ``P`` given, and every pair lies on the unit
-        circle.
-
-    Raises:
-        ValueError: a negative ``num_steps`` or a period that is not a finite number above 1.
-    """
-    if int(num_steps) != num_steps or num_steps < 0:
-        raise ValueError(f"num_steps must be a non-negative integer, got {num_steps!r}")
-    periods = _periods(steps_per_day, steps_per_week, steps_per_year)
-    steps = np.arange(int(num_steps), dtype=np.float64) + offset
-    out = np.empty((int(num_steps), 2 * len(periods)), dtype=np.float64)
-    for k, (_, period) in enumerate(periods):
-        # reduce modulo the period first: exact phases for integer periods, and no precision
-        # loss from large step indices
-        angle = 2.0 * np.pi * (np.mod(steps, period) / period)
-        out[:, 2 * k] = np.sin(angle)
-        out[:, 2 * k + 1] = np.cos(angle)
+def _encode(phase: np.ndarray, harmonics: int) -> np.ndarray:
+    """``(...,)`` phases in [0, 1) -> ``(..., 2 * harmonics)``: sin, cos per harmonic."""
+    angle = 2.0 * np.pi * phase[..., None] * np.arange(1, harmonics + 1)  # (..., K)
+    out = np.empty((*phase.shape, 2 * harmonics))
+    out[..., 0::2] = np.sin(angle)
+    out[..., 1::2] = np.cos(angle)
     return out
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    """Which cycles to encode for a series, and how its time index becomes seconds.
+
+    Attributes:
+        time_unit: ``"ns"`` when the series' time index holds dates (epoch nanoseconds), or
+            ``"steps"`` when it holds step numbers (then ``start + t * step_seconds``).
+        step_seconds: seconds between consecutive steps.
+        cycles: the names of the encoded cycles, in :data:`CYCLES` order.
+        harmonics: sin/cos pairs per cycle.
+        start: epoch seconds of step number 0 (``time_unit="steps"`` only).
+    """
+
+    time_unit: str
+    step_seconds: float
+    cycles: tuple[str, ...]
+    harmonics: int = 1
+    start: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cycles", tuple(self.cycles))
+        if self.time_unit not in ("ns", "steps"):
+            raise CalendarError(f"time_unit must be 'ns' or 'steps', got {self.time_unit!r}")
+        if not (math.isfinite(self.step_seconds) and self.step_seconds > 0):
+            raise CalendarError(f"step_seconds must be positive, got {self.step_seconds!r}")
+        unknown = [c for c in self.cycles if c not in CYCLES]
+        if unknown:
+            raise CalendarError(f"unknown cycle(s) {unknown}; known: {list(CYCLES)}")
+        if self.harmonics < 1:
+            raise CalendarError(f"harmonics must be at least 1, got {self.harmonics}")
+
+    @classmethod
+    def choose(
+        cls,
+        time_unit: str,
+        step_seconds: float,
+        train_steps: int,
+        harmonics: int = 1,
+        start: float = 0.0,
+    ) -> CalendarSpec:
+        """The cycles worth encoding: each one at least :data:`MIN_STEPS_PER_CYCLE` steps
+        long (a daily cycle means nothing on daily steps) and covered at least once by the
+        ``train_steps`` training steps (a model cannot learn a phase it has never seen)."""
+        cycles = tuple(
+            name
+            for name, period in CYCLES.items()
+            if period >= MIN_STEPS_PER_CYCLE * step_seconds and train_steps * step_seconds >= period
+        )
+        return cls(time_unit, float(step_seconds), cycles, harmonics, float(start))
+
+    @property
+    def num_features(self) -> int:
+        """``F``: two per cycle and harmonic."""
+        return 2 * self.harmonics * len(self.cycles)
+
+    def feature_names(self) -> list[str]:
+        return [
+            f"{cycle}_{part}{k}"
+            for cycle in self.cycles
+            for k in range(1, self.harmonics + 1)
+            for part in ("sin", "cos")
+        ]
+
+    def seconds(self, times: np.ndarray) -> np.ndarray:
+        """Epoch seconds (float64) of a time index (epoch ns, or step numbers)."""
+        times = np.asarray(times)
+        if self.time_unit == "ns":
+            return times.astype("datetime64[ns]").astype(np.int64) / 1e9
+        return self.start + times.astype(np.float64) * self.step_seconds
+
+    def features_at(self, seconds: np.ndarray) -> np.ndarray:
+        """``(...,)`` epoch seconds -> ``(..., F)`` covariates."""
+        seconds = np.asarray(seconds, dtype=np.float64)
+        parts = [
+            _encode(np.mod(seconds, CYCLES[c]) / CYCLES[c], self.harmonics) for c in self.cycles
+        ]
+        return np.concatenate(parts, axis=-1) if parts else np.zeros((*seconds.shape, 0))
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["cycles"] = list(self.cycles)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> CalendarSpec:
+        return cls(**data)  # type: ignore[arg-type]

@@ -33,7 +33,11 @@ class Forecaster(Protocol):
     @property
     def horizon(self) -> int: ...
 
-    def forecast(self, windows: np.ndarray) -> np.ndarray: ...
+    def forecast(self, windows: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
+        """``times`` ``(S,)``: the time index of each window's most recent step (step
+        numbers, or epoch nanoseconds for dates); models with calendar covariates need it,
+        the others ignore it."""
+        ...
 
     def save(self, path: Path) -> Path: ...
 
@@ -84,6 +88,7 @@ def load_forecaster(path: str | Path) -> Forecaster:
         baselines,
         docgraph_model,
         fragment_model,
+        inverted_model,
         patch_model,
         stgcn_model,
         text_baselines,
@@ -109,3 +114,23 @@ def check_windows(windows: np.ndarray, lags: int, num_nodes: int | None = None) 
     if not np.isfinite(windows).all():
         raise ValueError("windows contain NaN or infinite values")
     return windows
+
+
+def window_covariates(
+    calendar: Any, times: np.ndarray | None, num_windows: int, lags: int, horizon: int
+) -> np.ndarray | None:
+    """Calendar covariates ``(S, lags + horizon, F)`` of each window's input then target
+    steps, from ``times`` ``(S,)`` (each window's most recent input step); ``None`` for a
+    model without a calendar."""
+    if calendar is None:
+        return None
+    if times is None:
+        raise ValueError(
+            "this model reads calendar covariates: pass times, the time of each window's "
+            "most recent step (the request's `time` column)"
+        )
+    times = np.asarray(times)
+    if times.shape != (num_windows,):
+        raise ValueError(f"expected one time per window ({num_windows}), got shape {times.shape}")
+    steps = np.arange(-lags + 1, horizon + 1) * calendar.step_seconds  # (L + H,)
+    return calendar.features_at(calendar.seconds(times)[:, None] + steps)  # (S, L+H, F)

@@ -19,15 +19,17 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import ChebConv
 
+from tokfrag.fragments.calendar import CalendarSpec
 from tokfrag.fragments.graph import batch_graph, graph_tensors
 from tokfrag.fragments.scaler import NodeScaler
 from tokfrag.models.forecaster import (
-    check_windows,
     load_weights,
     read_config,
     register_kind,
     save_module,
 )
+from tokfrag.models.scaled import NodeScaledForecaster
+from tokfrag.models.skip import LinearSkip
 
 
 class NormedChebConv(ChebConv):
@@ -112,20 +114,29 @@ class GConvGRUCell(nn.Module):
 
 @dataclass(frozen=True)
 class FragmentNetConfig:
+    """Sizes of :class:`FragmentNet`. ``covariates`` is ``F``, the calendar covariates per
+    step (0: none); ``skip`` adds the ridge-started linear map from the lags (and the target
+    steps' covariates) to the forecast."""
+
     num_nodes: int
     lags: int
     horizon: int = 1
     hidden_channels: int = 32
     K: int = 2
-    dropout: float = 0.0
+    dropout: float = 0.3
+    skip: bool = True
+    covariates: int = 0
 
 
 class FragmentNet(nn.Module):
-    """GConvGRU over a window on a static graph, then a linear read-out per node.
+    """GConvGRU over a window on a static graph, a linear read-out per node, plus a linear
+    skip from the lags (:class:`~tokfrag.models.skip.LinearSkip`).
 
     The graph is part of the model (buffers, saved with the weights). A batch of ``B``
     windows runs as one block-diagonal graph of ``B * N`` nodes: no Python loop over windows,
-    only over the ``lags`` time steps of the recurrence.
+    only over the ``lags`` time steps of the recurrence. With ``F`` covariates, each step's
+    calendar covariates enter the cell beside the node's value, and the target steps' ones
+    enter the skip.
 
     Args:
         config: sizes; see :class:`FragmentNetConfig`.
@@ -133,7 +144,8 @@ class FragmentNet(nn.Module):
         edge_weight: ``(E,)`` its edge weights.
 
     Shapes:
-        - **x** ``(B, N, lags)`` standardised values
+        - **x** ``(B, N, lags)`` standardised values; **c** ``(B, lags + horizon, F)``
+          covariates of the input then the target steps (``None`` when ``F = 0``)
         - **output** ``(B, N, horizon)`` standardised forecasts
     """
 
@@ -142,79 +154,89 @@ class FragmentNet(nn.Module):
         self.config = config
         self.register_buffer("edge_index", edge_index.long())
         self.register_buffer("edge_weight", edge_weight.float())
-        self.cell = GConvGRUCell(1, config.hidden_channels, K=config.K)
+        self.cell = GConvGRUCell(1 + config.covariates, config.hidden_channels, K=config.K)
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_channels, config.horizon)
+        self.skip = (
+            LinearSkip(config.lags, config.horizon, config.covariates) if config.skip else None
+        )
 
     def reset_parameters(self) -> None:
         self.cell.reset_parameters()
         self.head.reset_parameters()
+        if self.skip is not None:
+            self.skip.reset_parameters()
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
         b, n, lags = x.shape
+        f = self.config.covariates
+        if f and (c is None or c.shape[1:] != (lags + self.config.horizon, f)):
+            raise ValueError(
+                f"expected covariates c of shape (B, {lags + self.config.horizon}, {f})"
+            )
         edge_index, edge_weight = batch_graph(self.edge_index, self.edge_weight, n, b)
         # (2, E'), (E',): normalised once for all 2 * lags convolutions of this batch.
         edge_index, norm = self.cell.normalize(edge_index, edge_weight, b * n, x.dtype)
         steps = x.reshape(b * n, lags, 1)  # (B*N, L, 1)
+        if f:
+            seen = c[:, :lags, None].expand(b, lags, n, f).transpose(1, 2)  # (B, N, L, F)
+            steps = torch.cat([steps, seen.reshape(b * n, lags, f).to(x.dtype)], -1)
         h = x.new_zeros(b * n, self.config.hidden_channels)  # (B*N, C)
         for t in range(lags):
             h = self.cell(steps[:, t], edge_index, norm, h)  # (B*N, C)
-        out = self.head(self.dropout(torch.relu(h)))  # (B*N, H)
-        return out.view(b, n, self.config.horizon)  # (B, N, H)
+        out = self.head(self.dropout(torch.relu(h))).view(b, n, self.config.horizon)  # (B, N, H)
+        if self.skip is not None:
+            out = out + self.skip(x, None if c is None else c[:, lags:])  # (B, N, H)
+        return out
+
+    def warm_start(self, batch: dict[str, Tensor]) -> None:
+        """Start from the ridge solution on the training windows: the skip fitted in closed
+        form, the graph read-out at zero, so the first forecast is the linear one."""
+        if self.skip is None:
+            return
+        c = batch.get("c")
+        self.skip.fit_ridge(batch["x"], batch["y"], None if c is None else c[:, self.config.lags :])
+        with torch.no_grad():
+            self.head.weight.zero_()
+            self.head.bias.zero_()
 
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        return nn.functional.mse_loss(self(batch["x"]).float(), batch["y"])
+        return nn.functional.mse_loss(self(batch["x"], batch.get("c")).float(), batch["y"])
 
 
-class GraphForecaster:
+class GraphForecaster(NodeScaledForecaster):
     """The Forecaster contract for every series fragment model: a node scaler plus a network
     that keeps the static graph as ``edge_index`` / ``edge_weight`` buffers; windows
     ``(S, N, L)`` in data units -> forecasts ``(S, N, H)`` in data units, saved as safetensors +
     JSON. A subclass names its ``kind``, ``net_class`` (built as
-    ``net_class(config_class(**sizes), edge_index, edge_weight)``) and ``config_class``."""
+    ``net_class(config_class(**sizes), edge_index, edge_weight)``) and ``config_class``;
+    one whose config has ``covariates`` can read calendar covariates (``calendar``)."""
 
     kind: ClassVar[str]
     family: ClassVar[str] = "fragment"
     net_class: ClassVar[type[nn.Module]]
     config_class: ClassVar[type]
+    # What a config saved before a field existed meant (a model of that version has no
+    # weights for it): read under the saved values.
+    legacy_defaults: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, scaler: NodeScaler, net: nn.Module) -> None:
+    def __init__(
+        self, scaler: NodeScaler, net: nn.Module, calendar: CalendarSpec | None = None
+    ) -> None:
         self.scaler = scaler
         self.net = net
+        self.calendar = calendar if getattr(net.config, "covariates", 0) else None
 
     @property
     def lags(self) -> int:
         return self.net.config.lags
-
-    @property
-    def horizon(self) -> int:
-        return self.net.config.horizon
-
-    def tensors(self, windows: np.ndarray, targets: np.ndarray | None = None) -> dict[str, Tensor]:
-        windows = check_windows(windows, self.lags, self.net.config.num_nodes)
-        out = {"x": torch.from_numpy(self.scaler.transform(windows)).float()}  # (S, N, L)
-        if targets is not None:
-            out["y"] = torch.from_numpy(self.scaler.transform(targets)).float()  # (S, N, H)
-        return out
-
-    @torch.no_grad()
-    def forecast(self, windows: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        x = self.tensors(windows)["x"]
-        if len(x) == 0:
-            return np.zeros((0, self.net.config.num_nodes, self.horizon))
-        device = self.net.edge_index.device
-        self.net.eval()
-        parts = [
-            self.net(x[i : i + batch_size].to(device)).float().cpu()
-            for i in range(0, len(x), batch_size)
-        ]
-        return self.scaler.inverse(torch.cat(parts).double().numpy())  # (S, N, H)
 
     def save(self, path: Path) -> Path:
         config = {
             "kind": self.kind,
             "net": asdict(self.net.config),
             "scaler": self.scaler.to_dict(),
+            "calendar": None if self.calendar is None else self.calendar.to_dict(),
         }
         return save_module(path, config, self.net)
 
@@ -226,21 +248,31 @@ class GraphForecaster:
         edge_weight: np.ndarray,
         lags: int,
         horizon: int,
+        calendar: CalendarSpec | None = None,
         **sizes: Any,
     ) -> Self:
+        """A fresh forecaster; ``calendar`` is read only by nets whose config has
+        ``covariates``."""
+        if calendar is not None and "covariates" in cls.config_class.__dataclass_fields__:
+            sizes["covariates"] = calendar.num_features
         config = cls.config_class(num_nodes=len(scaler.mean), lags=lags, horizon=horizon, **sizes)
-        return cls(scaler, cls.net_class(config, *graph_tensors(edge_index, edge_weight)))
+        net = cls.net_class(config, *graph_tensors(edge_index, edge_weight))
+        return cls(scaler, net, calendar)
 
     @classmethod
     def load(cls, path: Path) -> Self:
         config = read_config(path)
         state = load_weights(path)
         net = cls.net_class(
-            cls.config_class(**config["net"]), state["edge_index"], state["edge_weight"]
+            cls.config_class(**{**cls.legacy_defaults, **config["net"]}),
+            state["edge_index"],
+            state["edge_weight"],
         )
         net.load_state_dict(state)
         net.eval()
-        return cls(NodeScaler.from_dict(config["scaler"]), net)
+        calendar = config.get("calendar")
+        calendar = None if calendar is None else CalendarSpec.from_dict(calendar)
+        return cls(NodeScaler.from_dict(config["scaler"]), net, calendar)
 
 
 @register_kind
@@ -250,3 +282,4 @@ class FragmentForecaster(GraphForecaster):
     kind: ClassVar[str] = "fragment_gconvgru"
     net_class = FragmentNet
     config_class = FragmentNetConfig
+    legacy_defaults: ClassVar[dict[str, Any]] = {"skip": False}  # saved before the skip

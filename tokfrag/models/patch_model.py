@@ -39,7 +39,7 @@ from transformers.models.bert.modeling_bert import BertPreTrainedModel
 from tokfrag.models.forecaster import check_windows, read_config, register_kind
 from tokfrag.models.token_model import (
     bert_sizes,
-    check_heads,
+    embeds_only,
     load_token_net,
     run_batched,
     save_token_forecaster,
@@ -78,14 +78,9 @@ class PatchTokenConfig(BertConfig):
     loss_units: str = "data"
 
     def __post_init__(self, **kwargs: Any) -> None:
-        self.vocab_size = 1
-        self.max_position_embeddings = self.num_patches + int(self.stats_token)
-        self.type_vocab_size = 1
-        self.pad_token_id = 0
-        self.tie_word_embeddings = False
         if self.loss_units not in LOSS_UNITS:
             raise ValueError(f"loss_units must be one of {LOSS_UNITS}, got {self.loss_units!r}")
-        check_heads(self)
+        embeds_only(self, self.num_patches + int(self.stats_token))
         super().__post_init__(**kwargs)
 
 
@@ -212,7 +207,12 @@ class PatchForecaster:
     def horizon(self) -> int:
         return self.net.config.horizon
 
-    def tensors(self, windows: np.ndarray, targets: np.ndarray | None = None) -> dict[str, Tensor]:
+    def tensors(
+        self,
+        windows: np.ndarray,
+        targets: np.ndarray | None = None,
+        times: np.ndarray | None = None,
+    ) -> dict[str, Tensor]:
         """Patch tensors per window: ``patches`` ``(S, N, P, patch_len)`` float32, ``loc`` and
         ``scale`` ``(S, N)`` float32 and, with targets, ``y`` ``(S, N, H)`` float32 targets
         normalised by their window's ``loc`` and ``scale``. Every node's window is normalised
@@ -234,7 +234,11 @@ class PatchForecaster:
         return out
 
     @torch.no_grad()
-    def forecast(self, windows: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    def forecast(
+        self, windows: np.ndarray, times: np.ndarray | None = None, batch_size: int = 4096
+    ) -> np.ndarray:
+        """Windows ``(S, N, L)`` -> forecasts ``(S, N, H)``; ``times`` is not read (this
+        variant has no calendar covariates)."""
         windows = check_windows(windows, self.lags)
         s, n, _ = windows.shape
         if s * n == 0:

@@ -60,6 +60,17 @@ def bert_sizes(
     }
 
 
+def embeds_only(config: BertConfig, tokens: int) -> None:
+    """Set up a BERT config whose tokens come in as ``inputs_embeds`` (no vocabulary: one
+    dummy id) over ``tokens`` learned positions, and check its heads divide its width."""
+    config.vocab_size = 1
+    config.max_position_embeddings = tokens
+    config.type_vocab_size = 1
+    config.pad_token_id = 0
+    config.tie_word_embeddings = False
+    check_heads(config)
+
+
 def check_heads(config: BertConfig) -> None:
     if config.hidden_size % config.num_attention_heads:
         raise ValueError(
@@ -233,7 +244,12 @@ class TokenForecaster:
     def horizon(self) -> int:
         return self.net.config.horizon
 
-    def tensors(self, windows: np.ndarray, targets: np.ndarray | None = None) -> dict[str, Tensor]:
+    def tensors(
+        self,
+        windows: np.ndarray,
+        targets: np.ndarray | None = None,
+        times: np.ndarray | None = None,
+    ) -> dict[str, Tensor]:
         """Token tensors per window: ``input_ids``/``attention_mask`` ``(S, N, L+1)``,
         ``scale`` ``(S, N)`` and, with targets, ``labels`` ``(S, N, H)``. Every node's window
         is tokenised on its own (channel-independent)."""
@@ -253,7 +269,11 @@ class TokenForecaster:
         return out
 
     @torch.no_grad()
-    def forecast(self, windows: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    def forecast(
+        self, windows: np.ndarray, times: np.ndarray | None = None, batch_size: int = 4096
+    ) -> np.ndarray:
+        """Windows ``(S, N, L)`` -> forecasts ``(S, N, H)``; ``times`` is not read (this
+        variant has no calendar covariates)."""
         windows = check_windows(windows, self.lags)
         s, n, _ = windows.shape
         if s * n == 0:

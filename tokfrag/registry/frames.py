@@ -8,6 +8,9 @@ pyfunc wrapper speaks a table. Which table depends on the contract's ``kind``:
   - input: columns ``window`` (int; several windows may be sent at once), ``node`` (str)
     and ``lag_L, ..., lag_1`` (float; ``lag_1`` is the most recent step). Every window
     holds each node of :attr:`ForecastContract.node_ids` exactly once, in any row order.
+    A column ``time`` gives the time of each window's ``lag_1`` step (the same on all its
+    rows): a step number, or a date when the contract's ``time_unit`` is ``"ns"``. Models
+    with calendar covariates need it; the others ignore it.
   - output: columns ``window``, ``node``, ``h1, ..., hH``, one row per (window, node), rows
     sorted by window and then in ``node_ids`` order.
 
@@ -43,6 +46,7 @@ SERIES = "series"
 TEXT = "text"
 WINDOW_COL = "window"
 NODE_COL = "node"
+TIME_COL = "time"
 TEXT_COL = "text"
 LABEL_COL = "label"
 PROBA_PREFIX = "proba_"
@@ -57,6 +61,7 @@ class ForecastContract:
     horizon: int
     dataset: str
     family: str
+    time_unit: str = "steps"  # the `time` column: "steps" (step numbers) or "ns" (dates)
 
     kind: ClassVar[str] = SERIES
     primary_metric: ClassVar[str] = "test_mse"  # champion: the lowest
@@ -97,14 +102,20 @@ class ForecastContract:
         return {"lags": str(self.lags), "horizon": str(self.horizon)}
 
     def example_frame(self, example: Any) -> pd.DataFrame:
-        """The input table for a real example: windows ``(1, N, L)`` (any ``S >= 1`` works)."""
+        """The input table for a real example: windows ``(1, N, L)`` (any ``S >= 1`` works),
+        or ``(windows, times)`` with each window's time (then the table has ``time``)."""
+        times = None
+        if isinstance(example, tuple):
+            example, times = example
         shape = np.shape(example)
         if len(shape) != 3 or shape[0] < 1 or shape[1:] != (len(self.node_ids), self.lags):
             raise ValueError(
                 f"example windows have shape {shape}, expected (1, {len(self.node_ids)}, "
                 f"{self.lags})"
             )
-        return windows_to_frame(np.asarray(example), self.node_ids)
+        if times is not None and self.time_unit == "ns":
+            times = np.asarray(times).astype("datetime64[ns]")
+        return windows_to_frame(np.asarray(example), self.node_ids, times=times)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -124,6 +135,7 @@ class ForecastContract:
             horizon=data["horizon"],
             dataset=data["dataset"],
             family=data["family"],
+            time_unit=data.get("time_unit", "steps"),
         )
 
 
@@ -243,11 +255,13 @@ def windows_to_frame(
     windows: np.ndarray,
     node_ids: tuple[str, ...] | list[str],
     window_ids: np.ndarray | list[int] | None = None,
+    times: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Turn windows ``(S, N, L)`` (oldest step first) into the long input table.
 
-    ``window_ids`` default to ``0..S-1``. This is how input examples and clients build a
-    request from the arrays the rest of tokfrag uses.
+    ``window_ids`` default to ``0..S-1``; ``times`` ``(S,)`` (each window's ``lag_1`` step:
+    step numbers or datetime64) add the ``time`` column. This is how input examples and
+    clients build a request from the arrays the rest of tokfrag uses.
     """
     windows = np.asarray(windows, dtype=np.float64)
     if windows.ndim != 3 or windows.shape[1] != len(node_ids):
@@ -258,14 +272,20 @@ def windows_to_frame(
         raise ValueError(f"window_ids must have one id per window ({s}), got shape {ids.shape}")
     frame = pd.DataFrame(windows.reshape(s * n, lags), columns=lag_columns(lags))  # (S*N, L)
     frame.insert(0, NODE_COL, np.tile(np.asarray(node_ids, dtype=object), s))
+    if times is not None:
+        times = np.asarray(times)
+        if times.shape != (s,):
+            raise ValueError(f"times must have one time per window ({s}), got {times.shape}")
+        frame.insert(0, TIME_COL, np.repeat(times, n))
     frame.insert(0, WINDOW_COL, np.repeat(ids.astype(np.int64), n))
     return frame
 
 
 def frame_to_windows(
     frame: pd.DataFrame, contract: ForecastContract
-) -> tuple[np.ndarray, np.ndarray]:
-    """Validate the long input table and pivot it to ``(window_ids, windows (S, N, L))``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Validate the long input table and pivot it to ``(window_ids, windows (S, N, L),
+    times (S,) or None)``; times are int64 step numbers, or epoch nanoseconds for dates.
 
     Windows come back sorted by id, nodes in ``contract.node_ids`` order, steps oldest first.
     Raises ``ValueError`` naming the column, window and node at fault.
@@ -301,7 +321,51 @@ def frame_to_windows(
 
     windows = np.empty((len(unique_ids), len(contract.node_ids), contract.lags))  # (S, N, L)
     windows[window_pos, node_pos] = values
-    return unique_ids, windows
+    times = _times(frame, window_ids, window_pos, len(unique_ids), contract.time_unit)
+    return unique_ids, windows, times
+
+
+def _times(
+    frame: pd.DataFrame,
+    window_ids: np.ndarray,
+    window_pos: np.ndarray,
+    num_windows: int,
+    time_unit: str,
+) -> np.ndarray | None:
+    """The ``time`` column as one int64 per window (dates as epoch nanoseconds), checked to
+    be of the contract's kind (step numbers, or dates for ``time_unit="ns"``), given and
+    equal on every row of a window; ``None`` without the column."""
+    if TIME_COL not in frame.columns:
+        return None
+    column = frame[TIME_COL]
+    if column.isna().any():
+        row = int(np.flatnonzero(column.isna().to_numpy())[0])
+        raise ValueError(f"window {_plain(window_ids[row])!r}: the time column is empty")
+    dates = pd.api.types.is_datetime64_any_dtype(column)
+    if time_unit == "ns" and not dates:
+        raise ValueError(
+            f"the time column holds {column.dtype} values, but this model's data has dates: "
+            "give the date of each window's lag_1 step (e.g. 2024-01-31T12:00)"
+        )
+    if time_unit != "ns" and not pd.api.types.is_integer_dtype(column):
+        raise ValueError(
+            f"the time column holds {column.dtype} values, but this model's data counts "
+            "steps: give the step number of each window's lag_1 step (an integer)"
+        )
+    if dates:
+        stamps = pd.to_datetime(column, utc=True).dt.tz_localize(None)
+        values = stamps.to_numpy("datetime64[ns]").astype(np.int64)
+    else:
+        values = column.to_numpy(np.int64)
+    times = np.zeros(num_windows, dtype=np.int64)
+    times[window_pos] = values
+    if not (times[window_pos] == values).all():
+        row = int(np.flatnonzero(times[window_pos] != values)[0])
+        raise ValueError(
+            f"window {_plain(window_ids[row])!r}: its rows give different times; a window's "
+            "rows must share the time of its lag_1 step"
+        )
+    return times
 
 
 def forecasts_to_frame(

@@ -51,6 +51,7 @@ from tokfrag.models.forecaster import Forecaster, load_forecaster
 from tokfrag.registry.frames import (
     SERIES,
     TEXT,
+    TIME_COL,
     ClassifyContract,
     Contract,
     ForecastContract,
@@ -167,8 +168,8 @@ class TokfragModel(mlflow.pyfunc.PythonModel):
         return self._forecast(model_input, contract)
 
     def _forecast(self, model_input: pd.DataFrame, contract: ForecastContract) -> pd.DataFrame:
-        window_ids, windows = frame_to_windows(model_input, contract)  # (S, N, L)
-        forecasts = np.asarray(self.model.forecast(windows))  # (S, N, H)
+        window_ids, windows, times = frame_to_windows(model_input, contract)  # (S, N, L)
+        forecasts = np.asarray(self.model.forecast(windows, times=times))  # (S, N, H)
         expected = (*windows.shape[:2], contract.horizon)
         if forecasts.shape != expected:
             raise RuntimeError(f"forecaster returned shape {forecasts.shape}, expected {expected}")
@@ -212,6 +213,23 @@ def serving_requirements(kind: str = SERIES, *, baseline: bool = False) -> list[
     return requirements
 
 
+def _time_optional_unless_read(signature: Any, model: Any) -> Any:
+    """The input schema's ``time`` column is required only from models that read it (those
+    with calendar covariates); the others accept requests without it."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema
+
+    inputs = signature.inputs
+    if inputs is None or TIME_COL not in inputs.input_names():
+        return signature
+    needed = getattr(model, "calendar", None) is not None
+    columns = [
+        ColSpec(c.type, c.name, required=c.required if c.name != TIME_COL else needed)
+        for c in inputs.inputs
+    ]
+    return ModelSignature(Schema(columns), signature.outputs, signature.params)
+
+
 def log_model(
     model_dir: Path,
     contract: Contract,
@@ -233,7 +251,9 @@ def log_model(
         # Window ids are integers by contract and never missing, so MLflow's hint about
         # NaN in integer columns (raised at every schema inference) does not apply.
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
-        signature = infer_signature(example_frame, wrapper.predict(None, example_frame))
+        signature = _time_optional_unless_read(
+            infer_signature(example_frame, wrapper.predict(None, example_frame)), wrapper.model
+        )
         contract_path = contract.write(Path(tmp))
         # The model folder alone: other seeds' fits (``repeats/``) are not part of it.
         packaged = Path(tmp) / "model"

@@ -77,6 +77,8 @@ class Candidate:
     horizon: int
     data_sha256: str
     example_windows: np.ndarray  # (1, N, L): a real window, becomes the input example
+    example_times: np.ndarray | None = None  # (1,): its lag_1 step's time (int64)
+    time_unit: str = "steps"  # what the `time` column holds: "steps" or "ns" (dates)
 
     def contract(self, dataset: str) -> ForecastContract:
         return ForecastContract(
@@ -85,11 +87,14 @@ class Candidate:
             horizon=self.horizon,
             dataset=dataset,
             family=self.family,
+            time_unit=self.time_unit,
         )
 
     @property
-    def example(self) -> np.ndarray:
-        return self.example_windows
+    def example(self) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        if self.example_times is None:
+            return self.example_windows
+        return self.example_windows, self.example_times
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,7 @@ def source_meta(spec: Any) -> dict[str, Any]:
         "sha256": combined_sha256(spec.files),
         "license": spec.license,
         "description": spec.description,
+        "clock": dict(getattr(spec, "clock", {}) or {}),
     }
 
 
@@ -228,20 +229,29 @@ def run_params(params: Params, family: str) -> dict[str, Any]:
 class FitParts:
     """What fitting a family needs, loaded once and reused by every tuning trial:
     ``build(params) -> (model, train_examples, val_examples or None)`` builds a fresh model
-    (tokenizers and vocabularies fit on the training part only) and its examples."""
+    (tokenizers, vocabularies and warm starts fit on the training part only) and its
+    examples; ``folds`` are the same for each cross-validation fold of a tuning trial
+    (series: rolling-origin folds; text: the one hold-out), and ``folds_fingerprint`` says
+    which folds they are, so two families can be checked to have been tuned on the same."""
 
     kind: str  # "series" or "text": selects the loop settings
     build: Callable[[Params], tuple[Any, Any, Any]]
     tags: dict[str, str]  # data_sha256 and split_fingerprint, logged on every run
+    folds: tuple[Callable[[Params], tuple[Any, Any, Any]], ...] = ()
+    folds_fingerprint: str = ""
 
 
-def loop_config(params: Params, kind: str, epochs: int | None = None) -> Any:
+def loop_config(params: Params, kind: str, family: str, epochs: int | None = None) -> Any:
+    """The loop's recipe for ``family`` on ``kind`` data. ``epochs`` (a final fit's tuned
+    count) stops training there but keeps the schedule's length, so the learning rate
+    follows the same curve it followed in the folds that chose the count."""
     from tokfrag.train import LoopConfig
 
-    settings = params.train.loop_settings(kind)
+    settings = params.train.loop_settings(kind, params.family_loop(family, kind))
     if epochs is not None:
+        settings["schedule_epochs"] = settings["epochs"]
         settings["epochs"] = epochs
-    return LoopConfig(**settings)
+    return LoopConfig(**settings, label=f"{family} ({kind})")
 
 
 def fit_and_save(
@@ -273,7 +283,9 @@ def fit_and_save(
     seed_everything(params.train.seed)
     model, train_examples, val_examples = parts.build(params)
     train_examples = as_examples(train_examples)
-    loop = loop_config(params, parts.kind, epochs)
+    loop = replace(
+        loop_config(params, parts.kind, family, epochs), label=f"{family} model {model.kind}"
+    )
     n_params = sum(p.numel() for p in model.net.parameters())
     store = open_store(params.registry, layout.root, params.data.dataset)
     tags = {**parts.tags, "fit_on": "train" if final else "fit", "seed": str(params.train.seed)}
@@ -389,7 +401,17 @@ def tuning_summary(layout: Layout, fingerprint: str) -> dict[str, Any]:
         record = json.loads(path.read_text())
         if record["split_fingerprint"] != fingerprint:
             raise StageError(f"{path} was tuned on another split; rerun `tokfrag tune {family}`")
-        keep = ("tuned", "model", "study_name", "storage", "sampler", "configured", "used", "best")
+        keep = (
+            "tuned",
+            "model",
+            "study_name",
+            "storage",
+            "sampler",
+            "configured",
+            "used",
+            "best",
+            "cv",
+        )
         summary[family] = {k: record[k] for k in keep if k in record}
         summary[family]["history"] = [
             {k: t[k] for k in ("number", "state", "value")} for t in record.get("trials", [])
@@ -397,8 +419,9 @@ def tuning_summary(layout: Layout, fingerprint: str) -> dict[str, Any]:
     tuned = [summary[f] for f in FAMILIES if summary[f]["tuned"]]
 
     def budget(t: dict[str, Any]) -> tuple:
-        # The wall-clock limit only means the same thing at the same number of workers.
-        return t["configured"], t["used"].get("workers")
+        # The wall-clock limit only means the same thing at the same number of workers, and
+        # trial scores only compare when they come from the same folds.
+        return t["configured"], t["used"].get("workers"), t.get("cv", {}).get("fingerprint")
 
     if len(tuned) == 1 or (tuned and budget(tuned[0]) != budget(tuned[1])):
         budgets = ", ".join(
@@ -408,6 +431,7 @@ def tuning_summary(layout: Layout, fingerprint: str) -> dict[str, Any]:
         )
         raise StageError(
             f"{layout.out_dir / 'tuning'}: the families were tuned under different budgets "
+            "or folds "
             f"({budgets}); rerun `tokfrag tune token` and `tokfrag tune fragment` with one "
             "params.yaml"
         )

@@ -46,10 +46,68 @@ def _load_inputs(params: Params, layout: Layout):
     return series, split
 
 
-def _windows(series, split, part: str) -> tuple[np.ndarray, np.ndarray]:
+def _windows(series, split, part: str | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Input windows ``(S, N, L)``, targets ``(S, N, H)`` and the time index of each
+    window's most recent input step ``(S,)`` for one part of the split (or snapshots)."""
     from tokfrag.fragments import slice_windows
 
-    return slice_windows(series.values, split.lags, split.horizon, getattr(split, part))
+    snapshots = getattr(split, part) if isinstance(part, str) else part
+    x, y = slice_windows(series.values, split.lags, split.horizon, snapshots)
+    return x, y, series.time[np.asarray(snapshots) + split.lags - 1]
+
+
+def choose_calendar(params: Params, series, train_steps: int):
+    """The calendar covariates for this series, or ``None``, and why: a clock comes from
+    dates in the time column, from ``calendar.start`` / ``calendar.step``, or from the
+    built-in dataset's known start and step."""
+    import pandas as pd
+
+    from tokfrag.fragments.calendar import CalendarSpec
+
+    config = params.calendar
+    if not config.enabled:
+        return None, "calendar.enabled is false"
+    if series.time_unit == "ns":
+        steps = np.diff(series.time[: max(train_steps, 2)])
+        step_seconds = float(np.median(steps)) / 1e9
+        spec = CalendarSpec.choose("ns", step_seconds, train_steps, config.harmonics)
+        clock = "dates in the time column"
+    else:
+        from tokfrag.data.registry import DATASETS
+
+        # Data ingested before clocks were recorded: the registry still knows a built-in one.
+        known = series.clock or (DATASETS[series.name].clock if series.name in DATASETS else {})
+        step = config.step or known.get("step")
+        start = config.start or known.get("start")
+        if step is None or start is None:
+            return None, (
+                "the time column holds step numbers and the clock is unknown; set "
+                "calendar.start (the date of step 0) and calendar.step (e.g. 5min, 1D)"
+            )
+        seconds = pd.Timedelta(step).total_seconds()
+        stamp = pd.Timestamp(start)
+        epoch = (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).timestamp()
+        spec = CalendarSpec.choose("steps", seconds, train_steps, config.harmonics, epoch)
+        clock = f"step 0 at {start}, one step every {step}"
+    if not spec.cycles:
+        return None, f"no cycle is both 4 steps long and covered by the training steps ({clock})"
+    return spec, f"{', '.join(spec.cycles)} ({config.harmonics} harmonic(s)); {clock}"
+
+
+def _calendar_fingerprint(layout: Layout) -> str:
+    import hashlib
+    import json
+
+    record = read_json(layout.prepared / "calendar.json", "prepare")
+    return hashlib.sha256(json.dumps(record["spec"], sort_keys=True).encode()).hexdigest()[:12]
+
+
+def read_calendar(layout: Layout):
+    """The calendar ``prepare`` chose (``None`` when it chose none)."""
+    from tokfrag.fragments.calendar import CalendarSpec
+
+    record = read_json(layout.prepared / "calendar.json", "prepare")
+    return None if record["spec"] is None else CalendarSpec.from_dict(record["spec"])
 
 
 def ingest(params: Params, layout: Layout, spec: Any, parsed: Any) -> Path:
@@ -107,7 +165,12 @@ def prepare(params: Params, layout: Layout) -> Path:
     train_values = series.values[: split.train_steps_end]
     scaler = NodeScaler.fit(train_values)
     edge_index, edge_weight, source = _graph(params, series, train_values)
+    calendar, why = choose_calendar(params, series, split.train_steps_end)
     with staged_dir(layout.prepared) as staging:
+        write_json(
+            staging / "calendar.json",
+            {"spec": None if calendar is None else calendar.to_dict(), "reason": why},
+        )
         write_json(
             staging / "split.json",
             {
@@ -145,9 +208,13 @@ def _graph(params: Params, series, train_values: np.ndarray):
 
 
 def build_forecaster(family: str, params: Params, series, layout: Layout):
-    """A fresh, untrained forecaster of ``family`` sized from ``params``."""
+    """A fresh, untrained forecaster of ``family`` sized from ``params``; the variants that
+    read calendar covariates get the calendar ``prepare`` chose."""
+    from tokfrag.fragments import NodeScaler
+
     lags, horizon = params.split.lags, params.split.horizon
     sizes = params.token.model.model_dump()
+    calendar = read_calendar(layout)
     if family == "token" and params.token.variant == "quantized":
         from tokfrag.models.token_model import TokenForecaster
         from tokfrag.tokens import MeanScaleQuantizer
@@ -162,8 +229,14 @@ def build_forecaster(family: str, params: Params, series, layout: Layout):
 
         p = params.token.patch
         return PatchForecaster.build(PatchTokenizer(p.patch_len, p.stride), lags, horizon, **sizes)
+    scaler = NodeScaler.from_dict(read_json(layout.prepared / "scaler.json", "prepare"))
+    if family == "token" and params.token.variant == "inverted":
+        from tokfrag.models.inverted_model import InvertedForecaster
+
+        return InvertedForecaster.build(
+            scaler, lags, horizon, calendar, skip=params.token.skip, **sizes
+        )
     if family == "fragment":
-        from tokfrag.fragments import NodeScaler
         from tokfrag.models.fragment_model import FragmentForecaster
         from tokfrag.models.stgcn_model import STGCNForecaster
         from tokfrag.models.wavenet_model import WaveNetForecaster
@@ -174,7 +247,6 @@ def build_forecaster(family: str, params: Params, series, layout: Layout):
             "stgcn": (STGCNForecaster, f.stgcn),
             "wavenet": (WaveNetForecaster, f.wavenet),
         }[f.variant]
-        scaler = NodeScaler.from_dict(read_json(layout.prepared / "scaler.json", "prepare"))
         graph = read_json(layout.prepared / "graph.json", "prepare")
         return cls.build(
             scaler,
@@ -182,6 +254,7 @@ def build_forecaster(family: str, params: Params, series, layout: Layout):
             np.asarray(graph["edge_weight"], dtype=np.float64),
             lags,
             horizon,
+            calendar=calendar,
             **sizes.model_dump(),
         )
     raise StageError(f"unknown family {family!r}; expected 'token' or 'fragment'")
@@ -194,30 +267,64 @@ def model_name(params: Params, family: str) -> str:
 
 def fit_parts(params: Params, layout: Layout, family: str, final: bool) -> FitParts:
     """Windows of the fit part and the validation part (``final``: all training windows,
-    no validation part), and a builder of fresh forecasters for any params."""
+    no validation part), the rolling-origin folds of ``tune.cv`` over the training windows,
+    and builders of fresh forecasters for any params. A model that can warm-start (a ridge
+    skip) does so on the windows it is about to be trained on, and nothing else."""
+    from tokfrag.data.splits import folds_fingerprint, rolling_folds
+
     series, split = _load_inputs(params, layout)
-    x_fit, y_fit = _windows(series, split, "train" if final else "fit")
-    val = None if final else _windows(series, split, "val")
 
-    def build(p: Params) -> tuple[Any, Any, Any]:
-        model = build_forecaster(family, p, series, layout)
-        return model, model.tensors(x_fit, y_fit), None if val is None else model.tensors(*val)
+    def builder(fit_part: np.ndarray, val_part: np.ndarray | None):
+        fit_windows = _windows(series, split, fit_part)
+        val_windows = None if val_part is None else _windows(series, split, val_part)
 
-    tags = {"data_sha256": series.sha256, "split_fingerprint": split.fingerprint()}
-    return FitParts("series", build, tags)
+        def build(p: Params) -> tuple[Any, Any, Any]:
+            model = build_forecaster(family, p, series, layout)
+            x, y, t = fit_windows
+            train = model.tensors(x, y, times=t)
+            if hasattr(model, "warm_start"):
+                model.warm_start(train)
+            val = None
+            if val_windows is not None:
+                val = model.tensors(val_windows[0], val_windows[1], times=val_windows[2])
+            return model, train, val
+
+        return build
+
+    folds = []
+    if params.tune.n_trials > 0:  # untuned, no fold is fit: its sizes cannot stop training
+        try:
+            folds = rolling_folds(split, params.tune.cv.folds)
+        except ValueError as err:
+            raise StageError(f"params.yaml tune.cv: {err}") from None
+    build = builder(split.train, None) if final else builder(split.fit, split.val)
+    tags = {
+        "data_sha256": series.sha256,
+        "split_fingerprint": split.fingerprint(),
+        # What prepare chose for the covariates: a study tuned on others must not resume.
+        "calendar": _calendar_fingerprint(layout),
+    }
+    return FitParts(
+        "series",
+        build,
+        tags,
+        folds=tuple(builder(f.fit, f.val) for f in folds),
+        folds_fingerprint=folds_fingerprint(folds),
+    )
 
 
 def scoring(x_test: np.ndarray, y_test: np.ndarray) -> Any:
-    """Series models are scored on test windows: metrics from the forecasts, and each
-    window's squared error as its item score (their mean is the MSE)."""
+    """Series models are scored on test windows, given as ``(windows, times)``: metrics
+    from the forecasts, and each window's squared error as its item score (their mean is
+    the MSE)."""
     from tokfrag.train import forecast_metrics
     from tokfrag.train.metrics import item_losses
 
     return Scoring(
-        predict=lambda model, x: model.forecast(x),
+        predict=lambda model, inputs: model.forecast(inputs[0], times=inputs[1]),
         metrics=lambda forecasts: forecast_metrics(y_test, forecasts),
         items=lambda forecasts: item_losses(y_test, forecasts),
-        take=lambda x, part: x[part],
+        take=lambda inputs, part: (inputs[0][part], inputs[1][part]),
         n_items=len(x_test),
     )
 
@@ -233,19 +340,25 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
     from tokfrag.report import write_report
 
     series, split = _load_inputs(params, layout)
-    x_train, y_train = _windows(series, split, "train")
-    x_test, y_test = _windows(series, split, "test")
+    x_train, y_train, t_train = _windows(series, split, "train")
+    x_test, y_test, t_test = _windows(series, split, "test")
     lags, horizon = split.lags, split.horizon
     trained = load_trained(layout, split.fingerprint())
-    ridge = RidgeARForecaster(lags, horizon, params.baselines.ridge_alpha)
+    alpha, calendar = params.baselines.ridge_alpha, read_calendar(layout)
     baselines = {
         "zero": fitted(lambda: ZeroForecaster(lags, horizon)),
         "last_value": fitted(lambda: LastValueForecaster(lags, horizon)),
         "historical_average": fitted(lambda: HistoricalAverageForecaster(lags, horizon)),
-        "ridge_ar": fitted(lambda: ridge.fit(x_train, y_train)),
+        "ridge_ar": fitted(lambda: RidgeARForecaster(lags, horizon, alpha).fit(x_train, y_train)),
     }
+    if calendar is not None:  # the linear filter with the covariates the families read
+        baselines["ridge_ar_calendar"] = fitted(
+            lambda: RidgeARForecaster(lags, horizon, alpha, calendar).fit(
+                x_train, y_train, times=t_train
+            )
+        )
     models, items, predictions = score_models(
-        layout, trained, baselines, scoring(x_test, y_test), x_test
+        layout, trained, baselines, scoring(x_test, y_test), (x_test, t_test)
     )
     columns = [
         ["test_mse", "test MSE"],
@@ -283,7 +396,10 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         layout,
         metrics,
         trained,
-        {name: {"lags": lags, "horizon": horizon, "kind": name} for name in baselines},
+        {
+            name: {"lags": lags, "horizon": horizon, "kind": name, "alpha": alpha}
+            for name in baselines
+        },
         {"data_sha256": series.sha256, "split_fingerprint": split.fingerprint()},
     )
     write_evaluation(
@@ -312,8 +428,9 @@ def champion_items(params: Params, layout: Layout, champion: Any) -> np.ndarray:
     from tokfrag.train.metrics import item_losses
 
     series, split = _load_inputs(params, layout)
-    x_test, y_test = _windows(series, split, "test")
-    frame = champion.predict(windows_to_frame(x_test, series.node_ids))
+    x_test, y_test, t_test = _windows(series, split, "test")
+    times = t_test.astype("datetime64[ns]") if series.time_unit == "ns" else t_test
+    frame = champion.predict(windows_to_frame(x_test, series.node_ids, times=times))
     position = {node: i for i, node in enumerate(series.node_ids)}
     forecasts = np.full_like(y_test, np.nan)
     rows = frame["window"].to_numpy(dtype=int), frame["node"].map(position).to_numpy(dtype=int)
@@ -329,7 +446,7 @@ def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[
     series, split = _load_inputs(params, layout)
     if metrics["split_fingerprint"] != split.fingerprint():
         raise StageError(f"{layout.metrics} is from another split; rerun `tokfrag evaluate`")
-    x_test, _ = _windows(series, split, "test")
+    x_test, _, t_test = _windows(series, split, "test")
     out = []
     for family in ("token", "fragment"):
         info = read_json(layout.model_dir(family) / "train.json", f"train {family}")
@@ -344,6 +461,8 @@ def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[
                 horizon=split.horizon,
                 data_sha256=series.sha256,
                 example_windows=np.ascontiguousarray(x_test[-1:]),
+                example_times=t_test[-1:],
+                time_unit=series.time_unit,
             )
         )
     return out

@@ -137,6 +137,7 @@ def prepare(params: Params, layout: Layout) -> Path:
 def build_classifier(family: str, params: Params, texts: list[str], label_names: tuple[str, ...]):
     """A fresh, untrained classifier of ``family``; tokenizers and vocabularies are fit on
     ``texts`` (training documents only: the fit part, or all of them in a final fit)."""
+    _require_pretrained(params, family)
     if family == "token":
         from tokfrag.models.text_token_model import TextTokenClassifier
 
@@ -147,13 +148,34 @@ def build_classifier(family: str, params: Params, texts: list[str], label_names:
             vocab_size=t.vocab_size,
             max_length=t.max_length,
             pretrained=t.pretrained,
+            pooling=t.pooling,
             **params.token.model.model_dump(),
         )
     if family == "fragment":
         from tokfrag.models.docgraph_model import DocGraphClassifier
 
-        return DocGraphClassifier.build(texts, label_names, **params.fragment.text.model_dump())
+        sizes = params.fragment.text.model_dump(exclude={"lr", "epochs"})
+        return DocGraphClassifier.build(texts, label_names, **sizes)
     raise StageError(f"unknown family {family!r}; expected 'token' or 'fragment'")
+
+
+def _require_pretrained(params: Params, family: str) -> None:
+    """Stop with the fix when the family's text model wants the local pretrained encoder and
+    its package is not installed."""
+    from tokfrag.models.pretrained import (
+        PRETRAINED_EXTRA,
+        PRETRAINED_PACKAGE,
+        pretrained_available,
+    )
+
+    section = params.token.text if family == "token" else params.fragment.text
+    if section.pretrained and not pretrained_available():
+        raise StageError(
+            f"{family}.text.pretrained is true (the default), but the pretrained encoder's "
+            f"package {PRETRAINED_PACKAGE} is not installed; install it with "
+            f"{PRETRAINED_EXTRA} (`make install` does), or set {family}.text.pretrained: "
+            "false in params.yaml"
+        )
 
 
 def model_name(params: Params, family: str) -> str:
@@ -173,7 +195,9 @@ def fit_parts(params: Params, layout: Layout, family: str, final: bool) -> FitPa
         return model, model.examples(texts, labels), None if val is None else model.examples(*val)
 
     tags = {"data_sha256": data.sha256, "split_fingerprint": split.fingerprint()}
-    return FitParts("text", build, tags)
+    # Text keeps its stratified hold-out: one fold, the fit / validation split itself.
+    folds = () if final else (build,)
+    return FitParts("text", build, tags, folds=folds, folds_fingerprint=split.fingerprint())
 
 
 def scoring(test_texts: list[str], test_labels: np.ndarray, names: tuple[str, ...]) -> Any:

@@ -173,6 +173,22 @@ class TextTokenizer:
         out._hf = hf
         return out
 
+    def covering_length(self, texts: Sequence[str], share: float = 0.99) -> int:
+        """The shortest ``max_length`` (specials included, at most the current one) that
+        reads ``share`` of ``texts`` whole: pass the training documents only."""
+        lengths = self.encode(texts).lengths
+        if len(lengths) == 0:
+            return self.max_length
+        return int(min(self.max_length, max(3, np.ceil(np.quantile(lengths, share)))))
+
+    def set_max_length(self, max_length: int) -> None:
+        """Encode at most ``max_length`` tokens from now on (longer documents are cut)."""
+        if max_length < 3:
+            raise ValueError(f"max_length must be at least 3 ([CLS] x [SEP]), got {max_length}")
+        self.max_length = int(max_length)
+        if self._hf is not None:
+            self._hf.model_max_length = self.max_length
+
     # -- properties ----------------------------------------------------------------------
 
     @property

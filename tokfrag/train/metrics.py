@@ -90,11 +90,20 @@ def classification_metrics(
         output_dict=True,
         zero_division=0,
     )
+    per_class_f1 = {
+        f"{prefix}f1_{_metric_safe(name)}": float(report[name]["f1-score"]) for name in label_names
+    }
     return {
         f"{prefix}accuracy": float(accuracy_score(y_true, y_pred)),
         f"{prefix}macro_f1": float(
             f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)
         ),
+        **per_class_f1,  # e.g. the spam class's F1 on SMS Spam
         "per_class": {name: report[name] for name in label_names},
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=classes).tolist(),
     }
+
+
+def _metric_safe(name: str) -> str:
+    """A class name as MLflow accepts it in a metric key (letters, digits, ``_-. /``)."""
+    return "".join(c if c.isalnum() or c in "_-. /" else "_" for c in str(name))

@@ -2,7 +2,13 @@
 that prunes on the validation loss, and studies that resume after a crash and spread over
 processes or machines through one storage."""
 
-from tokfrag.tuning.objective import FitTrial, OpenLog, TrialLog, make_objective
+from tokfrag.tuning.objective import (
+    FitTrial,
+    OpenLog,
+    TrialDiverged,
+    TrialLog,
+    make_objective,
+)
 from tokfrag.tuning.space import configured_point, suggest
 from tokfrag.tuning.study import (
     Budget,
@@ -19,6 +25,7 @@ __all__ = [
     "FitTrial",
     "OpenLog",
     "StudySettings",
+    "TrialDiverged",
     "TrialLog",
     "TuningError",
     "configured_point",

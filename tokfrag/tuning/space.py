@@ -41,10 +41,16 @@ def contains(dim: SearchDimension, value: Any) -> bool:
 
 def _configured(params: Params, path: str) -> Any:
     value = params.value_at(path)
-    if value is None and path.startswith("train.text."):
-        # An unset text override inherits the shared loop's value: that is what trains.
-        value = params.train.loop_settings("text")[path.removeprefix("train.text.")]
-    return value
+    if value is not None:
+        return value
+    # An unset override inherits the shared loop's value: that is what trains.
+    section, key = path.split(".", 1)[0], path.rsplit(".", 1)[-1]
+    kind = "text" if ".text." in path else "series"
+    if path.startswith("train.text."):
+        return params.train.loop_settings("text")[key]
+    if section in ("token", "fragment") and key in ("lr", "epochs"):
+        return params.train.loop_settings(kind, params.family_loop(section, kind)).get(key)
+    return None
 
 
 def configured_point(params: Params, space: Mapping[str, SearchDimension]) -> dict[str, Any]:

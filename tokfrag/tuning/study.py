@@ -38,8 +38,9 @@ from tokfrag.stores import SQLITE_PREFIX, first_use_lock, sqlite_url, under
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 JOURNAL_PREFIX = "journal:"
 
-# (worker index, torch threads for it; 0 = leave the default) -> objective
-ObjectiveFactory = Callable[[int, int], Callable[[optuna.Trial], float]]
+# (worker index, torch threads for it (0 = leave the default), the budget's end as a
+# time.time() value) -> objective
+ObjectiveFactory = Callable[[int, int, float], Callable[[optuna.Trial], float]]
 # (finished trials, budgeted trials, best value so far or None)
 Progress = Callable[[int, int, float | None], None]
 
@@ -56,7 +57,7 @@ class StudySettings:
     storage: str  # an SQLAlchemy URL, or ``journal:/abs/path`` (see :func:`resolve_storage`)
     seed: int
     pruner: PrunerConfig
-    max_epochs: int
+    max_epochs: int  # the most steps a trial reports: epochs per fold x folds (hyperband)
     heartbeat_seconds: int = 5
     grace_seconds: int = 20
     max_retries: int = 1
@@ -242,9 +243,11 @@ def optimize(
     """Run the study until ``budget`` finished trials or seconds are used (counting what
     earlier, possibly killed, runs of the same study already finished).
 
-    ``factory(worker, threads)`` builds each worker's objective; with ``workers > 1`` it runs
-    in that many spawned processes (so it must be picklable), each with its share of the
-    remaining trials and of the CPU threads. ``enqueue`` is tried first on a new study.
+    ``factory(worker, threads, deadline)`` builds each worker's objective, which stops a
+    trial still running at ``deadline``, so the last trial cannot overrun the budget. With
+    ``workers > 1`` it runs in that many spawned processes (so it must be picklable), each
+    with its share of the remaining trials and of the CPU threads. ``enqueue`` is tried
+    first on a new study.
     """
     study = open_study(settings)
     if enqueue and not study.get_trials(deepcopy=False):
@@ -256,6 +259,7 @@ def optimize(
     report(len(done), budget.n_trials, _best_value(study))
     if remaining <= 0 or seconds_left <= 0:
         return study
+    deadline = time.time() + seconds_left
     plan = shares(remaining, workers)
     if len(plan) == 1:
         stop_at_budget = MaxTrialsCallback(budget.n_trials, states=FINISHED)
@@ -264,14 +268,14 @@ def optimize(
             report(len(finished_trials(study)), budget.n_trials, _best_value(study))
 
         study.optimize(
-            factory(0, 0),
+            factory(0, 0, deadline),
             n_trials=plan[0],
             timeout=seconds_left,
             callbacks=[stop_at_budget, after_trial],
             gc_after_trial=False,
         )
         return study
-    _run_workers(settings, budget, factory, plan, seconds_left, study, report)
+    _run_workers(settings, budget, factory, plan, seconds_left, deadline, study, report)
     return study
 
 
@@ -281,6 +285,7 @@ def _run_workers(
     factory: ObjectiveFactory,
     plan: list[int],
     seconds_left: float,
+    deadline: float,
     study: optuna.Study,
     report: Progress,
 ) -> None:
@@ -289,7 +294,7 @@ def _run_workers(
     processes = [
         context.Process(
             target=_work,
-            args=(settings, budget.n_trials, factory, index, n, seconds_left, threads),
+            args=(settings, budget.n_trials, factory, index, n, seconds_left, deadline, threads),
             name=f"tokfrag-tune-{index}",
         )
         for index, n in enumerate(plan)
@@ -336,13 +341,14 @@ def _work(
     worker: int,
     n_trials: int,
     seconds_left: float,
+    deadline: float,
     threads: int,
 ) -> None:
     """One worker process: its own storage connection, sampler seed and objective."""
     _die_with_parent()
     study = open_study(settings, worker)
     study.optimize(
-        factory(worker, threads),
+        factory(worker, threads, deadline),
         n_trials=n_trials,
         timeout=seconds_left,
         callbacks=[MaxTrialsCallback(n_total, states=FINISHED)],
@@ -367,6 +373,9 @@ def summarise(study: optuna.Study, settings: StudySettings, budget: Budget, work
             "last_epoch": t.last_step,
             "best_epoch": t.user_attrs.get("fit", {}).get("best_epoch"),
             "compute_seconds": t.user_attrs.get("fit", {}).get("compute_seconds"),
+            "fold_values": t.user_attrs.get("fit", {}).get("fold_values"),
+            "fold_best_epochs": t.user_attrs.get("fit", {}).get("fold_best_epochs"),
+            "out_of_budget": t.user_attrs.get("fit", {}).get("out_of_budget", False),
             "retry_of": t.system_attrs.get("failed_trial"),
         }
         for t in trials
@@ -388,6 +397,9 @@ def summarise(study: optuna.Study, settings: StudySettings, budget: Budget, work
             "seconds": covered_seconds(done),
             "trial_seconds": sum(t.duration.total_seconds() for t in done if t.duration),
             "workers": workers,
+            "stopped_by_budget": sum(
+                bool(t.user_attrs.get("fit", {}).get("out_of_budget")) for t in trials
+            ),
         },
         "best": None
         if best is None

@@ -152,3 +152,32 @@ def test_minimum_steps_by_either_cut(by, lags, horizon, train_ratio, val_fractio
     assert min(len(split.fit), len(split.val), len(split.test)) >= 1
     with pytest.raises(SplitError, match=f"split by {by}"):
         chronological_split(need - 1, lags, horizon, train_ratio, val_fraction, by)
+
+
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_rolling_origin_folds_expand_in_time_and_never_touch_the_test_part(horizon):
+    from tokfrag.data.splits import folds_fingerprint, rolling_folds
+
+    split = chronological_split(521, 4, horizon, 0.2, 0.2)
+    folds = rolling_folds(split, 3)
+    assert len(folds) == 3
+    np.testing.assert_array_equal(folds[-1].fit, split.fit)  # the last fold is the hold-out
+    np.testing.assert_array_equal(folds[-1].val, split.val)
+    ends = [int(f.fit[-1]) for f in folds]
+    assert ends == sorted(ends) and len(set(ends)) == 3  # expanding windows
+    for fold in folds:
+        assert int(fold.fit[0]) == 0 and len(fold.val) == len(split.val)
+        # no target step shared between a fold's fit and validation windows
+        assert int(fold.val[0]) - int(fold.fit[-1]) == horizon
+        assert int(fold.val[-1]) < int(split.test[0])
+    assert folds_fingerprint(folds) == folds_fingerprint(rolling_folds(split, 3))
+    assert folds_fingerprint(folds) != folds_fingerprint(rolling_folds(split, 2))
+
+
+def test_too_many_folds_is_a_clear_error():
+    from tokfrag.data.splits import SplitError, rolling_folds
+
+    split = chronological_split(521, 4, 1, 0.2, 0.2)  # 103 training snapshots, blocks of 21
+    assert len(rolling_folds(split, 4)) == 4
+    with pytest.raises(SplitError, match="lower tune.cv.folds"):
+        rolling_folds(split, 5)

@@ -1,73 +1,94 @@
-"""calendar_features: shapes, periodicity, the unit circle and argument checks."""
+"""Calendar covariates: the cycles chosen, periodicity, the unit circle, harmonics, dates
+against step numbers, and their alignment with value windows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tokfrag.fragments import slice_windows
-from tokfrag.fragments.calendar import calendar_feature_names, calendar_features
+from tokfrag.fragments.calendar import CalendarSpec
+
+
+def _five_minutes(harmonics: int = 1) -> CalendarSpec:
+    midnight = 1_330_560_000.0  # 2012-03-01T00:00Z, Los-loop's first step
+    return CalendarSpec("steps", 300.0, ("day",), harmonics, midnight)
+
+
+def test_los_loop_time_of_day():
+    spec = _five_minutes()
+    features = spec.features_at(spec.seconds(np.arange(2016)))
+    assert features.shape == (2016, 2) and spec.feature_names() == ["day_sin1", "day_cos1"]
+    np.testing.assert_allclose(features[:-288], features[288:], atol=1e-9)  # a daily cycle
+    np.testing.assert_allclose(features[0], [0.0, 1.0], atol=1e-12)  # midnight
+    np.testing.assert_allclose(features[72], [1.0, 0.0], atol=1e-9)  # 06:00
+    np.testing.assert_allclose(features[144], [0.0, -1.0], atol=1e-9)  # noon
+    np.testing.assert_allclose((features**2).sum(axis=1), 1.0)  # on the unit circle
+
+
+def test_a_second_harmonic_is_the_double_angle():
+    spec = _five_minutes(harmonics=2)
+    features = spec.features_at(spec.seconds(np.arange(0, 288, 7)))
+    angle = np.arctan2(features[:, 0], features[:, 1])
+    np.testing.assert_allclose(features[:, 2], np.sin(2 * angle), atol=1e-9)
+    np.testing.assert_allclose(features[:, 3], np.cos(2 * angle), atol=1e-9)
+
+
+def test_window_covariates_line_up_with_the_window_and_its_targets():
+    """Row ``l`` of a window's covariates is its ``l``-th step: lags first, then targets."""
+    from tokfrag.models.forecaster import window_covariates
+
+    spec = _five_minutes()
+    last = np.array([11, 500])  # each window's most recent input step
+    c = window_covariates(spec, last, 2, lags=4, horizon=3)  # (S, L + H, F)
+    assert c.shape == (2, 7, 2)
+    every_step = spec.features_at(spec.seconds(np.arange(600)))
+    np.testing.assert_allclose(c[0], every_step[8:15], atol=1e-9)
+    np.testing.assert_allclose(c[1], every_step[497:504], atol=1e-9)
+    assert window_covariates(None, last, 2, 4, 3) is None  # a model without a calendar
+
+
+def test_spec_chooses_the_cycles_the_training_steps_can_show():
+    from tokfrag.fragments.calendar import CalendarSpec
+
+    week, five_minutes = 7 * 86_400.0, 300.0
+    chickenpox = CalendarSpec.choose("steps", week, train_steps=107, harmonics=2)
+    assert chickenpox.cycles == ("year",) and chickenpox.num_features == 4
+    los_loop = CalendarSpec.choose("steps", five_minutes, train_steps=1612)
+    assert los_loop.cycles == ("day",)  # 5.6 days of training: no full week
+    assert CalendarSpec.choose("steps", week, train_steps=30).cycles == ()  # under a year
+    assert CalendarSpec.choose("ns", 86_400.0, train_steps=800).cycles == ("week", "year")
+
+
+def test_dates_and_step_numbers_give_the_same_covariates():
+    import pandas as pd
+
+    from tokfrag.fragments.calendar import CalendarSpec
+
+    start = pd.Timestamp("2012-03-01T00:00", tz="UTC")
+    by_steps = CalendarSpec("steps", 300.0, ("day", "week"), 2, start.timestamp())
+    by_dates = CalendarSpec("ns", 300.0, ("day", "week"), 2)
+    steps = np.arange(0, 2016, 37)
+    dates = (start.tz_localize(None) + pd.to_timedelta(steps * 300, unit="s")).to_numpy()
+    a = by_steps.features_at(by_steps.seconds(steps))
+    b = by_dates.features_at(by_dates.seconds(dates.astype("datetime64[ns]").astype(np.int64)))
+    np.testing.assert_allclose(a, b, atol=1e-9)
+    assert a.shape == (len(steps), 8) and by_steps.feature_names()[:2] == ["day_sin1", "day_cos1"]
+    np.testing.assert_allclose(a[:, 0] ** 2 + a[:, 1] ** 2, 1.0)
+    midnight = by_steps.features_at(by_steps.seconds(np.array([0, 288, 576])))
+    np.testing.assert_allclose(midnight[:, :4], [[0.0, 1.0, 0.0, 1.0]] * 3, atol=1e-9)
 
 
 @pytest.mark.parametrize(
-    "kwargs, names",
+    "kwargs",
     [
-        ({}, []),
-        ({"steps_per_day": 288}, ["day_sin", "day_cos"]),
-        ({"steps_per_year": 52}, ["year_sin", "year_cos"]),
-        (
-            {"steps_per_day": 288, "steps_per_week": 2016, "steps_per_year": 105120},
-            ["day_sin", "day_cos", "week_sin", "week_cos", "year_sin", "year_cos"],
-        ),
+        {"time_unit": "hours", "step_seconds": 1.0, "cycles": ()},
+        {"time_unit": "steps", "step_seconds": 0.0, "cycles": ()},
+        {"time_unit": "steps", "step_seconds": 1.0, "cycles": ("month",)},
+        {"time_unit": "steps", "step_seconds": 1.0, "cycles": ("day",), "harmonics": 0},
     ],
 )
-def test_shapes_and_names(kwargs, names):
-    features = calendar_features(2016, **kwargs)
-    assert features.shape == (2016, len(names)) and features.dtype == np.float64
-    assert calendar_feature_names(**kwargs) == names
+def test_a_bad_spec_is_refused(kwargs):
+    from tokfrag.fragments.calendar import CalendarError, CalendarSpec
 
-
-def test_los_loop_time_of_day_and_day_of_week():
-    features = calendar_features(2016, steps_per_day=288, steps_per_week=2016)
-    np.testing.assert_array_equal(features[:-288, :2], features[288:, :2])  # daily cycle
-    np.testing.assert_allclose(features[0], [0.0, 1.0, 0.0, 1.0], atol=1e-15)  # midnight
-    np.testing.assert_allclose(features[72, :2], [1.0, 0.0], atol=1e-12)  # 06:00
-    np.testing.assert_allclose(features[144, :2], [0.0, -1.0], atol=1e-12)  # noon
-    # one week is one full cycle: every step has its own day-of-week phase
-    assert len(np.unique(features[:, 2:].round(12), axis=0)) == 2016
-    for k in (0, 2):  # every pair lies on the unit circle
-        np.testing.assert_allclose(features[:, k] ** 2 + features[:, k + 1] ** 2, 1.0)
-
-
-def test_chickenpox_week_of_year_is_periodic_in_52():
-    features = calendar_features(521, steps_per_year=52)
-    np.testing.assert_array_equal(features[:-52], features[52:])
-    assert len(np.unique(features[:52].round(12), axis=0)) == 52
-    assert calendar_features(521, steps_per_year=52.1775).shape == (521, 2)
-
-
-def test_offset_rotates_the_phase():
-    shifted = calendar_features(100, steps_per_day=24, offset=5)
-    np.testing.assert_allclose(shifted, calendar_features(105, steps_per_day=24)[5:], atol=1e-12)
-
-
-def test_windows_over_features_align_with_value_windows():
-    features = calendar_features(50, steps_per_day=10)
-    x, y = slice_windows(features, lags=4, horizon=2)
-    assert x.shape == (45, 2, 4) and y.shape == (45, 2, 2)
-    np.testing.assert_array_equal(y[7, :, 0], features[7 + 4])
-
-
-@pytest.mark.parametrize(
-    "num_steps, kwargs",
-    [
-        (-1, {"steps_per_day": 24}),
-        (10, {"steps_per_day": 1}),
-        (10, {"steps_per_week": 0}),
-        (10, {"steps_per_year": float("nan")}),
-        (10, {"steps_per_day": float("inf")}),
-    ],
-)
-def test_bad_arguments_raise(num_steps, kwargs):
-    with pytest.raises(ValueError):
-        calendar_features(num_steps, **kwargs)
+    with pytest.raises(CalendarError):
+        CalendarSpec(**kwargs)

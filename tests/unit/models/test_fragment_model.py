@@ -136,6 +136,7 @@ def test_relabelling_nodes_permutes_outputs(chickenpox):
     net2 = FragmentNet(config, *graph_tensors(relabelled, edge_weight[edge_order])).eval()
     net2.cell.load_state_dict(net.cell.state_dict())
     net2.head.load_state_dict(net.head.state_dict())
+    net2.skip.load_state_dict(net.skip.state_dict())
 
     x = torch.from_numpy(slice_windows(values, 4, 2, np.arange(40))[0]).float()
     with torch.no_grad():
@@ -152,6 +153,7 @@ def test_the_graph_matters(chickenpox):
     empty = FragmentNet(config, torch.zeros(2, 0, dtype=torch.long), torch.zeros(0)).eval()
     empty.cell.load_state_dict(net.cell.state_dict())
     empty.head.load_state_dict(net.head.state_dict())
+    empty.skip.load_state_dict(net.skip.state_dict())
     x = torch.from_numpy(slice_windows(values, 4, 1, np.arange(10))[0]).float()
     with torch.no_grad():
         assert not torch.allclose(net(x), empty(x), atol=1e-4)
@@ -175,3 +177,60 @@ def test_wrong_node_count_rejected(chickenpox):
 def test_zero_windows_give_an_empty_forecast(chickenpox):
     model = _build(chickenpox, 2)
     assert model.forecast(np.zeros((0, 20, 4))).shape == (0, 20, 2)
+
+
+def test_a_model_saved_before_the_skip_still_loads(chickenpox, tmp_path):
+    """Configs written by the previous release lack ``skip`` and ``covariates``: they load
+    as what they were (no skip, no calendar) and forecast as before."""
+    model = _build(chickenpox, 1, skip=False)
+    x, _ = slice_windows(chickenpox[0], 4, 1, np.arange(100, 110))
+    folder = model.save(tmp_path / "old")
+    config = json.loads((folder / CONFIG_FILE).read_text())
+    for key in ("skip", "covariates"):
+        del config["net"][key]
+    del config["calendar"]
+    (folder / CONFIG_FILE).write_text(json.dumps(config))
+    loaded = load_forecaster(folder)
+    assert loaded.net.skip is None and loaded.calendar is None
+    np.testing.assert_allclose(loaded.forecast(x), model.forecast(x), atol=1e-6)
+
+
+def _calendar():
+    from tokfrag.fragments.calendar import CalendarSpec
+
+    return CalendarSpec.choose("steps", 7 * 86_400.0, 107, harmonics=2, start=1.1e9)
+
+
+def test_warm_start_begins_at_the_ridge_forecast(chickenpox):
+    """After the warm start the network forecasts exactly what a ridge regression on the
+    same standardised lags and calendar covariates does (scikit-learn's, as the referee)."""
+    from sklearn.linear_model import Ridge
+
+    values = chickenpox[0]
+    model = _build(chickenpox, 2, calendar=_calendar())
+    snapshots = np.arange(80)
+    x, y = slice_windows(values, 4, 2, snapshots)
+    times = snapshots + 3
+    data = model.tensors(x, y, times=times)
+    model.warm_start(data)
+    c = data["c"][:, 4:].flatten(1).numpy()  # (S, H*F): the target steps' covariates
+    features = np.concatenate([data["x"].numpy(), np.repeat(c[:, None], 20, axis=1)], axis=2)
+    referee = Ridge(alpha=1.0).fit(
+        features.reshape(-1, features.shape[2]), data["y"].reshape(-1, 2)
+    )
+    expected = referee.predict(features.reshape(-1, features.shape[2])).reshape(80, 20, 2)
+    with torch.no_grad():
+        out = model.net(data["x"], data["c"]).numpy()
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_a_calendar_model_needs_times_and_uses_them(chickenpox, tmp_path):
+    model = _build(chickenpox, 1, calendar=_calendar())
+    x, _ = slice_windows(chickenpox[0], 4, 1, np.arange(100, 110))
+    with pytest.raises(ValueError, match="time of each window"):
+        model.forecast(x)
+    summer, winter = model.forecast(x, times=np.full(10, 26)), model.forecast(x, times=np.zeros(10))
+    assert not np.allclose(summer, winter)  # the covariates reach the forecast
+    loaded = load_forecaster(model.save(tmp_path / "calendar"))
+    assert loaded.calendar == model.calendar
+    np.testing.assert_allclose(loaded.forecast(x, times=np.full(10, 26)), summer, atol=1e-6)

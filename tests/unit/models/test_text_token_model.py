@@ -161,3 +161,54 @@ def test_pretrained_minilm_offline_and_round_trip(mr, tmp_path):
 def _mean_loss(model: TextTokenClassifier, examples: TextTokenExamples) -> float:
     model.net.eval()
     return float(model.net.loss(examples.take(torch.arange(len(examples)))))
+
+
+def test_auto_max_length_reads_at_least_99_percent_of_training_documents_whole(mr):
+    texts = mr[0][::5]
+    model = TextTokenClassifier.build(texts, LABELS, vocab_size=800, max_length="auto", **SIZES)
+    chosen = model.tokenizer.max_length
+    assert model.config.max_length == chosen
+    model.tokenizer.set_max_length(512)
+    lengths = model.tokenizer.encode(texts).lengths
+    assert np.mean(lengths <= chosen) >= 0.99
+    assert np.mean(lengths <= chosen - 1) < 0.99  # and no longer than it needs to be
+    assert chosen < lengths.max()  # a few outliers are cut, not paid for in every batch
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_padding_does_not_change_a_documents_logits(mr, pooling):
+    torch.manual_seed(0)
+    texts = mr[0][:40]
+    model = TextTokenClassifier.build(
+        texts, LABELS, vocab_size=800, max_length=48, pooling=pooling, **SIZES
+    )
+    short, long = "a dull film", " ".join(texts[:3])
+    alone = model.predict_proba([short])
+    padded = model.predict_proba([short, long])[:1]
+    np.testing.assert_allclose(padded, alone, rtol=1e-5, atol=1e-6)
+    assert model.net.pooling == pooling
+
+
+def test_a_model_saved_before_pooling_loads_as_cls(mr, tmp_path):
+    torch.manual_seed(0)
+    texts = mr[0][:40]
+    model = TextTokenClassifier.build(
+        texts, LABELS, vocab_size=800, max_length=48, pooling="cls", **SIZES
+    )
+    folder = model.save(tmp_path / "old")
+    config = json.loads((folder / CONFIG_FILE).read_text())
+    del config["net"]["pooling"]  # what the previous release wrote
+    (folder / CONFIG_FILE).write_text(json.dumps(config))
+    loaded = TextTokenClassifier.load(folder)
+    assert loaded.net.pooling == loaded.config.pooling == "cls"
+    np.testing.assert_array_equal(loaded.predict_proba(texts[:5]), model.predict_proba(texts[:5]))
+
+
+def test_pooling_choices_give_different_classifiers(mr):
+    torch.manual_seed(0)
+    mean = TextTokenClassifier.build(mr[0][:40], LABELS, vocab_size=800, max_length=48, **SIZES)
+    cls = TextTokenClassifier(
+        mean.tokenizer, type(mean.net)(mean.net.model, "cls"), LABELS, mean.config
+    )
+    texts = mr[2][:6]
+    assert not np.allclose(mean.predict_proba(texts), cls.predict_proba(texts))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -46,10 +47,41 @@ def test_round_trip_in_any_row_order(contract: ForecastContract) -> None:
     assert frame.loc[0, "lag_1"] == windows[0, 0, -1]
 
     shuffled = frame.sample(frac=1.0, random_state=1)
-    ids, back = frame_to_windows(shuffled, contract)
+    ids, back, times = frame_to_windows(shuffled, contract)
 
-    assert ids.tolist() == [10, 11, 12]
+    assert ids.tolist() == [10, 11, 12] and times is None
     np.testing.assert_array_equal(back, windows)
+
+
+@pytest.mark.parametrize("kind", ["steps", "dates"])
+def test_times_round_trip_per_window(contract: ForecastContract, kind: str) -> None:
+    steps = np.array([520, 7, 99])
+    times = (
+        steps if kind == "steps" else np.datetime64("2012-03-01") + steps * np.timedelta64(5, "m")
+    )
+    frame = windows_to_frame(_windows(), NODES, window_ids=[10, 11, 12], times=times)
+    assert list(frame.columns) == ["window", "time", "node", "lag_2", "lag_1"]
+    if kind == "dates":
+        contract = replace(contract, time_unit="ns")
+    _, _, back = frame_to_windows(frame.sample(frac=1.0, random_state=2), contract)
+    expected = steps if kind == "steps" else times.astype("datetime64[ns]").astype(np.int64)
+    np.testing.assert_array_equal(back, expected)
+
+
+def test_a_time_of_the_wrong_kind_is_refused(contract: ForecastContract) -> None:
+    dates = np.datetime64("2012-03-01") + np.arange(2) * np.timedelta64(5, "m")
+    with pytest.raises(ValueError, match="counts steps: give the step number"):
+        frame_to_windows(windows_to_frame(_windows(2), NODES, times=dates), contract)
+    by_dates = replace(contract, time_unit="ns")
+    with pytest.raises(ValueError, match="has dates: give the date"):
+        frame_to_windows(windows_to_frame(_windows(2), NODES, times=np.array([3, 4])), by_dates)
+
+
+def test_a_window_with_two_times_is_refused(contract: ForecastContract) -> None:
+    frame = windows_to_frame(_windows(2), NODES, times=np.array([3, 4]))
+    frame.loc[4, "time"] = 9  # window 1, node b
+    with pytest.raises(ValueError, match="window 1: its rows give different times"):
+        frame_to_windows(frame, contract)
 
 
 def test_output_rows_follow_window_then_node_order(contract: ForecastContract) -> None:

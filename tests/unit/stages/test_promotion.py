@@ -42,9 +42,13 @@ def test_a_worse_model_leaves_the_champion_untouched(project: Path) -> None:
     assert tags["validation"].startswith("passed") and float(tags["cost.n_params"]) > 0
     assert float(tags["cost.latency_ms_p50"]) > 0
 
-    # Retrain with a crippled recipe: one epoch at a tiny learning rate, untuned.
+    # Retrain with a crippled recipe: one epoch at a tiny learning rate, untuned, without
+    # the ridge-started skips (which alone would forecast as well as a linear model).
     raw = yaml.safe_load(project.read_text())
     raw["train"].update({"epochs": 1, "lr": 1e-6, "repeats": 1})
+    raw["token"].update({"lr": 1e-6, "skip": False})
+    raw["fragment"]["lr"] = 1e-6
+    raw["fragment"]["model"]["skip"] = False
     raw["tune"]["n_trials"] = 0
     project.write_text(yaml.safe_dump(raw, sort_keys=False))
     worse = _run(load_params(project), root)

@@ -65,6 +65,42 @@ def test_fragment_variants_train_through_the_stage(prepared, variant: str) -> No
     assert summary["epochs_run"] == record["best"]["best_epoch"] >= 1
 
 
+@pytest.mark.parametrize(
+    ("family", "variant", "reads_calendar"),
+    [
+        ("token", "inverted", True),
+        ("token", "quantized", False),
+        ("token", "patch", False),
+        ("fragment", "gconvgru", True),
+        ("fragment", "stgcn", False),
+        ("fragment", "wavenet", False),
+    ],
+)
+def test_every_series_variant_builds_its_folds_with_the_calendar_prepare_chose(
+    prepared, family: str, variant: str, reads_calendar: bool
+) -> None:
+    """Chickenpox's clock gives a year cycle; the variants that read calendar covariates get
+    them for every window of every fold, and the others build and forecast without them."""
+    from tokfrag.stages.common import Layout
+    from tokfrag.stages.series import _load_inputs, _windows, fit_parts, read_calendar
+
+    root, params = prepared
+    section = getattr(params, family).model_copy(update={"variant": variant})
+    params = params.model_copy(update={family: section})
+    layout = Layout.of(params, root)
+    calendar = read_calendar(layout)
+    assert calendar is not None and calendar.cycles == ("year",)
+    parts = fit_parts(params, layout, family, final=False)
+    assert len(parts.folds) == params.tune.cv.folds
+    for build in parts.folds:
+        model, train, val = build(params)
+        assert ("c" in train) == reads_calendar == ("c" in val)
+    series, split = _load_inputs(params, layout)
+    x, _, t = _windows(series, split, "test")
+    out = model.forecast(x[:5], times=t[:5])
+    assert out.shape == (5, 20, 1) and np.isfinite(out).all()
+
+
 def test_split_by_steps_keeps_every_test_window_off_training_steps(project: Path) -> None:
     """``split.by: steps`` (T-GCN): prepare fixes the cut at int(train_ratio * T) time steps,
     the scaler sees exactly those steps, and the evaluation names the protocol."""

@@ -58,7 +58,7 @@ def test_both_families_get_the_same_budget_and_split_and_every_trial_is_tracked(
     for family, record in records.items():
         assert (
             record["tuned"]
-            and record["model"] == {"token": "quantized", "fragment": "gconvgru"}[family]
+            and record["model"] == {"token": "inverted", "fragment": "gconvgru"}[family]
         )
         assert record["configured"] == {"n_trials": 2, "timeout_seconds": 120.0}
         assert record["used"]["trials"] == 2 and record["used"]["failed"] == 0
@@ -254,3 +254,85 @@ def test_two_workers_share_a_study_on_postgresql_and_it_resumes(
     assert again["trials"] == record["trials"]
     summary = stages.train(params, root, "fragment")
     assert summary["overrides"] == record["best"]["params"]
+
+
+def test_cross_validated_tuning_uses_identical_folds_for_both_families(project: Path) -> None:
+    """Both families' trials are scored on the same rolling-origin folds of the training
+    windows (the hand-set point first), each trial's value is its folds' mean best
+    validation loss, and the final fit's epoch count comes from the folds."""
+    from tokfrag.data.splits import folds_fingerprint, rolling_folds
+
+    root = _prepare(project)
+    params = load_params(project)
+    _, split = _load_inputs(params, Layout.of(params, root))
+    folds = rolling_folds(split, params.tune.cv.folds)
+    expected = {"folds": 3, "scheme": "rolling-origin", "fingerprint": folds_fingerprint(folds)}
+    records = {family: stages.tune(params, root, family) for family in ("token", "fragment")}
+    for record in records.values():
+        assert record["cv"] == expected
+        complete = [t for t in record["trials"] if t["state"] == "COMPLETE"]
+        assert complete
+        for trial in complete:
+            assert len(trial["fold_values"]) == 3 == len(trial["fold_best_epochs"])
+            assert trial["value"] == pytest.approx(sum(trial["fold_values"]) / 3)
+            assert trial["best_epoch"] == max(1, round(sum(trial["fold_best_epochs"]) / 3))
+    # The folds differ: every fold is fit and validated on its own windows.
+    fits = {len(f.fit) for f in folds}
+    assert len(fits) == 3
+    # evaluate refuses two families tuned on different folds
+    layout = Layout.of(params, root)
+    token = json.loads(layout.tuning("token").read_text())
+    token["cv"]["fingerprint"] = "another-fold-set"
+    layout.tuning("token").write_text(json.dumps(token))
+    from tokfrag.stages.common import tuning_summary
+
+    with pytest.raises(StageError, match="different budgets or folds"):
+        tuning_summary(layout, split.fingerprint())
+
+    trained = stages.train(params, root, "fragment")
+    best = records["fragment"]["best"]
+    assert trained["epochs_run"] == best["best_epoch"]
+
+
+def test_a_trial_running_when_the_budget_ends_is_stopped_there(project: Path) -> None:
+    """A wall-clock budget is kept: a trial still training when it runs out is stopped at
+    the end of that epoch (recorded as pruned), not left to overrun it."""
+    raw = yaml.safe_load(project.read_text())
+    raw["train"].update({"epochs": 5000, "patience": 5000})
+    project.write_text(yaml.safe_dump(raw, sort_keys=False))
+    root = _prepare(project, timeout_seconds=3, n_trials=4)
+    params = load_params(project)
+    started = time.perf_counter()
+    with pytest.raises(StageError, match="stopped when the 3 s budget ran out"):
+        stages.tune(params, root, "fragment")
+    assert time.perf_counter() - started < 60
+    storage = optuna.storages.RDBStorage(f"sqlite:///{root}/optuna.db")
+    (summary,) = optuna.get_all_study_summaries(storage)
+    study = optuna.load_study(study_name=summary.study_name, storage=storage)
+    (trial,) = study.get_trials(deepcopy=False)
+    assert trial.state == TrialState.PRUNED and trial.user_attrs["fit"]["out_of_budget"]
+    assert trial.duration.total_seconds() < 3 + 1.5  # the budget, plus at most an epoch
+
+
+def test_a_point_that_diverges_is_pruned_and_the_study_goes_on(project: Path) -> None:
+    """A sampled learning rate that blows the loss up prunes that trial, says why, and
+    leaves the budget's other trials to run."""
+    raw = yaml.safe_load(project.read_text())
+    raw["tune"]["spaces"]["fragment"]["gconvgru"] = {
+        "fragment.lr": {"type": "float", "low": 1e9, "high": 1e12, "log": True}
+    }
+    raw["train"]["clip_grad_norm"] = None
+    project.write_text(yaml.safe_dump(raw, sort_keys=False))
+    root = _prepare(project, n_trials=3)
+    params = load_params(project)
+    with pytest.raises(StageError, match="no trial completed"):
+        stages.tune(params, root, "fragment")  # every point diverges: nothing to train
+    storage = optuna.storages.RDBStorage(f"sqlite:///{root}/optuna.db")
+    (summary,) = optuna.get_all_study_summaries(storage)
+    trials = optuna.load_study(study_name=summary.study_name, storage=storage).trials
+    assert len(trials) == 3  # the first divergence did not end the study
+    for trial in trials:
+        assert trial.state == TrialState.PRUNED
+        reason = trial.user_attrs["fit"]["diverged"]
+        assert "is nan" in reason or "is inf" in reason
+        assert "tune.spaces.fragment.gconvgru" in reason

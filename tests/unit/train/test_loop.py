@@ -14,7 +14,8 @@ from tokfrag.fragments import NodeScaler, slice_windows
 from tokfrag.models.fragment_model import FragmentForecaster
 from tokfrag.models.token_model import TokenForecaster
 from tokfrag.tokens import MeanScaleQuantizer
-from tokfrag.train import LoopConfig, fit, pick_device
+from tokfrag.train import LoopConfig, TrainingDiverged, batch_order, fit, pick_device
+from tokfrag.train.loop import lr_factor
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_fit_lowers_validation_loss(problem):
     assert result.best_val_loss < 0.9 * first
     assert result.epochs_run == len(result.history) == len(seen) <= 20
     assert [epoch for epoch, _ in seen] == list(range(1, result.epochs_run + 1))
-    assert set(seen[0][1]) == {"train_loss", "val_loss"}
+    assert set(seen[0][1]) == {"train_loss", "val_loss", "lr"}
     assert result.history[0] == {"epoch": 1, **seen[0][1]}
     assert result.device == "cpu" and not model.net.training
 
@@ -152,3 +153,91 @@ def test_pick_device():
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="auto"):
             pick_device("cuda")
+
+
+def test_a_non_finite_loss_stops_training_with_a_clear_error(problem):
+    """A loss that turns NaN is an error naming the model, the epoch and the setting to
+    change, not a silent return of the initial weights."""
+    model = _fragment(problem)
+    train, val = _data(problem, model)
+    broken = dict(train, y=train["y"].clone())
+    broken["y"][5, 3, 0] = float("nan")  # one bad target in the second batch of epoch 1
+    config = _loop(problem, epochs=5, label="fragment model fragment_gconvgru")
+    with pytest.raises(TrainingDiverged) as caught:
+        fit(model.net, broken, val, config)
+    message = str(caught.value)
+    assert "fragment model fragment_gconvgru" in message and "epoch 1" in message
+    assert "fragment.lr" in message and "clip_grad_norm" in message
+
+
+def test_a_diverging_learning_rate_is_caught_too(problem):
+    model = _fragment(problem)
+    train, val = _data(problem, model)
+    config = _loop(problem, epochs=50, lr=1e12, clip_grad_norm=None, warmup=0.0)
+    with pytest.raises(TrainingDiverged, match=r"loss is (nan|inf)"):
+        fit(model.net, train, val, config)
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "linear", "constant"])
+def test_warmup_then_decay(schedule):
+    total, warm = 100, 10
+    factors = [lr_factor(step, total, warm, schedule) for step in range(total)]
+    assert factors[:warm] == pytest.approx([(k + 1) / warm for k in range(warm)])
+    assert max(factors) == pytest.approx(1.0)
+    after = factors[warm:]
+    if schedule == "constant":
+        assert after == pytest.approx([1.0] * len(after))
+    else:
+        assert all(a >= b for a, b in zip(after, after[1:], strict=False))
+        assert after[-1] < 0.05
+
+
+def test_the_loop_follows_the_schedule_and_a_shorter_fit_keeps_its_curve(problem):
+    """The learning rate recorded per epoch rises through the warm-up and decays; a final
+    fit stopped early (schedule_epochs > epochs) follows the same curve."""
+    model = _fragment(problem)
+    train, val = _data(problem, model)
+    full = fit(model.net, train, val, _loop(problem, epochs=6, patience=6, warmup=0.2))
+    rates = [h["lr"] for h in full.history]
+    assert rates[0] < rates[1] and rates[-1] < max(rates)
+    model = _fragment(problem)
+    short = fit(model.net, train, None, _loop(problem, epochs=3, schedule_epochs=6, warmup=0.2))
+    assert [h["lr"] for h in short.history] == pytest.approx(rates[:3])
+
+
+def test_clipping_caps_the_gradient_norm_of_every_step(problem):
+    """Every optimiser step sees a global gradient norm at most ``clip_grad_norm`` (read
+    from a hook on the real optimiser steps), while without a cap some step exceeds it."""
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+    norms: list[float] = []
+
+    def record(optimizer, args, kwargs):
+        grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
+        norms.append(float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))))
+
+    handle = register_optimizer_step_pre_hook(record)
+    try:
+        seen = {}
+        for clip in (None, 0.05):
+            norms.clear()
+            model = _fragment(problem)
+            train, _ = _data(problem, model)
+            fit(model.net, train, None, _loop(problem, epochs=2, clip_grad_norm=clip))
+            seen[clip] = list(norms)
+    finally:
+        handle.remove()
+    assert max(seen[None]) > 0.05
+    assert seen[0.05] and max(seen[0.05]) <= 0.05 * (1 + 1e-4)
+
+
+def test_length_buckets_cover_every_example_once_and_group_similar_lengths():
+    lengths = torch.randint(3, 60, (1000,), generator=torch.Generator().manual_seed(0))
+    order = batch_order(1000, 8, torch.Generator().manual_seed(1), lengths)
+    flat = torch.cat(order)
+    assert sorted(flat.tolist()) == list(range(1000))
+    spread = np.mean([float(lengths[b].max() - lengths[b].min()) for b in order])
+    shuffled = batch_order(1000, 8, torch.Generator().manual_seed(1))
+    assert spread < 0.25 * np.mean([float(lengths[b].max() - lengths[b].min()) for b in shuffled])
+    again = batch_order(1000, 8, torch.Generator().manual_seed(1), lengths)
+    assert all(torch.equal(a, b) for a, b in zip(order, again, strict=True))

@@ -26,7 +26,7 @@ def _settings(tmp_path: Path, name: str = "s", pruner: str = "none") -> StudySet
     )
 
 
-def _quadratic(worker: int, threads: int):
+def _quadratic(worker: int, threads: int, deadline: float):
     def objective(trial: optuna.Trial) -> float:
         x = trial.suggest_float("x", -3.0, 3.0)
         return (x - 1.0) ** 2
@@ -127,7 +127,7 @@ def test_pruned_trials_count_as_used_and_are_recorded_as_pruned(tmp_path: Path) 
         max_epochs=5,
     )
 
-    def factory(worker: int, threads: int):
+    def factory(worker: int, threads: int, deadline: float):
         def objective(trial: optuna.Trial) -> float:
             level = trial.suggest_float("level", 0.0, 1.0)
             if trial.number == 0:
