@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 import tokfrag  # noqa: F401  (turns telemetry off before any tool is imported)
+from tokfrag.stores import redact_url  # the standard library only: keeps --help fast
 
 app = typer.Typer(
     name="tokfrag",
@@ -51,6 +52,15 @@ def _fail(message: str, code: int = 1) -> None:
         f"[bold red]error:[/] {escape(message)}", highlight=False
     )
     raise typer.Exit(code)
+
+
+def _warn(message: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold yellow]warning:[/] {escape(message)}", highlight=False
+    )
 
 
 def _timed(action: Callable[[], T]) -> T:
@@ -108,13 +118,21 @@ def _guarded(action: Callable[[], T]) -> T:
         raise
 
 
+OUTPUT_FOLDERS = ("data", "outputs", "reports")  # what tokfrag's stages write into
+
+
 def _writing(params: Path, action: Callable[[], T]) -> T:
     """Run a stage that writes into the project while holding the project's lock, so a
     second command writing into the same folder stops with a clear message instead."""
+    from tokfrag.atomic import recover_tree
     from tokfrag.stores import project_lock
 
     def held() -> T:
-        with project_lock(_root(params), " ".join(sys.argv[1:])):
+        root = _root(params)
+        with project_lock(root, " ".join(sys.argv[1:])):
+            # No other tokfrag command writes here now: what a killed one left is stale.
+            for folder in OUTPUT_FOLDERS:
+                recover_tree(root / folder)
             return action()
 
     return _guarded(held)
@@ -257,13 +275,24 @@ def evaluate(params: ParamsOption = Path("params.yaml")) -> None:
 
 
 @app.command()
-def register(params: ParamsOption = Path("params.yaml")) -> None:
+def register(
+    params: ParamsOption = Path("params.yaml"),
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Promote the verdict's choice without the gate (when the champion cannot "
+            "be read or scored); recorded on the version as its `promotion` tag.",
+        ),
+    ] = False,
+) -> None:
     """Register both families in MLflow; the verdict's choice becomes champion only if it
-    beats the current champion with significance (else it is challenger)."""
+    beats the current champion with significance (else it is challenger). When the
+    champion cannot be read or scored, nothing is registered and the exit is non-zero."""
     from tokfrag import stages
 
     p = _params(params)
-    result = _writing(params, lambda: stages.register(p, _root(params)))
+    result = _writing(params, lambda: stages.register(p, _root(params), force=force))
     _say(f"register: {result['gate']['reason']}")
     _say(
         f"register: {result['model_name']} champion = {result['champion']} "
@@ -297,10 +326,12 @@ def compare(
     store = _guarded(lambda: open_store(p.registry, _root(params), name))
     rows = describe_registry(store, name)
     if not rows:
-        _fail(f"no registered versions of {store.model_name} in {store.tracking_uri}")
+        _fail(f"no registered versions of {store.model_name} in {redact_url(store.tracking_uri)}")
     metric_keys = sorted({k for r in rows for k in r["metrics"] if not k.endswith("_std")})
     shown = [k for k in metric_keys if "_h" not in k][:4]
-    table = Table(title=f"{store.model_name}: registered versions ({store.tracking_uri})")
+    table = Table(
+        title=f"{store.model_name}: registered versions ({redact_url(store.tracking_uri)})"
+    )
     columns = ["version", "family", "aliases", *shown, "params", "p50 ms", "train s", "commit"]
     for column in columns:
         table.add_column(column, justify="left" if column in ("family", "aliases") else "right")
@@ -389,8 +420,10 @@ def ui(
 ) -> None:
     """Start a Prefect server (with its UI) and the MLflow UI on the project's stores, print
     both URLs, and stop both cleanly on Ctrl-C."""
-    from tokfrag.servers import run_uis
+    from tokfrag.servers import exposure_warning, run_uis
 
+    if warning := exposure_warning(host):
+        _warn(warning)
     p = _params(params)
     _guarded(lambda: run_uis(p, _root(params), host, prefect_port, mlflow_port, _say))
 
@@ -414,7 +447,8 @@ def summary(params: ParamsOption = Path("params.yaml")) -> None:
     lines = [
         f"metrics:  {layout.metrics}",
         f"plots:    {layout.plots}",
-        f"MLflow:   {p.registry.tracking_uri} (artifacts in {p.registry.artifact_root}/), "
+        f"MLflow:   {redact_url(p.registry.tracking_uri)} (artifacts in "
+        f"{redact_url(p.registry.artifact_root)}/), "
         f"open with `make mlflow-ui`",
     ]
     if layout.registry.is_file():

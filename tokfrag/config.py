@@ -241,9 +241,7 @@ class TrainConfig(_Section):
         """The final fit's seeds; the first one's model is the one registered."""
         return [self.seed + i for i in range(self.repeats)]
 
-    def loop_settings(
-        self, kind: str, family: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def loop_settings(self, kind: str, family: dict[str, Any] | None = None) -> dict[str, Any]:
         """The loop's settings for a dataset kind: the text overrides applied for text, then
         what the family sets for itself (``Params.family_loop``)."""
         settings = self.model_dump(exclude={"text", "repeats"})

@@ -20,6 +20,23 @@ class ServerError(RuntimeError):
     """A server could not start: its port is taken, or it exited; the message says which."""
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def exposure_warning(host: str) -> str | None:
+    """What to tell a user binding the servers to ``host``: None on loopback; otherwise that
+    the Prefect API and MLflow have no authentication, so anyone who can reach the port can
+    read the stores, run flows and move the ``champion`` alias."""
+    if host in LOOPBACK or host.startswith("127."):
+        return None
+    return (
+        f"--host {host} exposes the Prefect API and the MLflow UI beyond this machine, and "
+        "neither has authentication: anyone who can reach these ports can read every run "
+        "and model, start flows and move the champion alias. Bind 127.0.0.1 (the default) "
+        "and use an SSH tunnel, or put an authenticating proxy in front."
+    )
+
+
 def port_free(host: str, port: int) -> bool:
     """Whether a server could listen on ``host:port`` now. Like the servers themselves
     (uvicorn, gunicorn), it allows reuse, so closed connections still in TIME_WAIT do not
@@ -115,11 +132,13 @@ def run_uis(
     }
     env.pop("PREFECT_API_URL", None)  # the server itself must not talk to another one
     env.update(prefect_ui_env(host, prefect_port))
+    # Through the environment, not the command line: a database URL may hold a password,
+    # and every user of the machine can read a process's arguments (`ps`).
+    env["MLFLOW_BACKEND_STORE_URI"] = resolve_tracking_uri(params.registry.tracking_uri, root)
     commands = {
         "prefect": prefect_server_command(host, prefect_port),
         "mlflow": [
             str(bin_dir / "mlflow"), "ui",
-            "--backend-store-uri", resolve_tracking_uri(params.registry.tracking_uri, root),
             "--default-artifact-root", resolve_artifact_root(params.registry.artifact_root, root),
             "--host", host, "--port", str(mlflow_port),
         ],

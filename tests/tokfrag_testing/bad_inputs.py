@@ -368,6 +368,140 @@ def series_variants(mirror: Path) -> list[Variant]:
             "save it as UTF-8",
         )
     )
+    out += spreadsheet_and_graph_variants(readings, edges, node)
+    return out
+
+
+def spreadsheet_and_graph_variants(
+    readings: pd.DataFrame, edges: pd.DataFrame, node: str
+) -> list[Variant]:
+    """Inputs from spreadsheets and hand-made graphs: an index column, one node, values out
+    of range, nothing that changes, times stored oddly, and edge lists that link nothing."""
+    out: list[Variant] = []
+    indexed = readings.copy()
+    indexed.insert(0, "Unnamed: 0", range(len(indexed)))
+    out.append(
+        Variant(
+            "series_pandas_index_column",
+            "an index column written by pandas or Excel (an unnamed first column)",
+            {"readings_indexed.csv": indexed},
+            {},
+            _validate("readings_indexed.csv"),
+            ("readings_indexed.csv", "'Unnamed: 0'", "no name"),
+            "drop that column",
+        )
+    )
+    out.append(
+        Variant(
+            "series_single_node",
+            "one node: a single series, no graph",
+            {"readings_one.csv": readings[["week", node]]},
+            {},
+            _validate("readings_one.csv"),
+            ("readings_one.csv", "one node", f"'{node}'"),
+            "at least two nodes",
+        )
+    )
+    huge = _with(readings, 12, node, 1e39)
+    out.append(
+        Variant(
+            "series_beyond_float32",
+            "a reading beyond float32's range (passes a float64 check)",
+            {"readings_huge.csv": huge},
+            {},
+            _validate("readings_huge.csv"),
+            ("readings_huge.csv", f"'{node}'", "float32"),
+            "rescale",
+        )
+    )
+    flat = readings.copy()
+    flat[[c for c in flat.columns if c != "week"]] = 0.0
+    out.append(
+        Variant(
+            "series_all_zero",
+            "every series all zero (nothing to forecast)",
+            {"readings_zero.csv": flat},
+            {},
+            _validate("readings_zero.csv"),
+            ("readings_zero.csv", "constant"),
+            "value columns",
+        )
+    )
+    flags = readings.copy()
+    flags["week"] = [i % 2 == 0 for i in range(len(flags))]
+    out.append(
+        Variant(
+            "series_time_as_booleans",
+            "a time column of true/false (Parquet)",
+            {"readings_bool.parquet": flags},
+            {"data.source.path": "inputs/readings_bool.parquet"},
+            INGEST,
+            ("readings_bool.parquet", "'week'", "true/false"),
+            "step numbers or ISO dates",
+        )
+    )
+    texts = readings.copy()
+    texts["week"] = texts["week"].astype(str)
+    out.append(
+        Variant(
+            "series_time_numbers_as_text",
+            "whole step numbers stored as text (Parquet): documented to be read as steps",
+            {"readings_text_time.parquet": texts},
+            {
+                "data.dataset": "my_sensors_text_time",
+                "data.source.path": "inputs/readings_text_time.parquet",
+            },
+            INGEST_VALIDATE,
+            accepted=True,
+            extra={"dataset": "my_sensors_text_time"},
+        )
+    )
+    out.append(
+        Variant(
+            "series_empty_edge_file",
+            "an edge file with a header and no rows (no silent correlation graph)",
+            {"edges_empty.csv": edges.head(0)},
+            {"data.source.edges": "inputs/edges_empty.csv"},
+            INGEST,
+            ("edges_empty.csv", "no edges"),
+            "remove data.source.edges",
+        )
+    )
+    loops = pd.DataFrame({"from": [node, "ZALA"], "to": [node, "ZALA"], "w": [1.0, 1.0]})
+    out.append(
+        Variant(
+            "series_self_loops_only",
+            "an edge list of self-loops only",
+            {"edges_loops.csv": loops},
+            {"data.source.edges": "inputs/edges_loops.csv"},
+            INGEST,
+            ("edges_loops.csv", "to itself"),
+            "edges between nodes",
+        )
+    )
+    out.append(
+        Variant(
+            "series_all_zero_weights",
+            "every edge weight 0",
+            {"edges_zero.csv": edges.assign(w=0.0)},
+            {"data.source.edges": "inputs/edges_zero.csv"},
+            INGEST,
+            ("edges_zero.csv", "'w'", "is 0"),
+            "fix the weights",
+        )
+    )
+    twice = pd.concat([edges, edges.iloc[[3]]], ignore_index=True)
+    out.append(
+        Variant(
+            "series_duplicate_edge",
+            "the same edge twice",
+            {"edges_twice.csv": twice},
+            {"data.source.edges": "inputs/edges_twice.csv"},
+            INGEST,
+            ("edges_twice.csv", f"row {len(edges)}", "given again"),
+            "keep one row per edge",
+        )
+    )
     return out
 
 
@@ -496,6 +630,7 @@ def text_variants(mirror: Path) -> list[Variant]:
             "add a split column",
         )
     )
+    out += text_hygiene_variants(docs, first_test, params)
     out.append(
         Variant(
             "text_no_rows",
@@ -505,6 +640,99 @@ def text_variants(mirror: Path) -> list[Variant]:
             INGEST,
             ("questions.jsonl", "no rows"),
             "data.source.path",
+        )
+    )
+    return out
+
+
+def text_hygiene_variants(docs: pd.DataFrame, first_test: int, params: Any) -> list[Variant]:
+    """Labels and documents as exports and copy-paste leave them: labels that differ only in
+    case, blank labels, invisible documents, near-copies across the split, a byte-order mark,
+    list-valued cells and a truncated last line."""
+    import unicodedata
+
+    out: list[Variant] = []
+    first = str(docs.loc[0, "kind"])
+    out.append(
+        Variant(
+            "text_label_case",
+            "one label spelt in two cases (DESC and desc)",
+            {"questions_case.jsonl": jsonl(_with(docs, 4, "kind", first.lower()))},
+            params("questions.jsonl"),
+            _validate("questions_case.jsonl"),
+            ("questions_case.jsonl", f"'{first}'", f"'{first.lower()}'", "row 4"),
+            "use one spelling",
+        )
+    )
+    out.append(
+        Variant(
+            "text_blank_label",
+            "a label of spaces only",
+            {"questions_blank.jsonl": jsonl(_with(docs, 6, "kind", "   "))},
+            params("questions.jsonl"),
+            _validate("questions_blank.jsonl"),
+            ("questions_blank.jsonl", "row 6", "blank"),
+            "label them or remove them",
+        )
+    )
+    out.append(
+        Variant(
+            "text_zero_width_document",
+            "a document made only of zero-width characters",
+            {"questions_zw.jsonl": jsonl(_with(docs, 5, "q", "\u200b\u200d \u2060"))},
+            params("questions.jsonl"),
+            _validate("questions_zw.jsonl"),
+            ("questions_zw.jsonl", "documents.text", "row 5"),
+            "drop them",
+        )
+    )
+    original = str(docs.loc[0, "q"])
+    near = "  " + unicodedata.normalize("NFD", original.upper()).replace(" ", "   ") + " "
+    out.append(
+        Variant(
+            "text_near_duplicate_across_split",
+            "a test document copying a training one but for case, NFD and spaces: dropped",
+            {"questions_near.jsonl": jsonl(_with(docs, first_test, "q", near))},
+            params("questions_near.jsonl", **{"data.dataset": "my_questions_near"}),
+            INGEST_VALIDATE,
+            accepted=True,
+            extra={"dataset": "my_questions_near", "text": near.strip()},
+        )
+    )
+    out.append(
+        Variant(
+            "text_jsonl_bom",
+            "a JSONL file starting with a byte-order mark: documented to be read",
+            {"questions_bom.jsonl": b"\xef\xbb\xbf" + jsonl(docs)},
+            params("questions_bom.jsonl", **{"data.dataset": "my_questions_bom"}),
+            INGEST_VALIDATE,
+            accepted=True,
+            extra={"dataset": "my_questions_bom", "documents": len(docs)},
+        )
+    )
+    listed = docs.astype({"q": object})
+    listed.at[3, "q"] = ["what", "is", "this"]
+    out.append(
+        Variant(
+            "text_list_cell",
+            "a document given as a JSON list of words",
+            {"questions_list.jsonl": jsonl(listed)},
+            params("questions.jsonl"),
+            _validate("questions_list.jsonl"),
+            ("questions_list.jsonl", "row 3", "'q'", "list"),
+            "one string",
+        )
+    )
+    whole = jsonl(docs)
+    out.append(
+        Variant(
+            "text_truncated_last_line",
+            "a JSONL file cut off in its last line",
+            {"questions_cut.jsonl": whole[: len(whole) - 25]},
+            params("questions.jsonl"),
+            _validate("questions_cut.jsonl"),
+            ("questions_cut.jsonl", f"line {len(docs)}", "not valid JSON"),
+            "fix or remove that line",
         )
     )
     return out
@@ -599,7 +827,9 @@ def apply_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> dict[s
 
 def write_file(path: Path, content: Content) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, pd.DataFrame):
+    if isinstance(content, pd.DataFrame) and path.suffix == ".parquet":
+        content.to_parquet(path, index=False)
+    elif isinstance(content, pd.DataFrame):
         content.to_csv(path, index=False)
     else:
         path.write_bytes(content)

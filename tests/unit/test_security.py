@@ -375,6 +375,70 @@ def test_tokfrag_ui_binds_loopback_by_default() -> None:
     assert re.search(r"--host\s+\S+\s.*\[default: 127\.0\.0\.1\]", shown), shown
 
 
+def test_tokfrag_ui_warns_when_bound_beyond_loopback(tmp_path) -> None:
+    import subprocess
+
+    from tokfrag.servers import exposure_warning
+
+    assert exposure_warning(LOOPBACK) is None and exposure_warning("::1") is None
+    # The warning comes before anything else: here the params file is missing, so the
+    # command stops right after it (no server is started).
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tokfrag.cli",
+            "ui",
+            "--host",
+            "0.0.0.0",
+            "--params",
+            str(tmp_path / "missing.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert done.returncode != 0
+    said = " ".join(done.stderr.split())
+    assert "warning:" in said and "neither has authentication" in said
+    quiet = subprocess.run(
+        [sys.executable, "-m", "tokfrag.cli", "ui", "--params", str(tmp_path / "missing.yaml")],
+        capture_output=True,
+        text=True,
+    )
+    assert quiet.returncode != 0 and "warning:" not in quiet.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql+psycopg2://u:secret@db:5432/optuna",
+            "postgresql+psycopg2://u:***@db:5432/optuna",
+        ),
+        ("https://alice:s3cr%40t@mlflow.example:443/", "https://alice:***@mlflow.example:443/"),
+        ("mysql://u@db/x?password=secret&ssl=1", "mysql://u@db/x?password=***&ssl=1"),
+        ("sqlite:////tmp/p/mlruns.db", "sqlite:////tmp/p/mlruns.db"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ("mlruns.db", "mlruns.db"),
+    ],
+)
+def test_store_urls_are_redacted(url: str, shown: str) -> None:
+    from tokfrag.stores import redact_url
+
+    assert redact_url(url) == shown
+
+
+def test_mlflow_gets_its_store_url_from_the_environment_not_its_arguments() -> None:
+    """Every user of a machine can read a process's arguments (`ps`); a database URL may
+    hold a password. (`tokfrag summary` printing it redacted: see
+    tests/e2e/test_gate_fails_closed.py.)"""
+    source = (REPO / "tokfrag" / "servers.py").read_text()
+    mlflow_command = source[source.index('"mlflow": [') :].split("]", 1)[0]
+    assert "tracking_uri" not in mlflow_command and "--backend-store-uri" not in mlflow_command
+    assert 'env["MLFLOW_BACKEND_STORE_URI"]' in source
+
+
 def test_server_commands_pass_the_host_to_both_servers() -> None:
     from tokfrag.servers import prefect_server_command, prefect_ui_env
 

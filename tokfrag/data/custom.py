@@ -113,7 +113,8 @@ def read_table(
         if file_format == "parquet":
             return pd.read_parquet(path)
         if file_format == "jsonl":
-            return pd.read_json(path, lines=True, dtype=False)
+            _json_lines(path)
+            return pd.read_json(path, lines=True, dtype=False, encoding="utf-8-sig")
     except UnicodeDecodeError as err:
         raise DataError(f"{path}: not valid UTF-8 text ({err}); save it as UTF-8") from None
     except (ValueError, OSError, pd.errors.ParserError, json.JSONDecodeError) as err:
@@ -122,6 +123,28 @@ def read_table(
             "data.source.format"
         ) from None
     raise DataError(f"{path}: unknown format {file_format!r}; use csv, parquet or jsonl")
+
+
+def _json_lines(path: Path) -> None:
+    """Every non-blank line of a JSONL file must be one JSON object: name the first that is
+    not (a truncated last line, a pasted fragment). A byte-order mark is allowed."""
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(
+                    f"{path.name}: line {number} is not valid JSON ({err.msg} at column "
+                    f"{err.colno}); a truncated last line means the file was not written "
+                    "completely: fix or remove that line"
+                ) from None
+            if not isinstance(value, dict):
+                raise DataError(
+                    f"{path.name}: line {number} is a JSON {type(value).__name__}, not an "
+                    'object; write one object per line ({"text": ..., "label": ...})'
+                )
 
 
 def _require(path: Path, frame: pd.DataFrame, columns: dict[str, str | None]) -> None:
@@ -175,6 +198,11 @@ def _time(path: Path, column: pd.Series, file_format: str) -> pd.Series:
             f"{path.name}: {_line(path, row, file_format)}, column {column.name!r} "
             "(data.source.time) is empty; every row needs a time"
         )
+    if pd.api.types.is_bool_dtype(column):
+        raise DataError(
+            f"{path.name}: column {column.name!r} (data.source.time) holds true/false, not "
+            "times; use step numbers or ISO dates (2024-01-31 or 2024-01-31T12:00)"
+        )
     if pd.api.types.is_datetime64_any_dtype(column):
         parsed = column
     elif pd.api.types.is_integer_dtype(column):
@@ -185,6 +213,8 @@ def _time(path: Path, column: pd.Series, file_format: str) -> pd.Series:
         numbers = pd.to_numeric(column, errors="coerce")
         if numbers.notna().mean() >= 0.5:  # step numbers, with some cells that are not
             bad = (numbers.isna() | (numbers % 1 != 0)).to_numpy()
+            if not bad.any():  # whole numbers stored as text or decimals: step numbers
+                return numbers.astype(np.int64)
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
                 f"{path.name}: {_line(path, row, file_format)}, column {column.name!r} "
@@ -244,6 +274,13 @@ def load_series(
                 f"{values_path.name}: only the time column {time!r}; a wide table needs one "
                 "column per node (or set data.source.layout: long)"
             )
+        for c in nodes:
+            if str(c).startswith("Unnamed: ") or not str(c).strip():
+                raise DataError(
+                    f"{values_path.name}: column {c!r} has no name in the header: an index "
+                    "written by pandas (to_csv without index=False) or a spreadsheet; drop "
+                    "that column, or name it if it is a node"
+                )
         t = _time(values_path, frame[time], file_format)
         matrix = {
             str(c): _numbers(
@@ -287,6 +324,7 @@ def load_series(
         values = pd.DataFrame(
             {str(c): wide[c].to_numpy(np.float64) for c in order}, index=range(len(wide))
         )
+    _check_values(values_path, values, t, file_format)
     if "t" in values.columns:
         raise DataError(
             f"{values_path.name}: a node is named 't', the name the canonical table gives the "
@@ -296,6 +334,33 @@ def load_series(
     # Rows in time order (stable: repeated times stay visible to the gate, which rejects them).
     values = values.sort_values("t", kind="stable").reset_index(drop=True)
     return values, _edges(edges_path, edge_source, edge_target, edge_weight)
+
+
+def _check_values(path: Path, values: pd.DataFrame, t: Any, file_format: str) -> None:
+    """What the canonical table cannot hold or learn from: one node, readings beyond
+    float32 (the models' precision), or no node that ever changes."""
+    if values.shape[1] < 2:
+        raise DataError(
+            f"{path.name}: one node ({list(values.columns)}); tokfrag compares models over a "
+            "graph of series and needs at least two nodes (columns in a wide table, distinct "
+            "data.source.node values in a long one)"
+        )
+    limit = float(np.finfo(np.float32).max)
+    big = np.abs(values.to_numpy(np.float64)) > limit
+    if big.any():
+        row, col = (int(i[0]) for i in np.nonzero(big))
+        raise DataError(
+            f"{path.name}: time {np.asarray(t)[row]}, node {values.columns[col]!r}: "
+            f"{float(values.iat[row, col])!r} is beyond float32's range (|x| <= {limit:.3g}), "
+            f"which the models compute in ({int(big.sum())} such readings); rescale the "
+            "values (e.g. to thousands or millions of the unit)"
+        )
+    spread = values.max() - values.min()
+    if len(values) > 1 and not (spread > 0).any():
+        raise DataError(
+            f"{path.name}: every node's series is constant (all {values.shape[1]} nodes); "
+            "there is nothing to forecast; check that the value columns hold the readings"
+        )
 
 
 def _distinct_header(path: Path, file_format: str) -> None:
@@ -337,18 +402,45 @@ def _edges(path: Path | None, source: str, target: str, weight: str | None) -> p
                 f"{path.name}: {_line(path, row, file_format)}, column {column!r} "
                 f"(data.source.{key}) is empty; every edge needs two node names"
             )
+    if frame.empty:
+        raise DataError(
+            f"{path.name}: no edges (a header and no rows); add the edges, or remove "
+            "data.source.edges to let tokfrag build a correlation graph from the training steps"
+        )
     weights = (
         _numbers(path, frame[weight], "data.source.edge_weight", file_format)
         if weight is not None
         else np.ones(len(frame))
     )
-    return pd.DataFrame(
+    edges = pd.DataFrame(
         {
             "source": frame[source].astype(str).tolist(),
             "target": frame[target].astype(str).tolist(),
             "weight": weights,
         }
     )
+    repeated = edges.duplicated(["source", "target"], keep="first")
+    if repeated.any():
+        row = int(np.flatnonzero(repeated.to_numpy())[0])
+        raise DataError(
+            f"{path.name}: {_line(path, row, file_format)}: the edge "
+            f"{edges['source'].iloc[row]!r} -> {edges['target'].iloc[row]!r} is given again "
+            f"({int(repeated.sum())} repeats); keep one row per edge (sum their weights "
+            "yourself if that is what they mean)"
+        )
+    if (edges["source"] == edges["target"]).all():
+        raise DataError(
+            f"{path.name}: every edge joins a node to itself, so the graph links no two "
+            "nodes; add the edges between nodes, or remove data.source.edges for a "
+            "correlation graph"
+        )
+    if weight is not None and not (np.nan_to_num(weights) != 0).any():
+        raise DataError(
+            f"{path.name}: every weight in column {weight!r} (data.source.edge_weight) is 0, "
+            "so the graph has no edges in effect; fix the weights, or remove "
+            "data.source.edge_weight to weigh every edge 1"
+        )
+    return edges
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,7 +460,7 @@ def load_text(
     keep_test_duplicates: bool = False,
 ) -> pd.DataFrame:
     """Your labelled documents -> the ``documents`` frame the built-in text loaders return."""
-    from tokfrag.data.text_loaders import _finish, _frame, stratified_split
+    from tokfrag.data.text_loaders import _finish, _frame, near_duplicate_key, stratified_split
 
     path = Path(path)
     columns = (text, label) + ((split,) if split else ())
@@ -384,8 +476,11 @@ def load_text(
             f"{label!r} (data.source.label), and {len(rows) - 1} more rows; label them or "
             "remove them"
         )
-    texts = [("" if pd.isna(t) else str(t)).strip() for t in frame[text]]
+    _scalars(path, frame, text, "data.source.text", file_format)
+    _scalars(path, frame, label, "data.source.label", file_format)
+    texts = [_visible(t) for t in frame[text]]
     labels = [str(v).strip() for v in frame[label]]
+    _check_labels(path, labels, label, file_format)
     positions = np.arange(len(frame))
     if split is not None:
         # "Train" or " test " are what a person meant; anything else is left for the gate.
@@ -395,7 +490,58 @@ def load_text(
             labels, test_fraction, seed, f"{path.name}: {len(labels)} rows",
             "add a split column (data.source.split) or change data.source.test_fraction",
         )  # fmt: skip
-    return _finish(_frame(positions.tolist(), texts, labels, splits), keep_test_duplicates)
+    # Your own documents: copies that differ only in case, NFC/NFD or whitespace count as
+    # the same document (a test copy of a training document is dropped, as an exact one is).
+    documents = _frame(positions.tolist(), texts, labels, splits)
+    return _finish(documents, keep_test_duplicates, key=near_duplicate_key)
+
+
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def _visible(cell: Any) -> str:
+    """A text cell, stripped; one made only of whitespace and zero-width characters is
+    empty (the gate reports empty documents by row)."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return ""
+    stripped = str(cell).strip()
+    return stripped if stripped.translate(ZERO_WIDTH).strip() else ""
+
+
+def _scalars(path: Path, frame: pd.DataFrame, column: str, key: str, file_format: str) -> None:
+    """A JSON list or object in a text or label cell is not text: refuse it by row."""
+    nested = frame[column].map(lambda v: isinstance(v, (list, dict, tuple)))
+    if nested.any():
+        row = int(np.flatnonzero(nested.to_numpy())[0])
+        kind = type(frame[column].iloc[row]).__name__
+        raise DataError(
+            f"{path.name}: {_line(path, row, file_format)}, column {column!r} ({key}) holds a "
+            f"{kind}, not text ({int(nested.sum())} such cells); write each cell as one string "
+            "(join the parts yourself)"
+        )
+
+
+def _check_labels(path: Path, labels: list[str], column: str, file_format: str) -> None:
+    """Blank labels, and labels that differ only in case, would become classes of their own."""
+    blank = [i for i, v in enumerate(labels) if not v.translate(ZERO_WIDTH).strip()]
+    if blank:
+        raise DataError(
+            f"{path.name}: {_line(path, blank[0], file_format)}, column {column!r} "
+            f"(data.source.label) is blank ({len(blank)} rows); label them or remove them"
+        )
+    spellings: dict[str, dict[str, int]] = {}
+    for i, v in enumerate(labels):
+        spellings.setdefault(v.casefold(), {}).setdefault(v, i)
+    for forms in spellings.values():
+        if len(forms) > 1:
+            shown = ", ".join(
+                f"{name!r} ({_line(path, row, file_format)})" for name, row in forms.items()
+            )
+            raise DataError(
+                f"{path.name}: column {column!r} (data.source.label) spells one label "
+                f"{len(forms)} ways that differ only in case: {shown}; they would become "
+                "separate classes: use one spelling"
+            )
 
 
 def parse_file(source: Any, root: str | Path, path: str | Path) -> tuple[DatasetSpec, Any]:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,22 +81,36 @@ def _frame(doc_id: list[int], text: list[str], label: list[str], split: list[str
     )
 
 
-def drop_test_duplicates(documents: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
-    """Drop every test document whose text is identical to a training document's.
+def drop_test_duplicates(
+    documents: pd.DataFrame, key: Callable[[str], str] | None = None
+) -> tuple[pd.DataFrame, list[int]]:
+    """Drop every test document whose text is identical to a training document's (after
+    ``key``, e.g. :func:`near_duplicate_key`, when given).
 
     Returns the remaining documents (index reset, order kept) and the dropped ``doc_id`` values.
     Texts repeated inside one split are kept: they leak nothing across the split.
     """
-    train_texts = set(documents.loc[documents["split"] == "train", "text"])
-    leaked = (documents["split"] == "test") & documents["text"].isin(train_texts)
+    texts = documents["text"] if key is None else documents["text"].map(key)
+    train_texts = set(texts[documents["split"] == "train"])
+    leaked = (documents["split"] == "test") & texts.isin(train_texts)
     dropped = [int(i) for i in documents.loc[leaked, "doc_id"]]
     return documents.loc[~leaked].reset_index(drop=True), dropped
 
 
-def _finish(documents: pd.DataFrame, keep_test_duplicates: bool) -> pd.DataFrame:
+def near_duplicate_key(text: str) -> str:
+    """What two copies of one document share when they differ only in case, Unicode
+    normalisation (NFC/NFD) or whitespace."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def _finish(
+    documents: pd.DataFrame,
+    keep_test_duplicates: bool,
+    key: Callable[[str], str] | None = None,
+) -> pd.DataFrame:
     dropped: list[int] = []
     if not keep_test_duplicates:
-        documents, dropped = drop_test_duplicates(documents)
+        documents, dropped = drop_test_duplicates(documents, key)
     documents.attrs[DROPPED] = dropped
     return documents
 

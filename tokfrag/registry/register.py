@@ -23,10 +23,14 @@ the round; a training run left RUNNING by a crash in phase 2 is recognised by it
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import json
 import math
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +47,7 @@ from tokfrag.models.forecaster import CONFIG_FILE
 from tokfrag.registry.frames import SERIES, TEXT, ClassifyContract, Contract, ForecastContract
 from tokfrag.registry.pyfunc import TokfragModel, log_model
 from tokfrag.registry.tracking import Store
+from tokfrag.stores import redact_url
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -52,6 +57,16 @@ MODEL_NAME_IN_RUN = "model"
 # Set on a finished training run while its model is logged into it (which resumes the run as
 # RUNNING): a run left RUNNING with this tag was interrupted there, not in training.
 LOGGING_TAG = "tokfrag.logging_model"
+# On a version promoted without the gate's comparison: why (forced, or no gate possible).
+PROMOTION_TAG = "promotion"
+# sha256 over a version's artifact files, set at registration and checked before loading:
+# loading runs the model's code from the artifact store.
+ARTIFACTS_TAG = "artifacts_sha256"
+
+
+class ArtifactsChanged(RuntimeError):
+    """A registered version's files no longer match the digest recorded when it was
+    registered; it is not loaded."""
 
 
 class CandidateError(ValueError):
@@ -152,6 +167,7 @@ def register_candidates(
     winner: str | None = None,
     promote: bool = True,
     extra_tags: dict[str, dict[str, str]] | None = None,
+    promotion_note: str | None = None,
 ) -> RegistrationResult:
     """Log, register and tag every candidate, then move the aliases.
 
@@ -163,7 +179,9 @@ def register_candidates(
     ``promote`` is the promotion gate's answer: when True the winner becomes ``champion``
     and the runner-up ``challenger``; when False the current champion keeps its alias and
     the winner becomes ``challenger``. ``extra_tags`` adds tags per family (params hash,
-    study name, validation result, costs).
+    study name, validation result, costs). ``promotion_note``, when given, is set as the
+    ``promotion`` tag of the version that holds ``champion`` after this round, when this
+    round moved the alias to it (why it was promoted: forced, or no gate possible).
 
     Raises :class:`CandidateError` (a ``ValueError``, listing every problem) before any
     write if a candidate is invalid, and :class:`RegistrationError` if a write fails midway.
@@ -196,6 +214,15 @@ def register_candidates(
             ) from err
         versions[candidate.family] = int(version.version)
 
+    # Every version of this round carries the digest of its files (also one a crash left
+    # untagged after registering it: a rerun reuses the version and tags it here).
+    client = store.client()
+    for version in versions.values():
+        if ARTIFACTS_TAG not in client.get_model_version(store.model_name, str(version)).tags:
+            with tempfile.TemporaryDirectory() as tmp:
+                digest = artifacts_digest(_download_version(store, version, Path(tmp)))
+            client.set_model_version_tag(store.model_name, str(version), ARTIFACTS_TAG, digest)
+
     # Stable sort: on a tie the candidate listed first wins.
     first = contracts[candidates[0].family]
     sign = -1.0 if first.higher_is_better else 1.0
@@ -214,6 +241,11 @@ def register_candidates(
         champion_family, champion_version = previous
         challenger_family, challenger_version = best.family, versions[best.family]
     _move_aliases(store, champion_version, challenger_version)
+    moved = previous is None or previous[1] != champion_version
+    if promotion_note and moved:
+        store.client().set_model_version_tag(
+            store.model_name, str(champion_version), PROMOTION_TAG, promotion_note[:4000]
+        )
 
     return RegistrationResult(
         model_name=store.model_name,
@@ -255,13 +287,33 @@ def _current_version(store: Store) -> tuple[str, int] | None:
 
 def current_champion(store: Store) -> tuple[str, int, dict[str, str]] | None:
     """``(family, version, tags)`` of the current champion, or None when there is none
-    (load its model with :func:`load_champion`)."""
+    (load its model with :func:`load_champion`).
+
+    None means the registry answered and has no champion: the model is not registered or
+    has no ``champion`` alias. Any other failure (a locked database, a tracking server's 5xx,
+    a broken version) is raised, so a caller deciding on promotion cannot mistake an outage
+    for an empty registry.
+    """
     client = store.client()
     try:
-        mv = client.get_model_version_by_alias(store.model_name, CHAMPION)
-    except MlflowException:
+        model = client.get_registered_model(store.model_name)
+    except MlflowException as err:
+        if err.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+    version = model.aliases.get(CHAMPION)
+    if version is None:
         return None
+    mv = client.get_model_version(store.model_name, str(version))
     return mv.tags.get("family", "?"), int(mv.version), dict(mv.tags)
+
+
+def champion_contract(model: PyFuncModel) -> Contract:
+    """The contract a loaded champion serves (what it expects and returns)."""
+    wrapper = model.unwrap_python_model()
+    if not isinstance(wrapper, TokfragModel):
+        raise ValueError(f"the model is not a tokfrag model ({type(wrapper).__name__})")
+    return wrapper.contract
 
 
 def load_champion(store: Store, dataset: str) -> PyFuncModel:
@@ -269,22 +321,69 @@ def load_champion(store: Store, dataset: str) -> PyFuncModel:
     _check_dataset(store, dataset)
     client = store.client()
     try:
-        client.get_model_version_by_alias(store.model_name, CHAMPION)
+        mv = client.get_model_version_by_alias(store.model_name, CHAMPION)
     except MlflowException as err:
         raise LookupError(
-            f"no {CHAMPION!r} version of {store.model_name!r} in {store.tracking_uri}; "
-            "run the register stage first"
+            f"no {CHAMPION!r} version of {store.model_name!r} in "
+            f"{redact_url(store.tracking_uri)}; run the register stage first"
         ) from err
-    store.activate()
+    # Loading runs the model's code: load only files whose digest matches the one recorded
+    # at registration, from a local copy made first (so what is checked is what is loaded).
+    local = Path(tempfile.mkdtemp(prefix="tokfrag-champion-"))
+    atexit.register(shutil.rmtree, local, ignore_errors=True)
+    folder = _download_version(store, int(mv.version), local)
+    expected = mv.tags.get(ARTIFACTS_TAG)
+    found = artifacts_digest(folder)
+    if expected != found:
+        raise ArtifactsChanged(
+            f"version {mv.version} of {store.model_name}: its files' sha256 is {found[:16]}..., "
+            + (
+                f"but {expected[:16]}... was recorded at registration: the artifacts changed "
+                "since (tampering or corruption); restore them, or register a new champion"
+                if expected
+                else f"and it has no {ARTIFACTS_TAG} tag (registered by an older tokfrag or "
+                "by hand); re-register it with tokfrag"
+            )
+        )
     # Loading puts the model's copy of tokfrag (its code_paths) first on sys.path. In this
     # process tokfrag is already imported and stays the one in use; but processes spawned
     # later inherit sys.path and would import the registered copy instead of the
     # installed code, so the path is put back as it was.
     path = list(sys.path)
     try:
-        return mlflow.pyfunc.load_model(f"models:/{store.model_name}@{CHAMPION}")
+        return mlflow.pyfunc.load_model(str(folder))
     finally:
         sys.path[:] = path
+
+
+# Written by MLflow into a copy downloaded through a models:/ URI (name and version); not
+# part of what was logged.
+_ADDED_ON_DOWNLOAD = {"registered_model_meta"}
+
+
+def artifacts_digest(folder: Path) -> str:
+    """sha256 over every file under ``folder``: its relative path and its bytes' sha256."""
+    total = hashlib.sha256()
+    files = (p for p in Path(folder).rglob("*") if p.is_file())
+    for path in sorted(
+        p for p in files if p.relative_to(folder).as_posix() not in _ADDED_ON_DOWNLOAD
+    ):
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        total.update(path.relative_to(folder).as_posix().encode() + b"\0" + digest.digest())
+    return total.hexdigest()
+
+
+def _download_version(store: Store, version: int, into: Path) -> Path:
+    """A local copy of a registered version's model files."""
+    store.activate()
+    return Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{store.model_name}/{version}", dst_path=str(into)
+        )
+    )
 
 
 def describe_registry(store: Store, dataset: str) -> list[dict[str, Any]]:
@@ -452,7 +551,7 @@ def _run_problems(store: Store, run_id: str) -> list[str]:
     try:
         run = store.client().get_run(run_id)
     except MlflowException:
-        return [f"run {run_id!r} not found in {store.tracking_uri}"]
+        return [f"run {run_id!r} not found in {redact_url(store.tracking_uri)}"]
     if run.info.experiment_id != store.experiment_id:
         return [f"run {run_id!r} belongs to another experiment, not {store.experiment_name!r}"]
     interrupted = run.info.status == "RUNNING" and LOGGING_TAG in run.data.tags

@@ -163,13 +163,20 @@ def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
     return impl.evaluate(params, Layout.of(params, root))
 
 
-def register(params: Params, root: str | Path) -> dict[str, Any]:
+def register(params: Params, root: str | Path, force: bool = False) -> dict[str, Any]:
     """Register both families' final models as versions of ``<prefix>-<dataset>``. The
     verdict's choice becomes ``champion`` only if it beats the current champion on this
     test split with significance (the promotion gate); otherwise the champion keeps its
-    alias and the newcomer is ``challenger``."""
+    alias and the newcomer is ``challenger``. The gate fails closed (see
+    :func:`~tokfrag.stages.common.champion_gate`); ``force`` promotes without it, and the
+    promoted version's ``promotion`` tag says so."""
     from tokfrag.registry import open_store, register_candidates
-    from tokfrag.stages.common import champion_gate, version_tags
+    from tokfrag.stages.common import (
+        champion_gate,
+        check_evaluated,
+        forced_gate,
+        version_tags,
+    )
     from tokfrag.stores import registry_lock
 
     impl = _impl(params)
@@ -177,13 +184,25 @@ def register(params: Params, root: str | Path) -> dict[str, Any]:
     metrics = read_json(layout.metrics, "evaluate")
     if "verdict" not in metrics:
         raise StageError(f"{layout.metrics} has no verdict; rerun `tokfrag evaluate`")
+    check_evaluated(layout, metrics)  # the models on disk are the ones evaluated
     candidates = impl.candidates(params, layout, metrics)
-    store = open_store(params.registry, layout.root, params.data.dataset)
+    try:
+        store = open_store(params.registry, layout.root, params.data.dataset)
+    except Exception as err:  # a locked database, an unreachable tracking server
+        raise StageError(
+            f"opening the MLflow store (registry.tracking_uri in params.yaml) failed: "
+            f"{type(err).__name__}: {err}. Nothing was registered and the champion keeps its "
+            "alias; make the store reachable (or wait for the process holding it) and rerun"
+        ) from err
     winner = metrics["verdict"]["chosen"]
     # From reading the champion to moving the aliases, one registration at a time per store:
     # a pipeline registering at the same moment waits, then faces this round's champion.
     with registry_lock(store.tracking_uri):
-        gate = champion_gate(params, layout, store, impl, metrics, winner)
+        if force:
+            gate = forced_gate()
+        else:
+            contract = candidates[0].contract(params.data.dataset)
+            gate = champion_gate(params, layout, store, impl, metrics, winner, contract)
         result = register_candidates(
             store,
             params.data.dataset,
@@ -191,6 +210,7 @@ def register(params: Params, root: str | Path) -> dict[str, Any]:
             winner=winner,
             promote=gate["promote"],
             extra_tags={f: version_tags(params, layout, metrics, f) for f in FAMILIES},
+            promotion_note=gate["reason"] if gate.get("ungated") else None,
         ).to_dict()
     result["gate"] = gate
     write_json(layout.registry, result)

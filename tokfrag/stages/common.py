@@ -12,6 +12,7 @@ from typing import Any
 
 from tokfrag.atomic import staged_dir, write_json, write_text
 from tokfrag.config import Params
+from tokfrag.stores import redact_url
 
 FAMILIES = ("token", "fragment")
 
@@ -509,6 +510,7 @@ def score_models(
             entry[f"{key}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
         repeats = info.get("repeats", [info])
         entry.update(
+            run_id=info["run_id"],  # the training run of the model registered from here
             n_seeds=len(per_seed),
             per_seed=per_seed,
             n_params=info["n_params"],
@@ -575,14 +577,24 @@ def judge(params: Params, metrics: dict[str, Any], items: dict[str, Any], **extr
     )
 
 
-def save_items(layout: Layout, items: dict[str, Any]) -> None:
-    """Per-item test scores of every model (``item_scores.npz``), for the registry's gate."""
+RUNS_KEY = "_evaluated_runs"  # in item_scores.npz: the training runs whose items these are
+
+
+def evaluated_runs(metrics: dict[str, Any]) -> dict[str, str | None]:
+    """family -> the training run whose model ``metrics.json`` scored (None: not stamped)."""
+    return {f: metrics["models"].get(f, {}).get("run_id") for f in FAMILIES}
+
+
+def save_items(layout: Layout, items: dict[str, Any], metrics: dict[str, Any]) -> None:
+    """Per-item test scores of every model (``item_scores.npz``), for the registry's gate,
+    stamped with the training runs ``metrics`` scored, so the pair can be checked."""
     import io
 
     import numpy as np
 
     buffer = io.BytesIO()
-    np.savez(buffer, **{k.replace("@", "__"): v for k, v in items.items()})
+    stamp = np.array(json.dumps(evaluated_runs(metrics), sort_keys=True))
+    np.savez(buffer, **{k.replace("@", "__"): v for k, v in items.items()}, **{RUNS_KEY: stamp})
     layout.items.parent.mkdir(parents=True, exist_ok=True)
     staging = layout.items.with_suffix(".npz.tmp")
     staging.write_bytes(buffer.getvalue())
@@ -595,7 +607,36 @@ def load_items(layout: Layout) -> dict[str, Any]:
     if not layout.items.is_file():
         raise StageError(f"{layout.items}: missing; run `tokfrag evaluate` first")
     with np.load(layout.items) as data:
-        return {k.replace("__", "@"): data[k] for k in data.files}
+        return {k.replace("__", "@"): data[k] for k in data.files if k != RUNS_KEY}
+
+
+def check_evaluated(layout: Layout, metrics: dict[str, Any]) -> None:
+    """Refuse to register unless ``metrics.json``, ``item_scores.npz`` and the models on
+    disk belong together: the same training run per family in all three. A model retrained
+    after ``evaluate`` (``tokfrag train`` then ``tokfrag register``), or an evaluation
+    interrupted between its two files, would otherwise pair new models with old scores."""
+    import numpy as np
+
+    fix = "run `tokfrag evaluate` (or `dvc repro`) before `tokfrag register`"
+    scored = evaluated_runs(metrics)
+    if not layout.items.is_file():
+        raise StageError(f"{layout.items}: missing; {fix}")
+    with np.load(layout.items) as data:
+        stamped = json.loads(str(data[RUNS_KEY])) if RUNS_KEY in data.files else None
+    if stamped != scored:
+        raise StageError(
+            f"{layout.items} was not written with {layout.metrics} (it scored training runs "
+            f"{stamped}, the metrics {scored}): the evaluation was interrupted or is from "
+            f"another round; {fix}"
+        )
+    for family in FAMILIES:
+        info = read_json(layout.model_dir(family) / "train.json", f"train {family}")
+        if scored[family] != info["run_id"]:
+            raise StageError(
+                f"{layout.model_dir(family)} holds the model of training run "
+                f"{info['run_id']}, but {layout.metrics} scored run {scored[family]}: the "
+                f"{family} model was trained after the evaluation; {fix}"
+            )
 
 
 def log_evaluation(
@@ -663,39 +704,60 @@ def write_evaluation(params: Params, layout: Layout, metrics: dict[str, Any], re
     write_json(layout.metrics, metrics)
 
 
+class GateRefused(StageError):
+    """The promotion gate could not decide (the registry or the champion failed), so nothing
+    was registered; the champion keeps its alias."""
+
+
 def champion_gate(
-    params: Params, layout: Layout, store: Any, impl: Any, metrics: dict[str, Any], winner: str
+    params: Params,
+    layout: Layout,
+    store: Any,
+    impl: Any,
+    metrics: dict[str, Any],
+    winner: str,
+    contract: Any,
 ) -> dict[str, Any]:
     """Should ``winner`` replace the current champion? Only if its registered model beats
     the champion on this test split: the paired bootstrap interval of the difference in the
-    primary metric (``params.verdict``) must exclude zero in the winner's favour."""
-    from tokfrag.registry import current_champion, load_champion
+    primary metric (``params.verdict``) must exclude zero in the winner's favour.
+
+    It fails closed: when the registry cannot be read, or the champion cannot be loaded or
+    cannot score this test split, it raises :class:`GateRefused` instead of promoting. A
+    champion made on other data or another split is still scored on this test split when its
+    contract (``contract``, the candidates': kind, nodes, lags and horizon, or classes)
+    fits; only a champion whose contract cannot fit is replaced without a comparison, and
+    the answer says why (``ungated``)."""
+    from tokfrag.registry import champion_contract, current_champion, load_champion
     from tokfrag.report.stats import paired_bootstrap
 
-    found = current_champion(store)
+    try:
+        found = current_champion(store)
+    except Exception as err:
+        raise _refusal(store, "reading the current champion from the registry failed", err) from err
     if found is None:
         return {"promote": True, "reason": "no champion yet"}
     family, version, tags = found
     base = {"champion_family": family, "champion_version": version}
-    # Only a champion made from this data and split can defend its alias on it: one
-    # trained on other data or another split (or untagged, from an older tokfrag) may have
-    # seen these test items in training.
-    made_on = (tags.get("data_sha256"), tags.get("split_fingerprint"))
-    if made_on != (metrics["data_sha256"], metrics["split_fingerprint"]):
+    try:
+        model = load_champion(store, params.data.dataset)
+        theirs = champion_contract(model)
+    except Exception as err:
+        raise _refusal(store, f"loading the champion (version {version}) failed", err) from err
+    if theirs.kind != contract.kind or theirs.task_key() != contract.task_key():
         return {
             **base,
             "promote": True,
-            "reason": f"the champion (version {version}) was made on other data or another "
-            "split, so it cannot be compared on this test split; the new winner replaces it",
+            "ungated": True,
+            "reason": f"the champion (version {version}) serves {_describe(theirs)} but "
+            f"this data needs {_describe(contract)}, so it cannot be compared here; the new "
+            "winner replaces it without a gate",
         }
     try:
-        champion = impl.champion_items(params, layout, load_champion(store, params.data.dataset))
-    except Exception as err:  # it cannot be loaded, or its contract does not fit this data
-        return {
-            **base,
-            "promote": True,
-            "reason": f"the champion (version {version}) cannot score this test split: {err}",
-        }
+        champion = impl.champion_items(params, layout, model)
+    except Exception as err:
+        what = f"the champion (version {version}) could not score this test split"
+        raise _refusal(store, what, err) from err
     v = params.verdict
     new = load_items(layout)[f"{winner}@registered"]
     interval = paired_bootstrap(
@@ -704,6 +766,16 @@ def champion_gate(
     better = interval.low > 0 if metrics["higher_is_better"] else interval.high < 0
     label = dict(metrics["columns"])[metrics["primary_metric"]]
     verdict = "beats" if better else "does not significantly beat"
+    # A champion made on other data or another split may have trained on some of these
+    # test items, which favours it: the gate stays conservative, and says so.
+    made_on = (tags.get("data_sha256"), tags.get("split_fingerprint"))
+    elsewhere = made_on != (metrics["data_sha256"], metrics["split_fingerprint"])
+    note = (
+        " (the champion was made on other data or another split and was scored on this "
+        "test split; it may have trained on some of these items)"
+        if elsewhere
+        else ""
+    )
     return {
         **base,
         "promote": better,
@@ -717,9 +789,37 @@ def champion_gate(
         "reason": (
             f"{winner} {verdict} the champion (version {version}, {family}) on {label}: "
             f"difference {interval.estimate:+.4f}, {interval.confidence:.0%} CI "
-            f"[{interval.low:+.4f}, {interval.high:+.4f}]"
+            f"[{interval.low:+.4f}, {interval.high:+.4f}]{note}"
         ),
     }
+
+
+def forced_gate() -> dict[str, Any]:
+    """The gate's answer under ``tokfrag register --force``: promote, without a comparison."""
+    return {
+        "promote": True,
+        "ungated": True,
+        "forced": True,
+        "reason": "promoted with `tokfrag register --force`: the champion was not compared",
+    }
+
+
+def _describe(contract: Any) -> str:
+    key = contract.task_key()
+    if "node_ids" in key:
+        return f"{len(key['node_ids'])} nodes, lags {key['lags']}, horizon {key['horizon']}"
+    return f"{len(key['label_names'])} classes {list(key['label_names'])}"
+
+
+def _refusal(store: Any, what: str, err: BaseException) -> GateRefused:
+    return GateRefused(
+        f"the promotion gate failed closed: {what}: {type(err).__name__}: {err}. Nothing was "
+        f"registered and the champion keeps its alias. Fix the cause (is the MLflow store "
+        f"{redact_url(store.tracking_uri)} reachable and not locked by another process? are the "
+        "champion's artifacts intact?) and rerun `tokfrag register`, or run `tokfrag "
+        "register --force` to promote the new winner without the gate (recorded on its "
+        "version as the `promotion` tag)"
+    )
 
 
 def version_tags(

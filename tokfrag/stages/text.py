@@ -273,7 +273,7 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         ),
     )
     # Last: the registry's gate pairs these with the metrics.json just written.
-    save_items(layout, items)
+    save_items(layout, items, metrics)
     return metrics
 
 

@@ -33,7 +33,7 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from tokfrag.config import PrunerConfig
-from tokfrag.stores import SQLITE_PREFIX, first_use_lock, sqlite_url, under
+from tokfrag.stores import SQLITE_PREFIX, first_use_lock, redact_url, sqlite_url, under
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 JOURNAL_PREFIX = "journal:"
@@ -91,14 +91,7 @@ def resolve_storage(storage: str | None, root: Path) -> str:
 
 def redact(storage: str) -> str:
     """The storage URL with any password hidden, fit to be logged."""
-    if "://" not in storage:
-        return storage
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(storage).render_as_string(hide_password=True)
-    except Exception:  # not an SQLAlchemy URL: show the scheme only
-        return storage.split("://", 1)[0] + "://***"
+    return redact_url(storage)
 
 
 def make_storage(settings: StudySettings) -> optuna.storages.BaseStorage:

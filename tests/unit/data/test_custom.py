@@ -18,7 +18,7 @@ from tokfrag.data.custom import custom_spec, load_series, load_text
 from tokfrag.data.loaders import load_pgt_json
 from tokfrag.data.registry import DataError, sha256_file
 from tokfrag.data.text_canonical import read_text_canonical
-from tokfrag.data.text_loaders import DROPPED, load_textgcn
+from tokfrag.data.text_loaders import DROPPED, load_textgcn, near_duplicate_key
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -174,8 +174,15 @@ def test_jsonl_with_split_column_equals_the_builtin_documents(trec_raw, mirror, 
     rows = trec_raw.rename(columns={"text": "question", "label": "class", "split": "part"})
     rows[["question", "class", "part"]].to_json(path, orient="records", lines=True)
     got = load_text(path, file_format="jsonl", text="question", label="class", split="part")
-    pd.testing.assert_frame_equal(got, builtin)
-    assert got.attrs[DROPPED] == builtin.attrs[DROPPED]
+    # Your own documents are also checked for near-copies across the split (case, NFC/NFD,
+    # whitespace), which the built-in loader (the published protocol) keeps.
+    extra = sorted(set(got.attrs[DROPPED]) - set(builtin.attrs[DROPPED]))
+    assert set(builtin.attrs[DROPPED]) <= set(got.attrs[DROPPED])
+    kept = builtin.loc[~builtin["doc_id"].isin(extra)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, kept, check_like=False, check_exact=True)
+    train_keys = set(builtin.loc[builtin["split"] == "train", "text"].map(near_duplicate_key))
+    for text in builtin.loc[builtin["doc_id"].isin(extra), "text"]:
+        assert near_duplicate_key(text) in train_keys, text
 
 
 def test_csv_without_split_column_gets_a_seeded_stratified_split(trec_raw, tmp_path):

@@ -110,6 +110,31 @@ def test_champion_predicts_what_the_forecaster_forecasts(store, trained, registe
     np.testing.assert_allclose(load_champion(store, DATASET).predict(request)["h1"], out["h1"])
 
 
+def test_a_champion_whose_files_changed_is_not_loaded(store, registered) -> None:
+    from urllib.parse import urlparse
+
+    from tokfrag.models.forecaster import CONFIG_FILE
+    from tokfrag.registry import ArtifactsChanged
+    from tokfrag.registry.register import ARTIFACTS_TAG, artifacts_digest
+
+    client = _client(store)
+    version = str(registered.champion_version)
+    recorded = client.get_model_version(store.model_name, version).tags[ARTIFACTS_TAG]
+    where = client.get_model_version_download_uri(store.model_name, version)
+    folder = Path(urlparse(where).path if where.startswith("file:") else where)
+    assert artifacts_digest(folder) == recorded  # what was registered is what is stored
+    # The forecaster's own files (the ridge keeps its coefficients in its config).
+    weights = next(p for p in folder.rglob("*") if p.name == CONFIG_FILE)
+    original = weights.read_bytes()
+    try:
+        weights.write_bytes(original[:-2] + bytes([original[-2] ^ 1]) + original[-1:])
+        with pytest.raises(ArtifactsChanged, match="changed since"):
+            load_champion(store, DATASET)
+    finally:
+        weights.write_bytes(original)
+    load_champion(store, DATASET)  # restored: it loads again
+
+
 def test_loading_the_champion_leaves_sys_path_alone(store, registered) -> None:
     # MLflow puts the model's code copy first on sys.path; processes spawned afterwards (the
     # flow's family workers) would import that stale copy of tokfrag instead of this one.

@@ -63,13 +63,27 @@ def test_a_worse_model_leaves_the_champion_untouched(project: Path) -> None:
     assert int(aliases["champion"]) == champion_version
     assert int(aliases["challenger"]) == new_version
 
-    # Another split: the champion may have trained on these test weeks, so it cannot
-    # defend its alias; the new winner replaces it and says why.
+    # Another split: the champion's contract still fits (the same nodes, lags and horizon),
+    # so it is scored on the new test split and the gate applies as usual (it may have
+    # trained on some of these weeks, which only makes it harder to replace).
     raw["split"]["train_ratio"] = 0.3
     project.write_text(yaml.safe_dump(raw, sort_keys=False))
-    moved = _run(load_params(project), root)
-    assert moved["promoted"] and "another split" in moved["gate"]["reason"]
-    assert (
-        int(client.get_registered_model("tokfrag-chickenpox").aliases["champion"])
-        == (moved["versions"][moved["champion"]])
+    resplit = _run(load_params(project), root)
+    assert not resplit["promoted"] and "another split" in resplit["gate"]["reason"]
+    assert resplit["gate"]["difference"]["low"] > 0
+    assert int(client.get_registered_model("tokfrag-chickenpox").aliases["champion"]) == (
+        champion_version
     )
+
+    # Other lags: the champion cannot read these windows, so no comparison is possible; the
+    # new winner replaces it and its version says why.
+    raw["split"]["lags"] = 6
+    project.write_text(yaml.safe_dump(raw, sort_keys=False))
+    moved = _run(load_params(project), root)
+    assert moved["promoted"] and moved["gate"]["ungated"]
+    assert "lags 4" in moved["gate"]["reason"] and "lags 6" in moved["gate"]["reason"]
+    new_champion = moved["versions"][moved["champion"]]
+    aliases = client.get_registered_model("tokfrag-chickenpox").aliases
+    assert int(aliases["champion"]) == new_champion
+    tags = client.get_model_version("tokfrag-chickenpox", str(new_champion)).tags
+    assert tags["promotion"] == moved["gate"]["reason"]
