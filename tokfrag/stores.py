@@ -17,7 +17,7 @@ def redact_url(url: str) -> str:
     """``url`` with any password hidden, fit to print, log or put on a command line:
     ``postgresql://user:secret@db/x`` becomes ``postgresql://user:***@db/x``; a
     ``password=`` query parameter is hidden too. URLs without credentials pass unchanged."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+    from urllib.parse import parse_qsl, urlencode, urlsplit
 
     if "://" not in url:
         return url
@@ -25,21 +25,18 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:  # not a URL we can take apart: show the scheme only
         return url.split("://", 1)[0] + "://***"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
+    shown = url
+    if "@" in parts.netloc:
+        userinfo, host = parts.netloc.rsplit("@", 1)
         user, has_password, _ = userinfo.partition(":")
-        netloc = f"{user}:***@{host}" if has_password else netloc
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(k.lower() in ("password", "passwd", "pwd", "token") for k, _ in pairs):
-            hidden = [
-                (k, "***" if k.lower() in ("password", "passwd", "pwd", "token") else v)
-                for k, v in pairs
-            ]
-            query = urlencode(hidden, safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        if has_password:
+            shown = shown.replace(f"//{parts.netloc}", f"//{user}:***@{host}", 1)
+    secret = ("password", "passwd", "pwd", "token")
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if any(k.lower() in secret for k, _ in pairs):
+        hidden = [(k, "***" if k.lower() in secret else v) for k, v in pairs]
+        shown = shown.replace(f"?{parts.query}", f"?{urlencode(hidden, safe='*')}", 1)
+    return shown
 
 
 def under(root: Path, path: str | Path) -> Path:

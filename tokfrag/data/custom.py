@@ -346,7 +346,8 @@ def _check_values(path: Path, values: pd.DataFrame, t: Any, file_format: str) ->
             "data.source.node values in a long one)"
         )
     limit = float(np.finfo(np.float32).max)
-    big = np.abs(values.to_numpy(np.float64)) > limit
+    magnitude = np.abs(values.to_numpy(np.float64))
+    big = np.isfinite(magnitude) & (magnitude > limit)  # inf and NaN: the gate names them
     if big.any():
         row, col = (int(i[0]) for i in np.nonzero(big))
         raise DataError(
