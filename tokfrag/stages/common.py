@@ -744,7 +744,7 @@ def champion_gate(
         theirs = champion_contract(model)
     except Exception as err:
         raise _refusal(store, f"loading the champion (version {version}) failed", err) from err
-    if theirs.kind != contract.kind or theirs.task_key() != contract.task_key():
+    if not _fits(theirs, contract):
         return {
             **base,
             "promote": True,
@@ -804,10 +804,25 @@ def forced_gate() -> dict[str, Any]:
     }
 
 
+def _fits(theirs: Any, ours: Any) -> bool:
+    """Can a model serving contract ``theirs`` answer this data's requests (``ours``)? The
+    same kind and task (nodes, lags and horizon, or classes), and for series the same
+    ``time`` column (step numbers or dates)."""
+    return (
+        theirs.kind == ours.kind
+        and theirs.task_key() == ours.task_key()
+        and getattr(theirs, "time_unit", None) == getattr(ours, "time_unit", None)
+    )
+
+
 def _describe(contract: Any) -> str:
     key = contract.task_key()
     if "node_ids" in key:
-        return f"{len(key['node_ids'])} nodes, lags {key['lags']}, horizon {key['horizon']}"
+        times = "dates" if contract.time_unit == "ns" else "step numbers"
+        return (
+            f"{len(key['node_ids'])} nodes, lags {key['lags']}, horizon {key['horizon']} "
+            f"(times as {times})"
+        )
     return f"{len(key['label_names'])} classes {list(key['label_names'])}"
 
 
