@@ -149,8 +149,9 @@ def tuned_vs_handset(base, trials: int, seeds: int) -> list[dict]:
             continue
         d = against["difference"]
         print(
-            f"  make run's champion ({verdict['chosen']}) - {against['name']}: "
-            f"{d['estimate']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+            f"  make run's family winner ({verdict['chosen']}) - {against['name']}: "
+            f"{d['estimate']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] ({d['method']}); "
+            f"champion: {verdict.get('champion', verdict['chosen'])}"
         )
         records.append(
             record(
@@ -163,7 +164,9 @@ def tuned_vs_handset(base, trials: int, seeds: int) -> list[dict]:
                 ci_low=d["low"],
                 ci_high=d["high"],
                 beaten=against["beaten"],
-                point="best trial (make run's champion)",
+                interval=d["method"],
+                champion=verdict.get("champion", verdict["chosen"]),
+                point="best trial (make run's family winner)",
                 target="< 0, interval excluding zero",
             )
         )

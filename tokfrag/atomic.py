@@ -28,14 +28,14 @@ os.umask(_UMASK)
 _STAGED = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+$")  # .<name>.<pid>.<random>
 
 
-def write_text(path: Path, text: str) -> Path:
+def write_bytes(path: Path, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _sweep(path)
     fd, tmp = tempfile.mkstemp(prefix=_prefix(path), dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
@@ -45,6 +45,12 @@ def write_text(path: Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    if not isinstance(text, str):
+        raise TypeError(f"write_text({path}): expected str, got {type(text).__name__}")
+    return write_bytes(path, text.encode("utf-8"))
 
 
 def write_json(path: Path, payload: Any) -> Path:

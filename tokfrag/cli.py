@@ -299,6 +299,27 @@ def register(
         f"(version {result['champion_version']}), challenger = {result['challenger']} "
         f"(version {result['challenger_version']}); load it with {result['uri']}"
     )
+    for line in registration_words(result)[1:]:
+        _say(f"register: {line.strip()}")
+
+
+def registration_words(reg: dict[str, Any]) -> list[str]:
+    """``registry.json`` in words: the champion's URI and what it is, a family winner kept
+    as challenger because a baseline beat it, and the gate's answer."""
+    verdict = reg.get("verdict") or {}
+    champion = reg["champion"]
+    if champion == "baseline" and reg.get("promoted", True) and verdict.get("champion"):
+        champion = f"the baseline {verdict['champion']}"
+    lines = [f"champion: {reg['uri']} = {champion} (version {reg['champion_version']})"]
+    chosen = verdict.get("chosen")
+    if verdict.get("champion") not in (None, chosen) and reg.get("challenger") == chosen:
+        lines.append(
+            f"          {chosen}, the family winner, is challenger (version "
+            f"{reg['challenger_version']}): {verdict['champion_reason']}"
+        )
+    if "gate" in reg:
+        lines.append(f"gate:     {reg['gate']['reason']}")
+    return lines
 
 
 @app.command()
@@ -332,14 +353,18 @@ def compare(
     table = Table(
         title=f"{store.model_name}: registered versions ({redact_url(store.tracking_uri)})"
     )
-    columns = ["version", "family", "aliases", *shown, "params", "p50 ms", "train s", "commit"]
+    columns = [
+        "version", "family", "model", "aliases", *shown, "params", "p50 ms", "train s", "commit"
+    ]  # fmt: skip
     for column in columns:
-        table.add_column(column, justify="left" if column in ("family", "aliases") else "right")
+        left = column in ("family", "model", "aliases")
+        table.add_column(column, justify="left" if left else "right")
     for r in rows:
         costs = r.get("costs", {})
         table.add_row(
             str(r["version"]),
             r["family"] or "?",
+            r.get("model_kind") or "-",
             ", ".join(r["aliases"]) or "-",
             *(f"{r['metrics'][k]:.4f}" if k in r["metrics"] else "-" for k in shown),
             f"{costs['n_params']:,.0f}" if "n_params" in costs else "-",
@@ -348,6 +373,22 @@ def compare(
             (r.get("git_commit") or "-")[:8],
         )
     console.print(table)
+    for line in alias_words(rows):
+        console.print(line, highlight=False)
+
+
+def alias_words(rows: list[dict[str, Any]]) -> list[str]:
+    """What the ``champion`` and ``challenger`` versions are, in words: which model, and
+    why it holds its alias (the verdict's reason, or how it was promoted)."""
+    lines = []
+    for alias in ("champion", "challenger"):
+        for r in rows:
+            if alias not in r["aliases"]:
+                continue
+            what = r["family"] if r["family"] != "baseline" else f"the baseline {r['baseline']}"
+            why = r.get("promotion") if alias == "champion" and r.get("promotion") else r["verdict"]
+            lines.append(f"{alias}: version {r['version']}, {what}" + (f" ({why})" if why else ""))
+    return lines
 
 
 @app.command()
@@ -453,11 +494,7 @@ def summary(params: ParamsOption = Path("params.yaml")) -> None:
     ]
     if layout.registry.is_file():
         reg = json.loads(layout.registry.read_text())
-        lines.append(
-            f"champion: {reg['uri']} = {reg['champion']} (version {reg['champion_version']})"
-        )
-        if "gate" in reg:
-            lines.append(f"gate:     {reg['gate']['reason']}")
+        lines += registration_words(reg)
     lines += [f"report:   {layout.report} (and {layout.report_md.name})"]
     for line in lines:
         console.print(line, highlight=False)

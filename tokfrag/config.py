@@ -7,6 +7,7 @@ instead of silently falling back to a default.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path, PurePath
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -142,23 +144,139 @@ class SourceConfig(_Section):
             )
         return self
 
+    # data.missing and its keys, handed over by DataConfig (they sit beside data.source in
+    # params.yaml, but the loader sees only this section): see missing_policy.
+    _missing_policy: dict[str, Any] | None = PrivateAttr(default=None)
+
     @property
     def file_format(self) -> str | None:
         """The declared format, or the one the path's suffix names."""
         return self.format or _SUFFIX_FORMATS.get(PurePath(self.path).suffix.lower())
 
+    @property
+    def missing_policy(self) -> dict[str, Any]:
+        """What to do with gaps in these series (``data.missing``, ``data.max_gap``,
+        ``data.max_missing_per_node``, ``data.missing_value``): the keys of
+        :data:`MISSING_DEFAULTS`, as the enclosing ``data`` section set them (the defaults for
+        a section built on its own)."""
+        return dict(self._missing_policy or MISSING_DEFAULTS)
+
+
+MISSING_POLICIES = ("refuse", "interpolate")
+PLANNED_POLICIES = {"mask": "keep the gaps and train on the observed cells"}
+MISSING_DEFAULTS: dict[str, Any] = {
+    "missing": "refuse",
+    "max_gap": None,
+    "max_missing_per_node": 1.0,
+    "missing_value": None,
+}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
 
 class DataConfig(_Section):
     """Which dataset to run on (`ingest`, `validate`): a built-in one by name, or your own
-    files described by ``source`` (then ``dataset`` only names data/<dataset>, outputs/...)."""
+    files described by ``source`` (then ``dataset`` only names data/<dataset>, outputs/...).
+
+    Gaps in your own series (``source`` of kind series; see :mod:`tokfrag.data.missing`):
+    ``missing_value`` is a reading that means "no reading" (METR-LA and PEMS write 0);
+    nodes missing more than ``max_missing_per_node`` of their steps are dropped, with their
+    edges; then ``missing`` says what becomes of the remaining gaps: ``refuse`` (the default:
+    one message summing them up) or ``interpolate`` (linear in time within a node, for
+    interior gaps of at most ``max_gap`` steps; any other gap is refused). ``mask`` is
+    planned, not available in this version.
+    """
 
     dataset: str = "chickenpox"
     source: SourceConfig | None = None  # null: a built-in dataset (tokfrag.data.registry)
+    missing: str = "refuse"
+    max_gap: int | None = None  # steps; interpolate only
+    max_missing_per_node: float = 1.0  # a share of a node's steps; 1.0 keeps every node
+    missing_value: float | None = None  # a sentinel reading that marks a gap (e.g. 0)
 
     @field_validator("dataset")
     @classmethod
     def _safe_name(cls, value: str) -> str:
         return check_dataset_name(value)
+
+    @field_validator("missing", mode="before")
+    @classmethod
+    def _known_policy(cls, value: Any) -> str:
+        if value in PLANNED_POLICIES:
+            raise ValueError(
+                f"{value} ({PLANNED_POLICIES[value]}) is planned but not available in this "
+                "version; use data.missing: interpolate (with data.max_gap, the longest gap in "
+                "steps to fill) or data.missing: refuse (the default)"
+            )
+        if value not in MISSING_POLICIES:
+            raise ValueError(
+                f"unknown policy; use one of {', '.join(MISSING_POLICIES)} (mask is planned)"
+            )
+        return str(value)
+
+    @field_validator("max_gap", mode="before")
+    @classmethod
+    def _whole_steps(cls, value: Any) -> int | None:
+        if value is None:
+            return None
+        if not _number(value) or value != int(value) or value < 1:
+            raise ValueError(
+                "must be a whole number of time steps, at least 1: the longest gap that "
+                "data.missing: interpolate fills"
+            )
+        return int(value)
+
+    @field_validator("max_missing_per_node", mode="before")
+    @classmethod
+    def _share(cls, value: Any) -> float:
+        if not _number(value) or not 0.0 <= value <= 1.0:
+            raise ValueError(
+                "must be a share between 0 and 1: nodes missing more than that share of "
+                "their time steps are dropped (1.0 keeps every node)"
+            )
+        return float(value)
+
+    @field_validator("missing_value", mode="before")
+    @classmethod
+    def _sentinel(cls, value: Any) -> float | None:
+        if value is None:
+            return None
+        if not _number(value) or not math.isfinite(value):
+            raise ValueError(
+                "must be a finite number (a reading that means no reading, e.g. 0 as in "
+                "METR-LA and PEMS) or null"
+            )
+        return float(value)
+
+    @model_validator(mode="after")
+    def _policy_applies(self) -> DataConfig:
+        policy = {key: getattr(self, key) for key in MISSING_DEFAULTS}
+        changed = [f"data.{k}" for k, v in policy.items() if v != MISSING_DEFAULTS[k]]
+        if changed and (self.source is None or self.source.kind != "series"):
+            what = "a built-in dataset" if self.source is None else "text (no time steps)"
+            raise ValueError(
+                f"{', '.join(changed)} apply to your own series (data.source with kind: "
+                f"series), not to {what}; remove them"
+            )
+        if self.missing == "interpolate" and self.max_gap is None:
+            raise ValueError(
+                "data.missing: interpolate needs data.max_gap: the longest gap, in time steps, "
+                "to fill (e.g. 3)"
+            )
+        if self.missing != "interpolate" and self.max_gap is not None:
+            raise ValueError(
+                f"data.max_gap applies to data.missing: interpolate only (data.missing is "
+                f"{self.missing}); remove it, or set data.missing: interpolate"
+            )
+        if self.source is not None:
+            # The loader sees only data.source: hand it the policy (a copy, so a SourceConfig
+            # passed in by the caller is left as it was).
+            source = self.source.model_copy()
+            source._missing_policy = policy
+            object.__setattr__(self, "source", source)
+        return self
 
     @model_validator(mode="after")
     def _own_name(self) -> DataConfig:

@@ -107,9 +107,15 @@ def good(tmp_path_factory: pytest.TempPathFactory, shrunk_params: dict, mirror: 
     return Good(root, registry)
 
 
-def _run(args: tuple[str, ...], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: tuple[str, ...], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*TOKFRAG, *args], cwd=cwd, capture_output=True, text=True, env=dict(os.environ)
+        [*TOKFRAG, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -128,7 +134,7 @@ def test_bad_input(variant: Variant, good: Good, tmp_path: Path) -> None:
 
     done = []
     for command in variant.commands:
-        result = _run(command, root)
+        result = _run(command, root, variant.env)
         done.append((command, result))
         if result.returncode != 0:
             break
@@ -151,6 +157,9 @@ def test_bad_input(variant: Variant, good: Good, tmp_path: Path) -> None:
         for fragment in variant.expect:
             assert fragment in message, f"{fragment!r} not in the message:\n{shown}"
         assert variant.fix in message, f"fix {variant.fix!r} not in the message:\n{shown}"
+        if "max_lines" in variant.extra:  # one summary, not a line per column
+            lines = message.strip().splitlines()
+            assert len(lines) <= variant.extra["max_lines"], f"{len(lines)} lines:\n{shown}"
 
     # The registry: no new version, no new model, the same champion.
     assert _registry(root) == good.registry, shown
@@ -172,13 +181,28 @@ def test_bad_input(variant: Variant, good: Good, tmp_path: Path) -> None:
 
 def _check_repaired(variant: Variant, good: Good, root: Path) -> None:
     """What the product documents for the inputs it accepts."""
-    if variant.name in ("series_unsorted_time", "series_time_numbers_as_text"):
-        # The loader sorts rows by time, and reads whole step numbers stored as text as
-        # step numbers: either file ingests to the good table.
+    if variant.name in (
+        "series_unsorted_time",
+        "series_time_numbers_as_text",
+        "series_time_as_decimals",
+    ):
+        # The loader sorts rows by time, and reads whole step numbers stored as text or as
+        # decimals as step numbers: each file ingests to the good table.
         dataset = variant.extra["dataset"]
         ingested = pd.read_parquet(root / f"data/{dataset}/values.parquet")
         original = pd.read_parquet(good.root / f"data/{SERIES_DATASET}/values.parquet")
         pd.testing.assert_frame_equal(ingested, original)
+        gate = json.loads((root / f"outputs/{dataset}/validation.json").read_text())
+        assert gate["success"] is True
+    elif variant.name == "series_dates_across_dst":
+        # Offsets are converted to UTC: hourly steps, no gap or repeat at the change, the
+        # readings as they were.
+        dataset = variant.extra["dataset"]
+        ingested = pd.read_parquet(root / f"data/{dataset}/values.parquet")
+        original = pd.read_parquet(good.root / f"data/{SERIES_DATASET}/values.parquet")
+        assert ingested["t"].iloc[0] == pd.Timestamp(variant.extra["start"])
+        assert set(ingested["t"].diff().dropna()) == {pd.Timedelta(hours=1)}
+        pd.testing.assert_frame_equal(ingested.drop(columns="t"), original.drop(columns="t"))
         gate = json.loads((root / f"outputs/{dataset}/validation.json").read_text())
         assert gate["success"] is True
     elif variant.name == "text_near_duplicate_across_split":

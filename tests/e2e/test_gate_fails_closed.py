@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
+from tokfrag_testing.stages import until_evaluate, until_train
 
 from tokfrag import stages
 from tokfrag.config import load_params
@@ -39,20 +40,6 @@ def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _up_to_train(project: Path) -> None:
-    params, root = load_params(project), project.parent
-    for stage in (stages.ingest, stages.validate, stages.prepare):
-        stage(params, root)
-    for family in stages.FAMILIES:
-        stages.tune(params, root, family)
-        stages.train(params, root, family)
-
-
-def _up_to_evaluate(project: Path) -> None:
-    _up_to_train(project)
-    stages.evaluate(load_params(project), project.parent)
-
-
 def _state(client: MlflowClient) -> tuple[str, int]:
     """The champion's version and how many versions exist."""
     versions = client.search_model_versions(f"name = '{MODEL}'")
@@ -61,7 +48,7 @@ def _state(client: MlflowClient) -> tuple[str, int]:
 
 def test_a_failing_store_or_champion_refuses_promotion(project: Path) -> None:
     root = project.parent
-    _up_to_evaluate(project)
+    until_evaluate(project)
     first = stages.register(load_params(project), root)
     client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns.db")
     before = _state(client)
@@ -72,7 +59,7 @@ def test_a_failing_store_or_champion_refuses_promotion(project: Path) -> None:
     raw = yaml.safe_load(project.read_text())
     raw["train"]["seed"] = 1
     project.write_text(yaml.safe_dump(raw, sort_keys=False))
-    _up_to_train(project)
+    until_train(project)
     registry_json = root / "outputs/chickenpox/registry.json"
     written = registry_json.read_bytes()
     done = _cli(["register"], root)
@@ -112,7 +99,8 @@ def test_a_failing_store_or_champion_refuses_promotion(project: Path) -> None:
     done = _cli(["register", "--force"], root)
     assert done.returncode == 0, done.stdout + done.stderr
     champion, count = _state(client)
-    assert count == before[1] + 2 and int(champion) > int(before[0])
+    # Three new versions: both families and the best baseline.
+    assert count == before[1] + 3 and int(champion) > int(before[0])
     tags = client.get_model_version(MODEL, champion).tags
     assert "--force" in tags["promotion"]
     assert registry_json.read_bytes() != written

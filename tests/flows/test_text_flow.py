@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tokfrag_testing.aliases import expected_aliases
 from tokfrag_testing.params import TEXT_SHRUNK, merge
 
 from flows.pipeline import pipeline
@@ -49,9 +50,9 @@ def test_text_flow_scores_every_model(mr_run) -> None:
 def test_text_champion_classifies_strings_in_a_fresh_process(mr_run) -> None:
     root, result = mr_run
     registration = result["registration"]
-    metrics = result["metrics"]["models"]
-    accuracy = {f: metrics[f]["test_accuracy"] for f in ("token", "fragment")}
-    assert registration["champion"] == max(accuracy, key=accuracy.get)
+    assert (registration["champion"], registration["challenger"]) == expected_aliases(
+        result["metrics"]
+    )
 
     script = """
 import json

@@ -35,6 +35,7 @@ def test_stage_spec_reads_dvc_yaml_with_the_dataset_filled_in(project: Path) -> 
     assert set(spec.outs) == {
         "outputs/mr/metrics.json",
         "outputs/mr/item_scores.npz",
+        "outputs/mr/models/baseline",
         "reports/mr",
     }
 

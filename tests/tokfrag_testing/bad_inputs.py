@@ -14,7 +14,8 @@ Most variants must fail. A few are inputs the product documents as accepted and 
 (``accepted=True``: unsorted rows are sorted, a constant series is scaled by 1, a test document
 repeating a training one is dropped); the test checks the repair instead of an error. A variant
 with ``bug`` set is one the product gets wrong today (the reason says how); the test marks it
-``xfail(strict=True)`` so that fixing the product turns it into a failure to update.
+``xfail(strict=True)`` so that fixing the product turns it into a failure to update. A
+variant's ``env`` is set for its commands (the resource limits are lowered that way).
 
 Write the whole corpus to a folder, to look at it::
 
@@ -28,6 +29,7 @@ import io
 import json
 import os
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,9 @@ class Variant:
     fix: str = ""  # a word of the fix the message must give
     accepted: bool = False  # documented as accepted (and repaired): exit 0
     bug: str | None = None  # what the product does wrong today (the test xfails)
-    extra: dict[str, Any] = field(default_factory=dict)  # for the accepted variants' checks
+    # for the accepted variants' checks; max_lines: the most lines a refusal may take
+    extra: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # environment for its commands
 
     @property
     def fails_on(self) -> tuple[str, ...]:
@@ -164,22 +168,22 @@ def series_variants(mirror: Path) -> list[Variant]:
     out.append(
         Variant(
             "series_nan_cell",
-            "a missing reading (empty CSV cell)",
+            "a missing reading (empty CSV cell), under the default data.missing: refuse",
             {"readings_nan.csv": _with(readings, 7, node, np.nan)},
             {},
             _validate("readings_nan.csv"),
-            ("readings_nan.csv", f"values.{node}", "row 7"),
+            ("readings_nan.csv", f"'{node}'", "row 7", "data.missing: interpolate"),
             "fill",
         )
     )
     out.append(
         Variant(
             "series_nan_cell_ingested",
-            "a missing reading, through ingest (the gate runs before anything is written)",
+            "a missing reading, through ingest (refused before anything is written)",
             {"readings.csv": _with(readings, 7, node, np.nan)},
             {},
             INGEST,
-            ("inputs/readings.csv", f"values.{node}", "row 7", "ingest wrote nothing"),
+            ("readings.csv", f"'{node}'", "row 7", "data.missing is refuse"),
             "fill",
         )
     )
@@ -369,6 +373,7 @@ def series_variants(mirror: Path) -> list[Variant]:
         )
     )
     out += spreadsheet_and_graph_variants(readings, edges, node)
+    out += format_and_resource_variants(readings, node)
     return out
 
 
@@ -500,6 +505,162 @@ def spreadsheet_and_graph_variants(
             INGEST,
             ("edges_twice.csv", f"row {len(edges)}", "given again"),
             "keep one row per edge",
+        )
+    )
+    return out
+
+
+def _xlsx_bytes() -> bytes:
+    """The first bytes of a workbook: a zip archive holding an (empty) Excel sheet."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        archive.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook/>')
+        archive.writestr("xl/worksheets/sheet1.xml", '<?xml version="1.0"?><worksheet/>')
+    return out.getvalue()
+
+
+def format_and_resource_variants(readings: pd.DataFrame, node: str) -> list[Variant]:
+    """Files as other programs and other settings write them (European CSV, a workbook named
+    .csv, an id column, dates with offsets or in two formats, a long table with gaps, decimal
+    steps), and inputs too large for memory (the limits lowered through the environment)."""
+    out: list[Variant] = []
+    european = readings.to_csv(index=False, sep=";", decimal=",").encode("utf-8")
+    out.append(
+        Variant(
+            "series_european_csv",
+            "a CSV with ';' between columns and decimal commas (European settings)",
+            {"readings_eu.csv": european},
+            {},
+            _validate("readings_eu.csv"),
+            ("readings_eu.csv", "line 1", "';'", "decimal comma"),
+            "',' as the separator and '.' as the decimal point",
+        )
+    )
+    out.append(
+        Variant(
+            "series_binary_as_csv",
+            "an Excel workbook (a zip archive) saved under the name readings.csv",
+            {"readings.csv": _xlsx_bytes()},
+            {},
+            INGEST,
+            ("readings.csv", "not a text CSV file", "zip archive"),
+            "save or export it as CSV",
+        )
+    )
+    station = readings.copy()
+    station.insert(1, "station", "HU-KSH-01")
+    out.append(
+        Variant(
+            "series_id_column",
+            "a text id column (station) beside the node columns of a wide table",
+            {"readings_station.csv": station},
+            {},
+            _validate("readings_station.csv"),
+            ("readings_station.csv", "'station'", "text in every row", "'HU-KSH-01'"),
+            "drop that column",
+        )
+    )
+    # Hourly local times in Budapest with their offsets, across the change to summer time
+    # (2024-03-31 02:00 +01:00 -> 03:00 +02:00): regular in UTC.
+    hours = pd.date_range("2024-03-29", periods=len(readings), freq="h", tz="Europe/Budapest")
+    dst = readings.assign(week=[h.isoformat(timespec="minutes") for h in hours])
+    out.append(
+        Variant(
+            "series_dates_across_dst",
+            "hourly dates with UTC offsets across a daylight-saving change: read in UTC",
+            {"readings_dst.csv": dst},
+            {"data.dataset": "my_sensors_dst", "data.source.path": "inputs/readings_dst.csv"},
+            INGEST_VALIDATE,
+            accepted=True,
+            extra={"dataset": "my_sensors_dst", "start": "2024-03-28T23:00"},
+        )
+    )
+    weeks = pd.date_range("2005-01-10", periods=len(readings), freq="7D")
+    mixed = readings.assign(
+        week=[w.strftime("%m/%d/%Y" if i % 5 == 3 else "%Y-%m-%d") for i, w in enumerate(weeks)]
+    )
+    out.append(
+        Variant(
+            "series_mixed_date_formats",
+            "dates in two formats in one column (2005-01-10 and 01/31/2005)",
+            {"readings_mixed.csv": mixed},
+            {},
+            _validate("readings_mixed.csv"),
+            ("readings_mixed.csv", "'week'", "mixes date formats", "row 3 (line 5)"),
+            "ISO 8601",
+        )
+    )
+    long = readings.melt(id_vars="week", var_name="county", value_name="cases")
+    gaps = long.drop(index=[7, 600, 601]).reset_index(drop=True)
+    out.append(
+        Variant(
+            "series_long_missing_pairs",
+            "a long table (week, county, cases) with three (week, county) rows absent",
+            {"readings_long.csv": gaps},
+            {
+                "data.source.layout": "long",
+                "data.source.node": "county",
+                "data.source.value": "cases",
+            },
+            _validate("readings_long.csv"),
+            (
+                "readings_long.csv",
+                "3 (time, node) pairs",
+                f"week 7, node '{long.loc[7, 'county']}'",
+            ),
+            "Add a row for each",
+        )
+    )
+    out.append(
+        Variant(
+            "series_time_as_decimals",
+            "whole step numbers stored as decimals (Parquet 0.0, 1.0, ...): read as steps",
+            {"readings_decimal_time.parquet": readings.astype({"week": "float64"})},
+            {
+                "data.dataset": "my_sensors_decimal_time",
+                "data.source.path": "inputs/readings_decimal_time.parquet",
+            },
+            INGEST_VALIDATE,
+            accepted=True,
+            extra={"dataset": "my_sensors_decimal_time"},
+        )
+    )
+    halves = readings.assign(week=readings["week"] / 2.0)
+    out.append(
+        Variant(
+            "series_time_fractional",
+            "half steps in the time column (Parquet 0.0, 0.5, 1.0, ...)",
+            {"readings_half.parquet": halves},
+            {"data.source.path": "inputs/readings_half.parquet"},
+            INGEST,
+            ("readings_half.parquet", "'week'", "row 1", "0.5 is not a whole number"),
+            "fix those cells",
+        )
+    )
+    out.append(
+        Variant(
+            "series_file_too_large",
+            "a file larger than tokfrag reads into memory (the limit lowered to 10 kB)",
+            {},
+            {},
+            INGEST,
+            ("readings.csv", "data.source.path", "TOKFRAG_MAX_INPUT_BYTES", "nothing was read"),
+            "Make the file smaller",
+            env={"TOKFRAG_MAX_INPUT_BYTES": "10000"},
+        )
+    )
+    nodes = readings.shape[1] - 1
+    out.append(
+        Variant(
+            "series_graph_too_large",
+            "no edge list, and more nodes than a dense correlation matrix fits (limit 1 kB)",
+            {},
+            {"data.source.edges": None},
+            INGEST,
+            ("readings.csv", f"{nodes} nodes", f"{nodes} x {nodes}", "TOKFRAG_MAX_GRAPH_BYTES"),
+            "give an edge list in data.source.edges",
+            env={"TOKFRAG_MAX_GRAPH_BYTES": "1000"},
         )
     )
     return out
@@ -797,9 +958,60 @@ def params_variants(mirror: Path) -> list[Variant]:
     ]
 
 
+def missing_variants(mirror: Path) -> list[Variant]:
+    """Gaps in the readings and the data.missing keys (tokfrag/data/missing.py)."""
+    readings, _ = series_frames(mirror)
+    counties = [str(c) for c in readings.columns[1:]]
+    gappy = readings.copy()
+    for i, county in enumerate(counties):  # three runs of 1 to 6 empty weeks in every county
+        for k in range(3):
+            start = 30 + 150 * k + 7 * i
+            gappy.loc[start : start + (i + k) % 6, county] = np.nan
+    return [
+        Variant(
+            "series_gaps_in_every_column",
+            "runs of empty weeks in all 20 counties: one summary, not a line per column",
+            {"readings.csv": gappy},
+            {},
+            INGEST,
+            (
+                "readings.csv",
+                "in 20 of 20 nodes",
+                "Worst nodes:",
+                "Longest gap: node",
+                "(6 steps; rows",
+                "data.max_missing_per_node",
+                "data.missing_value",
+                "mask",
+            ),
+            "data.missing: interpolate with data.max_gap: 6",
+            extra={"max_lines": 4},  # the share, the worst nodes, the longest gap, the keys
+        ),
+        Variant(
+            "params_missing_mask",
+            "data.missing: mask, the planned policy",
+            {},
+            {"data.missing": "mask"},
+            INGEST,
+            ("params.yaml", "data.missing", "mask", "not available in this version"),
+            "interpolate",
+        ),
+        Variant(
+            "params_max_gap_zero",
+            "data.max_gap: 0 with data.missing: interpolate",
+            {},
+            {"data.missing": "interpolate", "data.max_gap": 0},
+            INGEST,
+            ("params.yaml", "data.max_gap", "(got 0)"),
+            "at least 1",
+        ),
+    ]
+
+
 def variants(mirror: Path) -> list[Variant]:
     """The whole corpus, series then text then params.yaml."""
     corpus = series_variants(mirror) + text_variants(mirror) + params_variants(mirror)
+    corpus += missing_variants(mirror)
     names = [v.name for v in corpus]
     assert len(names) == len(set(names)), "variant names must be unique"
     return corpus
@@ -886,6 +1098,7 @@ def write_corpus(mirror: Path, folder: Path) -> list[Path]:
             "fix": variant.fix,
             "accepted": variant.accepted,
             "bug": variant.bug,
+            "env": variant.env,
         }
         where.mkdir(parents=True, exist_ok=True)
         (where / "variant.yaml").write_text(

@@ -2,7 +2,9 @@
 
 ``<dir>/values.parquet``  column ``t`` then one float column per node, rows in time order
 ``<dir>/edges.parquet``   ``source``, ``target`` (node names), ``weight``
-``<dir>/meta.json``       dataset name, kind, upstream files and their sha256
+``<dir>/meta.json``       dataset name, kind, upstream files and their sha256 (and, for your
+                          own series, ``missing``: what ``data.missing`` did; see
+                          :func:`tokfrag.data.missing.apply_policy`)
 """
 
 from __future__ import annotations
@@ -22,12 +24,19 @@ from tokfrag.data.series import SeriesData
 VALUES = "values.parquet"
 EDGES = "edges.parquet"
 META = "meta.json"
+META_ATTR = "tokfrag_meta"  # values.attrs[META_ATTR]: what a loader adds to meta.json
 
 
 def write_canonical(
     values: pd.DataFrame, edges: pd.DataFrame, meta: dict[str, Any], out_dir: Path
 ) -> Path:
-    """Write the three files into ``out_dir`` atomically: all of them or none."""
+    """Write the three files into ``out_dir`` atomically: all of them or none. Fields a
+    loader left in ``values.attrs[META_ATTR]`` (what it did to the data) join ``meta``; the
+    attrs themselves are not written into the Parquet file."""
+    meta = {**meta, **dict(values.attrs.get(META_ATTR) or {})}
+    if values.attrs:
+        values = values.copy(deep=False)
+        values.attrs = {}
     with staged_dir(Path(out_dir)) as staging:
         values.to_parquet(staging / VALUES, index=False)
         edges.to_parquet(staging / EDGES, index=False)

@@ -23,12 +23,21 @@ text    ``documents`` with ``doc_id`` (the row's 0-based position in your file),
 
 Like the built-in loaders, these keep what they read (an edge to an unknown node, a repeated
 time, a blank document) for the validation gate to report; they raise :class:`DataError`,
-naming the file, the column or row and the fix, only for what they cannot read at all.
+naming the file, the column or row and the fix, only for what they cannot read at all, and
+for gaps in series that ``data.missing`` refuses (:mod:`tokfrag.data.missing`: one summary
+for the whole file).
+
+Before a file is read, :func:`source_paths` refuses one too large for memory and
+:func:`read_table` one that is not text (a workbook or archive named ``.csv``) or a CSV with
+``;`` or tabs between columns (see :mod:`tokfrag.data.limits`). Dates with UTC offsets are
+converted to UTC, so a daylight-saving change is no gap in the steps.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -36,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tokfrag.data.limits import check_dense_graph, check_input_size
 from tokfrag.data.registry import DataError, DatasetSpec, sha256_file
 
 MODULE = "tokfrag.data.custom"
@@ -54,6 +64,7 @@ def source_paths(source: Any, root: str | Path) -> dict[str, Path]:
                 f"{path}: no such file (data.source.{key} in params.yaml); relative paths are "
                 "read from the folder of params.yaml"
             )
+        check_input_size(path, key)  # before its sha256 or its parse reads a byte
     return paths
 
 
@@ -65,6 +76,8 @@ def custom_spec(name: str, source: Any, root: str | Path) -> tuple[DatasetSpec, 
     if source.kind == "series":
         keys = ("layout", "time", "node", "value", "edge_source", "edge_target", "edge_weight")
         kwargs = {"file_format": source.file_format, **{k: mapping[k] for k in keys}}
+        # data.missing and the keys beside it (tokfrag.data.missing)
+        kwargs["missing_policy"] = source.missing_policy
         loader = "load_series"
     else:
         keys = ("text", "label", "split", "test_fraction", "seed")
@@ -104,8 +117,11 @@ def read_table(
     so ``007`` stays ``007`` and a label ``1`` is ``"1"``. With ``documents``, only an empty
     CSV cell is missing (a document reading "NA" or "null" is text, not a gap)."""
     path = Path(path)
+    if file_format in ("csv", "jsonl"):
+        _text_file(path, file_format)
     try:
         if file_format == "csv":
+            _comma_separated(path)
             header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
             dtype = {c: "str" for c in text_columns if c in header}
             missing = {"keep_default_na": False, "na_values": [""]} if documents else {}
@@ -123,6 +139,61 @@ def read_table(
             "data.source.format"
         ) from None
     raise DataError(f"{path}: unknown format {file_format!r}; use csv, parquet or jsonl")
+
+
+NUL = b"\x00"
+# The first bytes of files that are not text, and what a person would call them.
+_MAGIC = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx or OpenDocument .ods workbook is one)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook (an Office file)"),
+    (b"PAR1", "a Parquet file"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"%PDF", "a PDF document"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
+
+
+def _text_file(path: Path, file_format: str) -> None:
+    """A CSV or JSONL file must be text: refuse a workbook, an archive or other binary data
+    saved under a text name, and UTF-16 (Excel's "Unicode text"), naming what it looks like."""
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    name = file_format.upper()
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(
+            f"{path.name}: a UTF-16 text file (it starts with a UTF-16 byte-order mark), not "
+            f"UTF-8; save it as UTF-8 ({name} UTF-8 in a spreadsheet's 'Save as')"
+        )
+    what = next((what for magic, what in _MAGIC if head.startswith(magic)), None)
+    if what is None and NUL in head:
+        what = f"binary data (a NUL byte at byte {head.index(NUL)})"
+    if what is not None:
+        raise DataError(
+            f"{path.name}: not a text {name} file: its bytes are {what}; save or export it "
+            f"as {name} (UTF-8) from the program that made it, or, if it is Parquet, name it "
+            ".parquet or set data.source.format: parquet"
+        )
+
+
+def _comma_separated(path: Path) -> None:
+    """A CSV must have ',' between columns: refuse one whose header is split by ';' (as
+    spreadsheets with European settings export it, with decimal commas) or by tabs."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except csv.Error:
+        return  # pandas says what is wrong with the file
+    if len(header) != 1:
+        return
+    for separator, called in ((";", "';'"), ("\t", "a tab")):
+        if len([f for f in header[0].split(separator) if f.strip()]) > 1:
+            raise DataError(
+                f"{path.name}: line 1 (header) has no ',' between columns but {called} "
+                f"({header[0][:60]!r}): a CSV with {called} between columns (and often a decimal "
+                "comma, 1,5), as spreadsheets with European settings export it; tokfrag reads "
+                "',' between columns and '.' in numbers: export it again with ',' as the "
+                "separator and '.' as the decimal point"
+            )
 
 
 def _json_lines(path: Path) -> None:
@@ -180,12 +251,41 @@ def _numbers(path: Path, column: pd.Series, hint: str, file_format: str) -> np.n
     bad = numeric.isna() & column.notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
+        cell = column.iloc[row]
+        comma = (
+            " (a comma in a number: write '.' as the decimal point, with no thousands separator)"
+            if isinstance(cell, str) and _DECIMAL_COMMA.match(cell)
+            else ""
+        )
         raise DataError(
             f"{path.name}: {_line(path, row, file_format)}, column {column.name!r} "
-            f"({hint}): {column.iloc[row]!r} is not a number ({int(bad.sum())} cells in "
-            "the column are not); fix those cells"
+            f"({hint}): {cell!r} is not a number ({int(bad.sum())} cells in "
+            f"the column are not){comma}; fix those cells"
         )
     return numeric.to_numpy(np.float64)
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d{1,3}(?:[ .]\d{3})*,\d+\s*$|^\s*[-+]?\d+,\d+\s*$")
+
+
+def _text_columns(
+    path: Path, frame: pd.DataFrame, columns: list[Any], time: str, file_format: str
+) -> None:
+    """A column of a wide table with text in every row (a station id, a name) is not a
+    node's readings: refuse it by name, before each of its cells is called a bad number."""
+    for c in columns:
+        column = frame[c]
+        present = column.notna()
+        if not present.any() or pd.api.types.is_numeric_dtype(column):
+            continue
+        if pd.to_numeric(column[present], errors="coerce").isna().all():
+            shown = ", ".join(repr(v) for v in pd.unique(column[present])[:3])
+            raise DataError(
+                f"{path.name}: column {c!r} holds text in every row ({shown}), not readings; "
+                f"in a wide table every column but data.source.time ({time!r}) is a node: "
+                "drop that column if it is an id or a name, or, if the table has one row per "
+                f"time and node, set data.source.layout: long with data.source.node: {c}"
+            )
 
 
 def _time(path: Path, column: pd.Series, file_format: str) -> pd.Series:
@@ -218,23 +318,54 @@ def _time(path: Path, column: pd.Series, file_format: str) -> pd.Series:
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
                 f"{path.name}: {_line(path, row, file_format)}, column {column.name!r} "
-                f"(data.source.time): {column.iloc[row]!r} is not a whole number, but the "
-                f"column holds step numbers ({int(bad.sum())} cells are not); fix those cells"
+                f"(data.source.time): {_plain(column.iloc[row])!r} is not a whole number, but the "
+                f"column holds step numbers ({int(bad.sum())} cells are not); fix those cells "
+                "(steps are counted 0, 1, 2, ...; for times in between, use dates)"
             )
         with warnings.catch_warnings():  # "could not infer format": the check below says it
             warnings.simplefilter("ignore", UserWarning)
+            # Offsets (+01:00, +02:00 across a daylight-saving change) are converted to UTC.
             parsed = pd.to_datetime(column, errors="coerce", utc=True)
         bad = parsed.isna()
         if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                f"{path.name}: {_line(path, row, file_format)}, column {column.name!r} "
-                f"(data.source.time): {column.iloc[row]!r} is neither a whole number nor a "
-                "date; use step numbers or ISO dates (2024-01-31 or 2024-01-31T12:00)"
-            )
+            _unreadable_dates(path, column, bad.to_numpy(), file_format)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return parsed.astype("datetime64[ns]")
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (``0.5``, not ``np.float64(0.5)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _unreadable_dates(path: Path, column: pd.Series, bad: np.ndarray, file_format: str) -> None:
+    """Raise for the time cells that did not parse in the format the column's first date
+    set: a cell that is no date at all, else every date written another way (mixed
+    formats, e.g. 2024-01-31 and 01/02/2024, which could be read day-first or month-first)."""
+    rows = np.flatnonzero(bad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        alone = pd.to_datetime(column.iloc[rows], format="mixed", errors="coerce", utc=True)
+    garbage = rows[alone.isna().to_numpy()]
+    where = f"column {column.name!r} (data.source.time)"
+    if len(garbage):
+        row = int(garbage[0])
+        raise DataError(
+            f"{path.name}: {_line(path, row, file_format)}, {where}: {column.iloc[row]!r} is "
+            "neither a whole number nor a date; use step numbers or ISO dates (2024-01-31 or "
+            "2024-01-31T12:00)"
+        )
+    first = int(np.flatnonzero(~bad)[0])
+    shown = ", ".join(
+        f"{_line(path, int(r), file_format)} {column.iloc[int(r)]!r}" for r in rows[:3]
+    )
+    raise DataError(
+        f"{path.name}: {where} mixes date formats: {_line(path, first, file_format)} reads "
+        f"{column.iloc[first]!r}, but {len(rows)} rows are written another way: {shown}"
+        f"{', ...' if len(rows) > 3 else ''}; write every date in one format, ISO 8601 "
+        "(2024-01-31 or 2024-01-31T12:00)"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,16 +385,32 @@ def load_series(
     edge_source: str = "source",
     edge_target: str = "target",
     edge_weight: str | None = None,
+    missing_policy: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Your node series (wide or long) and optional edge list -> ``(values, edges)``, the
     tables :func:`tokfrag.data.loaders.load_pgt_json` returns.
 
+    ``missing_policy`` (``data.missing`` and the keys beside it, as
+    :attr:`~tokfrag.config.SourceConfig.missing_policy` gives them; :func:`custom_spec`
+    always passes it) is applied last, by :func:`tokfrag.data.missing.apply_policy`: missing
+    readings are refused in one summary, or interpolated, and nodes dropped; what was done
+    goes to ``meta.json``. Without it (None), empty cells stay NaN for the gate to report.
+
     Wide: every column but ``time`` is a node, in file order. Long: one row per (time, node)
-    reading; nodes in order of first appearance; a (time, node) pair that is absent becomes
-    NaN (the gate reports it) and one given twice is an error.
+    reading; nodes in order of first appearance; a (time, node) pair that is absent, or
+    given twice, is an error (a reading that is present but empty is NaN: a gap, for
+    ``missing_policy`` below).
+
+    Without an edge list, the node count must leave room for the dense correlation graph
+    `prepare` builds (:func:`tokfrag.data.limits.check_dense_graph`); a wide table's header
+    is counted before the file is read.
     """
     values_path = Path(values_path)
     layout = layout or "wide"
+    if layout == "wide" and edges_path is None:
+        header = _header(values_path, file_format)
+        if header is not None:
+            _graph_fits(values_path, len([c for c in header if c != time]))
     frame = read_table(values_path, file_format, (node,) if node else ())
     if layout == "wide":
         _require(values_path, frame, {"time": time})
@@ -281,6 +428,7 @@ def load_series(
                     "written by pandas (to_csv without index=False) or a spreadsheet; drop "
                     "that column, or name it if it is a node"
                 )
+        _text_columns(values_path, frame, nodes, time, file_format)
         t = _time(values_path, frame[time], file_format)
         matrix = {
             str(c): _numbers(
@@ -318,6 +466,9 @@ def load_series(
                 f"({int(repeated.sum())} repeats); keep one reading per node and time"
             )
         order = list(pd.unique(long["node"]))
+        if edges_path is None:
+            _graph_fits(values_path, len(order))
+        _all_pairs(values_path, long, order, frame[time].name)
         wide = long.pivot(index="t", columns="node", values="value")
         wide = wide.reindex(columns=order)
         t = pd.Series(wide.index.to_numpy())
@@ -333,7 +484,63 @@ def load_series(
     values.insert(0, "t", np.asarray(t))
     # Rows in time order (stable: repeated times stay visible to the gate, which rejects them).
     values = values.sort_values("t", kind="stable").reset_index(drop=True)
-    return values, _edges(edges_path, edge_source, edge_target, edge_weight)
+    edges = _edges(edges_path, edge_source, edge_target, edge_weight)
+    if missing_policy is None:
+        return values, edges
+    from tokfrag.data.missing import apply_policy
+
+    return apply_policy(values, edges, missing_policy, where=values_path.name, time=str(time))
+
+
+def _header(path: Path, file_format: str) -> list[str] | None:
+    """The column names of a CSV or Parquet file, read without reading its rows; None when
+    they cannot be read this way (:func:`read_table` then says why)."""
+    try:
+        if file_format == "csv":
+            _text_file(path, file_format)
+            _comma_separated(path)
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                return next(csv.reader(handle), [])
+        if file_format == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+    except (OSError, ValueError, csv.Error):
+        return None
+    return None
+
+
+def _graph_fits(path: Path, num_nodes: int) -> None:
+    check_dense_graph(
+        num_nodes,
+        f"{path.name} (no edge list)",
+        "give an edge list in data.source.edges (then no correlation graph is built), or "
+        "fewer nodes",
+    )
+
+
+def _all_pairs(path: Path, long: pd.DataFrame, order: list[Any], time: Any) -> None:
+    """A long table needs a row for every (time, node) pair: name how many are absent."""
+    times = pd.unique(long["t"])
+    if len(long) == len(times) * len(order):  # pairs are distinct here: all are present
+        return
+    present = pd.MultiIndex.from_frame(long[["t", "node"]])
+    every = pd.MultiIndex.from_product([np.sort(times), order], names=["t", "node"])
+    absent = every[~every.isin(present)]
+    shown = "; ".join(f"{time} {_when(t)}, node {n!r}" for t, n in absent[:3])
+    raise DataError(
+        f"{path.name}: {len(absent)} (time, node) pairs have no row: {len(times)} times x "
+        f"{len(order)} nodes need {len(every)} rows, the long table has {len(long)}; for "
+        f"example {shown}{'; ...' if len(absent) > 3 else ''}. Add a row for each (with an "
+        "empty value where the reading is missing: data.missing then refuses or fills it)"
+    )
+
+
+def _when(t: Any) -> str:
+    """A time as the person wrote it: a step number, or an ISO date."""
+    if isinstance(t, np.datetime64 | pd.Timestamp):
+        return pd.Timestamp(t).isoformat()
+    return str(t)
 
 
 def _check_values(path: Path, values: pd.DataFrame, t: Any, file_format: str) -> None:

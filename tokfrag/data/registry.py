@@ -7,7 +7,11 @@ A dataset file is found, in order:
 3. at its upstream URL, downloaded into the cache through a temporary file and an atomic rename,
    so an interrupted download never leaves a partial file under the final name. A file with no
    stable upstream URL (SMS Spam's csv) must be put in the mirror; resolving it otherwise raises
-   a :class:`DataError` that says so.
+   a :class:`DataError` that says so. A download that sends nothing for
+   :data:`DOWNLOAD_TIMEOUT_S` seconds, takes longer than :data:`DOWNLOAD_DEADLINE_S` in all, or
+   is larger than :data:`DOWNLOAD_MAX_BYTES` is stopped with a :class:`DataError` and nothing
+   is kept (environment variables :data:`DOWNLOAD_TIMEOUT_ENV`, :data:`DOWNLOAD_DEADLINE_ENV`
+   and :data:`DOWNLOAD_MAX_BYTES_ENV` change the limits).
 
 Every read checks the sha256. A mismatch in the mirror is an error that names the file; a
 mismatch in the cache (a corrupted or truncated earlier download) is fetched again.
@@ -19,6 +23,8 @@ import hashlib
 import importlib
 import os
 import tempfile
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,6 +33,13 @@ from typing import Any
 
 MIRROR_ENV = "TOKFRAG_DATA_MIRROR"
 CACHE_ENV = "TOKFRAG_CACHE"
+DOWNLOAD_TIMEOUT_ENV = "TOKFRAG_DOWNLOAD_TIMEOUT"
+DOWNLOAD_DEADLINE_ENV = "TOKFRAG_DOWNLOAD_DEADLINE"
+DOWNLOAD_MAX_BYTES_ENV = "TOKFRAG_DOWNLOAD_MAX_BYTES"
+DOWNLOAD_TIMEOUT_S = 60.0  # seconds without a byte (connecting, or between reads)
+DOWNLOAD_DEADLINE_S = 1800.0  # seconds for the whole download (a server that drips)
+DOWNLOAD_MAX_BYTES = 1 << 30  # the registry's largest file is a few MB
+_CHUNK = 1 << 16
 
 _PGT = "https://raw.githubusercontent.com/benedekrozemberczki/pytorch_geometric_temporal/master/dataset"
 _CHICKENPOX_SHA = "724b48cfb274b2ecbb855bdb99b970b5ef9dd3671694fa477435dc1e08293735"
@@ -303,16 +316,67 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "tokfrag")
 
 
-def _download(url: str, dest: Path, opener: Callable[[str], object] | None = None) -> None:
-    """Stream ``url`` into ``dest`` through a temporary file in the same folder, then rename."""
+def _download_limits() -> tuple[float, float, int]:
+    """(seconds without a byte, seconds in all, bytes): the defaults, or the environment's."""
+    from tokfrag.data.limits import env_number
+
+    return (
+        env_number(DOWNLOAD_TIMEOUT_ENV, DOWNLOAD_TIMEOUT_S),
+        env_number(DOWNLOAD_DEADLINE_ENV, DOWNLOAD_DEADLINE_S),
+        int(env_number(DOWNLOAD_MAX_BYTES_ENV, DOWNLOAD_MAX_BYTES)),
+    )
+
+
+def _download(url: str, dest: Path, opener: Callable[..., Any] | None = None) -> None:
+    """Stream ``url`` into ``dest`` through a temporary file in the same folder, then rename.
+
+    Stops with a :class:`DataError`, keeping nothing, when the server sends nothing for the
+    timeout, the whole transfer outlasts the deadline, or the file is larger than the size
+    limit (by its Content-Length, before a byte of the body is read, or as it arrives)."""
+    timeout, deadline, max_bytes = _download_limits()
+    fix = (
+        f"nothing was kept. Put the file in the mirror ({MIRROR_ENV}/<dataset>/{dest.name}), "
+        "or retry"
+    )
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
+    started = time.monotonic()
     try:
-        with os.fdopen(fd, "wb") as out, (opener or urllib.request.urlopen)(url) as response:
-            for chunk in iter(lambda: response.read(1 << 20), b""):
+        with (
+            os.fdopen(fd, "wb") as out,
+            (opener or urllib.request.urlopen)(url, timeout=timeout) as response,
+        ):
+            declared = (getattr(response, "headers", None) or {}).get("Content-Length")
+            if declared and declared.strip().isdigit() and int(declared) > max_bytes:
+                raise DataError(
+                    f"{url}: the server announces {int(declared):,} bytes, more than the "
+                    f"download limit of {max_bytes:,} ({DOWNLOAD_MAX_BYTES_ENV}); {fix}"
+                )
+            read = getattr(response, "read1", None) or response.read
+            received = 0
+            for chunk in iter(lambda: read(_CHUNK), b""):
+                received += len(chunk)
+                if received > max_bytes:
+                    raise DataError(
+                        f"{url}: more than the download limit of {max_bytes:,} bytes "
+                        f"({DOWNLOAD_MAX_BYTES_ENV}) arrived; {fix}"
+                    )
+                if time.monotonic() - started > deadline:
+                    raise DataError(
+                        f"{url}: the download took more than {deadline:g} s "
+                        f"({DOWNLOAD_DEADLINE_ENV}; {received:,} bytes arrived); {fix}"
+                    )
                 out.write(chunk)
         os.replace(tmp, dest)
+    except (TimeoutError, urllib.error.URLError) as err:
+        tmp.unlink(missing_ok=True)
+        reason = getattr(err, "reason", err)
+        if isinstance(err, TimeoutError) or isinstance(reason, TimeoutError):
+            raise DataError(
+                f"{url}: the server sent nothing for {timeout:g} s ({DOWNLOAD_TIMEOUT_ENV}); {fix}"
+            ) from None
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -356,6 +420,8 @@ def resolve_file(spec: DatasetSpec, file_name: str, *, allow_download: bool = Tr
         )
     try:
         _download(url, cached)
+    except DataError as err:
+        raise DataError(f"{spec.name}/{file_name}: {err}") from None
     except OSError as err:
         raise DataError(
             f"{spec.name}/{file_name}: not in the mirror ({MIRROR_ENV}={mirror or 'unset'}) and "

@@ -48,7 +48,20 @@ def correlation_graph(values_train: np.ndarray, k: int) -> tuple[np.ndarray, np.
     Returns:
         ``edge_index`` ``(2, E)`` int64 (sorted by source, then target) and ``edge_weight``
         ``(E,)`` float64, the same form as a dataset's given graph.
+
+    Raises:
+        DataError: when the dense ``N x N`` matrices would not fit in memory
+            (:func:`tokfrag.data.limits.check_dense_graph`), before they are allocated.
     """
+    from tokfrag.data.limits import check_dense_graph
+
+    if np.ndim(values_train) == 2:
+        check_dense_graph(
+            np.shape(values_train)[1],
+            "the correlation graph (fragment.graph.source: correlation, or no edge list)",
+            "give the dataset an edge list and set fragment.graph.source: given, or use "
+            "fewer nodes",
+        )
     values_train = np.ascontiguousarray(values_train, dtype=np.float64)  # layout-independent sums
     if values_train.ndim != 2 or values_train.shape[0] < 2:
         raise ValueError(

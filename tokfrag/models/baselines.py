@@ -43,6 +43,11 @@ class _Baseline:
     def horizon(self) -> int:
         return self._horizon
 
+    @property
+    def n_params(self) -> int:
+        """Fitted numbers the model holds (0: nothing is learned)."""
+        return 0
+
     def fit(self, windows: np.ndarray, targets: np.ndarray) -> _Baseline:
         """Baselines without parameters ignore the data; kept for a uniform interface."""
         return self
@@ -105,6 +110,12 @@ class RidgeARForecaster(_Baseline):
         self.calendar = calendar
         self.coef: np.ndarray | None = None  # (lags + horizon * F, horizon)
         self.intercept: np.ndarray | None = None  # (horizon,)
+
+    @property
+    def n_params(self) -> int:
+        if self.coef is None or self.intercept is None:
+            return 0
+        return int(self.coef.size + self.intercept.size)
 
     def _features(self, windows: np.ndarray, times: np.ndarray | None) -> np.ndarray:
         """``(S, N, lags [+ H*F])``: the window, then the target steps' covariates."""

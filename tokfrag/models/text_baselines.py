@@ -98,6 +98,11 @@ class MajorityClassifier(_TextBaseline):
             raise RuntimeError("MajorityClassifier is not fitted; call fit(texts, labels) first")
         return self._prior.copy()
 
+    @property
+    def n_params(self) -> int:
+        """The class frequencies ``(C,)``."""
+        return self.num_classes
+
     def fit(self, texts: Sequence[str], labels: Any) -> MajorityClassifier:
         texts = check_texts(texts)
         if not texts:
@@ -201,6 +206,15 @@ class TfidfLogRegClassifier(_TextBaseline):
         model.fit(features, positions)
         self._vectorizer, self._model = vectorizer, model
         return self
+
+    @property
+    def n_params(self) -> int:
+        """Fitted numbers: the idf ``(V,)``, the coefficients and the intercepts."""
+        if self._model is None:
+            return 0
+        return int(
+            self._vectorizer.idf_.size + self._model.coef_.size + self._model.intercept_.size
+        )
 
     def _check_fitted(self) -> None:
         if self._model is None:

@@ -43,7 +43,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models.model import ModelInfo
 from mlflow.pyfunc import PyFuncModel
 
-from tokfrag.models.forecaster import CONFIG_FILE
+from tokfrag.models.forecaster import CONFIG_FILE, read_config
 from tokfrag.registry.frames import SERIES, TEXT, ClassifyContract, Contract, ForecastContract
 from tokfrag.registry.pyfunc import TokfragModel, log_model
 from tokfrag.registry.tracking import Store
@@ -83,8 +83,8 @@ class Candidate:
 
     kind: ClassVar[str] = SERIES
 
-    family: str  # "token" | "fragment"
-    run_id: str  # the family's training run; the model is logged into this run
+    family: str  # "token" | "fragment" | "baseline"
+    run_id: str  # the family's training run (a baseline's fit run); the model is logged into it
     model_dir: Path  # saved forecaster folder (config.json [+ model.safetensors])
     metrics: dict[str, float]  # must include "test_mse"; usually "test_mae" too
     node_ids: tuple[str, ...]
@@ -116,8 +116,8 @@ class Candidate:
 class TextCandidate:
     """One family's final text classifier, ready to be registered (ranked by ``test_accuracy``)."""
 
-    family: str  # "token" | "fragment" | a baseline's name
-    run_id: str  # the family's training run; the model is logged into this run
+    family: str  # "token" | "fragment" | "baseline"
+    run_id: str  # the family's training run (a baseline's fit run); the model is logged into it
     model_dir: Path  # saved classifier folder (config.json [+ weights]), for load_forecaster
     metrics: dict[str, float]  # must include "test_accuracy"; usually "test_macro_f1" too
     label_names: tuple[str, ...]  # class names in the classifier's probability order
@@ -143,7 +143,7 @@ class RegistrationResult:
     """Which versions were created and which one is champion."""
 
     model_name: str
-    versions: dict[str, int]  # family -> registered version
+    versions: dict[str, int]  # family ("token", "fragment", "baseline") -> registered version
     champion: str  # family
     champion_version: int
     uri: str  # models:/<name>@champion
@@ -165,6 +165,7 @@ def register_candidates(
     candidates: Sequence[AnyCandidate],
     *,
     winner: str | None = None,
+    challenger: str | None = None,
     promote: bool = True,
     extra_tags: dict[str, dict[str, str]] | None = None,
     promotion_note: str | None = None,
@@ -177,7 +178,8 @@ def register_candidates(
     ``test_accuracy`` for text; on a tie the candidate listed first wins.
 
     ``promote`` is the promotion gate's answer: when True the winner becomes ``champion``
-    and the runner-up ``challenger``; when False the current champion keeps its alias and
+    and ``challenger`` (a family name; by default the runner-up on the primary metric)
+    becomes ``challenger``; when False the current champion keeps its alias and
     the winner becomes ``challenger``. ``extra_tags`` adds tags per family (params hash,
     study name, validation result, costs). ``promotion_note``, when given, is set as the
     ``promotion`` tag of the version that holds ``champion`` after this round, when this
@@ -233,9 +235,12 @@ def register_candidates(
     previous = _current_version(store)
     if promote or previous is None or previous[1] == versions[best.family]:
         champion_family, champion_version = best.family, versions[best.family]
-        challenger = ranked[1] if len(ranked) > 1 else None
-        challenger_version = versions[challenger.family] if challenger else None
-        challenger_family = challenger.family if challenger else None
+        rest = [c.family for c in ranked[1:]]
+        if challenger is not None and challenger in rest:
+            rest.remove(challenger)
+            rest.insert(0, challenger)
+        challenger_family = rest[0] if rest else None
+        challenger_version = versions[challenger_family] if challenger_family else None
     else:
         # The gate kept the old champion: the newcomer waits as challenger.
         champion_family, champion_version = previous
@@ -419,6 +424,10 @@ def describe_registry(store: Store, dataset: str) -> list[dict[str, Any]]:
                     for key, value in tags.items()
                     if key.startswith(COST_TAG_PREFIX)
                 },
+                "model_kind": tags.get("model_kind"),
+                "baseline": tags.get("baseline"),
+                "verdict": tags.get("verdict") or None,
+                "promotion": tags.get(PROMOTION_TAG),
                 "params_hash": tags.get("params_hash"),
                 "study_name": tags.get("study_name"),
                 "data_sha256": tags.get("data_sha256"),
@@ -589,6 +598,8 @@ def _version_tags(candidate: AnyCandidate, contract: Contract, commit: str) -> d
         "data_sha256": candidate.data_sha256,
         "git_commit": commit,
         "ranked_by": contract.primary_metric,
+        # What sits inside (e.g. fragment_gconvgru, ridge_ar_calendar, tfidf_logreg).
+        "model_kind": str(read_config(Path(candidate.model_dir)).get("kind", "?")),
         **contract.tags(),
     }
     tags.update({f"{METRIC_TAG_PREFIX}{k}": repr(float(v)) for k, v in candidate.metrics.items()})

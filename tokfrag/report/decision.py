@@ -1,13 +1,23 @@
-"""The verdict: which family wins, by how much, how sure we are, and what it costs.
+"""The verdict: which family wins, by how much, how sure we are, what it costs, and which
+model is the champion once the baselines are counted.
 
 The rule (``verdict`` in params.yaml) is explicit. Both families are scored on the same test
 items; a family wins when the paired bootstrap interval of the difference in the primary
 metric excludes zero. Otherwise there is no significant difference and the cheaper model is
 chosen (fewer parameters, then lower median latency, by default). The chosen family is then
 held against the named baseline of its task (AR ridge for series, TF-IDF + logistic
-regression for text) by the same interval, and the sentence says plainly whether it beats
-it. Item scores are whatever averages to the primary metric: a window's squared error (MSE)
-or a document's 0/1 correctness (accuracy).
+regression for text) and against the best-scoring baseline by the same interval, and the
+sentence says plainly whether it beats them.
+
+The same rule then picks the champion against everything: the chosen family keeps it only
+when it beats the best-scoring baseline; when that baseline is better, or no different and
+cheaper, the baseline is the champion and the family winner its challenger.
+
+Item scores are whatever averages to the primary metric: a window's squared error (MSE) or a
+document's 0/1 correctness (accuracy). Series items are consecutive, overlapping windows, so
+their intervals come from a stationary block bootstrap whose mean block length is chosen
+from the data (at least the horizon) and stated in the text; text items are resampled one by
+one.
 """
 
 from __future__ import annotations
@@ -17,7 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from tokfrag.report.stats import Interval, diebold_mariano, mcnemar, paired_bootstrap
+from tokfrag.report.stats import (
+    Interval,
+    block_length_for,
+    diebold_mariano,
+    mcnemar,
+    paired_bootstrap,
+)
 
 FAMILIES = ("token", "fragment")
 # The baseline each task's winner must beat, by name: the strongest simple model of the task.
@@ -48,15 +64,42 @@ def _favours(interval: Interval, higher_is_better: bool) -> int:
     return 1 if a_higher == higher_is_better else -1
 
 
-def cheaper(models: Mapping[str, Mapping[str, Any]], keys: Sequence[str]) -> tuple[str, str]:
-    """The family that costs less by ``keys`` in order (ties fall to the next key, then to
-    the token family), and the cost that decided it."""
+def cheaper(
+    models: Mapping[str, Mapping[str, Any]],
+    keys: Sequence[str],
+    names: Sequence[str] = FAMILIES,
+) -> tuple[str, str]:
+    """Which of two models (``names``, the families by default) costs less by ``keys`` in
+    order (ties fall to the next key, then to the first name), and the cost that decided it."""
+    first, second = names
     for key in keys:
-        a, b = (models[f].get(key) for f in FAMILIES)
+        a, b = models[first].get(key), models[second].get(key)
         if a is None or b is None or a == b:
             continue
-        return (FAMILIES[0] if a < b else FAMILIES[1]), key
-    return FAMILIES[0], "tie"
+        return (first if a < b else second), key
+    return first, "tie"
+
+
+def compare_items(
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    horizon: int | None,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Interval:
+    """The paired bootstrap interval of ``mean(a - b)`` over the same test items ``(n,)``.
+
+    ``horizon`` given (series: items are consecutive windows forecasting ``horizon`` steps):
+    a stationary block bootstrap, with the mean block length chosen from the differences and
+    at least ``horizon``. ``None`` (text: independent documents): items one by one."""
+    block = None if horizon is None else block_length_for(a, b, horizon=horizon)
+    if block is not None:
+        block = min(block, len(a) - 1)  # a test split shorter than the blocks: one block less
+    return paired_bootstrap(
+        a, b, confidence=confidence, n_resamples=resamples, seed=seed, block_length=block
+    )
 
 
 def decide(
@@ -83,8 +126,13 @@ def decide(
         registered_correct: classification only, the registered (first-seed) models' 0/1
             answers by family, for McNemar's test.
     """
-    boot = {"confidence": confidence, "n_resamples": resamples, "seed": seed}
-    interval = paired_bootstrap(items["token"], items["fragment"], **boot)
+    boot = {
+        "confidence": confidence,
+        "resamples": resamples,
+        "seed": seed,
+        "horizon": horizon if task == "forecasting" else None,
+    }
+    interval = compare_items(items["token"], items["fragment"], **boot)
     direction = _favours(interval, higher_is_better)
     if task == "forecasting":
         test = diebold_mariano(items["token"], items["fragment"], horizon=horizon)
@@ -109,7 +157,7 @@ def decide(
         baseline = strongest
 
     def held_against(name: str) -> dict[str, Any]:
-        against = paired_bootstrap(items[chosen], items[name], **boot)
+        against = compare_items(items[chosen], items[name], **boot)
         return {
             "name": name,
             "difference": {"of": f"{chosen} - {name}", **_interval_dict(against)},
@@ -121,7 +169,8 @@ def decide(
         "rule": (
             f"a family wins when the {confidence:.0%} paired bootstrap interval of the "
             f"difference in {label} excludes zero; otherwise the cheaper model "
-            f"(by {', then '.join(cheaper_by)}) is chosen"
+            f"(by {', then '.join(cheaper_by)}) is chosen; the chosen family is champion "
+            "only when it beats the best-scoring baseline the same way, else that baseline is"
         ),
         "metric": primary,
         "label": label,
@@ -136,8 +185,30 @@ def decide(
         # families' calendar covariates): the chosen model is held against it too.
         "strongest_baseline": None if strongest == baseline else held_against(strongest),
     }
+    verdict["champion"], verdict["champion_reason"] = _champion(verdict, models, chosen, cheaper_by)
     verdict["sentence"] = sentence(verdict, models)
     return verdict
+
+
+def _champion(
+    verdict: Mapping[str, Any],
+    models: Mapping[str, Mapping[str, Any]],
+    chosen: str,
+    cheaper_by: Sequence[str],
+) -> tuple[str, str]:
+    """The model the rule picks against everything: the chosen family, or the best-scoring
+    baseline when that baseline is better, or no different and cheaper. Returns the model's
+    name and why."""
+    best = verdict["strongest_baseline"] or verdict["baseline"]  # the best-scoring baseline
+    name = best["name"]
+    if best["beaten"]:
+        return chosen, f"{chosen} beats the best baseline {name}"
+    if best["worse"]:
+        return name, f"the baseline {name} is significantly better than {chosen}"
+    pick, cost = cheaper(models, cheaper_by, names=(chosen, name))
+    if pick == chosen:
+        return chosen, f"no significant difference from {name}; {chosen} is not dearer"
+    return name, f"no significant difference from {chosen}; {name} is cheaper by {cost}"
 
 
 def _ci(d: Mapping[str, Any]) -> str:
@@ -174,7 +245,31 @@ def sentence(verdict: Mapping[str, Any], models: Mapping[str, Mapping[str, Any]]
     text += _against(verdict["baseline"], models, metric, "the baseline")
     if verdict.get("strongest_baseline"):
         text += _against(verdict["strongest_baseline"], models, metric, "the strongest baseline")
-    return text
+    return text + _crowned(verdict, models)
+
+
+def _crowned(verdict: Mapping[str, Any], models: Mapping[str, Mapping[str, Any]]) -> str:
+    """One sentence: which model the rule makes champion, when it is not the family winner."""
+    champion, chosen = verdict.get("champion"), verdict["chosen"]
+    if champion is None or champion == chosen:
+        return f" {chosen} is the champion."
+    best = verdict["strongest_baseline"] or verdict["baseline"]
+    if best["worse"]:
+        why = "it is significantly better"
+    else:
+        cost = verdict["champion_reason"].rsplit("cheaper by ", 1)[-1]
+        label = COST_LABELS.get(cost, cost)
+        mine, theirs = models[champion].get(cost), models[chosen].get(cost)
+        amounts = (
+            f" ({mine:,.4g} {label} against {theirs:,.4g})"
+            if isinstance(mine, int | float) and isinstance(theirs, int | float)
+            else ""
+        )
+        why = f"it is no different and cheaper{amounts}"
+    return (
+        f" So the champion is the baseline {champion}, because {why}; {chosen}, the family "
+        "winner, is the challenger."
+    )
 
 
 def _against(base: Mapping[str, Any], models: Mapping[str, Any], metric: str, what: str) -> str:

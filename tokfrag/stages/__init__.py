@@ -164,14 +164,18 @@ def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
 
 
 def register(params: Params, root: str | Path, force: bool = False) -> dict[str, Any]:
-    """Register both families' final models as versions of ``<prefix>-<dataset>``. The
-    verdict's choice becomes ``champion`` only if it beats the current champion on this
-    test split with significance (the promotion gate); otherwise the champion keeps its
-    alias and the newcomer is ``challenger``. The gate fails closed (see
+    """Register both families' final models and the best baseline as versions of
+    ``<prefix>-<dataset>``. The verdict's champion (a family, or the baseline when neither
+    family beats it; the family winner is then ``challenger``) takes the ``champion`` alias
+    only if it beats the current champion on this test split with significance (the
+    promotion gate); otherwise the champion keeps its alias and the newcomer is
+    ``challenger``. The gate fails closed (see
     :func:`~tokfrag.stages.common.champion_gate`); ``force`` promotes without it, and the
     promoted version's ``promotion`` tag says so."""
     from tokfrag.registry import open_store, register_candidates
     from tokfrag.stages.common import (
+        BASELINE,
+        FAMILIES,
         champion_gate,
         check_evaluated,
         forced_gate,
@@ -182,9 +186,9 @@ def register(params: Params, root: str | Path, force: bool = False) -> dict[str,
     impl = _impl(params)
     layout = Layout.of(params, root)
     metrics = read_json(layout.metrics, "evaluate")
-    if "verdict" not in metrics:
-        raise StageError(f"{layout.metrics} has no verdict; rerun `tokfrag evaluate`")
-    check_evaluated(layout, metrics)  # the models on disk are the ones evaluated
+    if "champion" not in metrics.get("verdict", {}):
+        raise StageError(f"{layout.metrics} has no verdict's champion; rerun `tokfrag evaluate`")
+    check_evaluated(layout, metrics)  # one finished evaluation, of the models on disk
     candidates = impl.candidates(params, layout, metrics)
     try:
         store = open_store(params.registry, layout.root, params.data.dataset)
@@ -194,7 +198,10 @@ def register(params: Params, root: str | Path, force: bool = False) -> dict[str,
             f"{type(err).__name__}: {err}. Nothing was registered and the champion keeps its "
             "alias; make the store reachable (or wait for the process holding it) and rerun"
         ) from err
-    winner = metrics["verdict"]["chosen"]
+    verdict = metrics["verdict"]
+    winner = verdict["champion"] if verdict["champion"] in FAMILIES else BASELINE
+    # A family winner that loses to the baseline waits as challenger.
+    challenger = verdict["chosen"] if winner == BASELINE else None
     # From reading the champion to moving the aliases, one registration at a time per store:
     # a pipeline registering at the same moment waits, then faces this round's champion.
     with registry_lock(store.tracking_uri):
@@ -203,15 +210,18 @@ def register(params: Params, root: str | Path, force: bool = False) -> dict[str,
         else:
             contract = candidates[0].contract(params.data.dataset)
             gate = champion_gate(params, layout, store, impl, metrics, winner, contract)
+        tags = {c.family: version_tags(params, layout, metrics, c.family) for c in candidates}
         result = register_candidates(
             store,
             params.data.dataset,
             candidates,
             winner=winner,
+            challenger=challenger,
             promote=gate["promote"],
-            extra_tags={f: version_tags(params, layout, metrics, f) for f in FAMILIES},
+            extra_tags=tags,
             promotion_note=gate["reason"] if gate.get("ungated") else None,
         ).to_dict()
     result["gate"] = gate
+    result["verdict"] = {k: verdict[k] for k in ("chosen", "champion", "champion_reason")}
     write_json(layout.registry, result)
     return result

@@ -10,11 +10,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from tokfrag.atomic import staged_dir, write_json, write_text
+from tokfrag.atomic import staged_dir, write_bytes, write_json, write_text
 from tokfrag.config import Params
 from tokfrag.stores import redact_url
 
 FAMILIES = ("token", "fragment")
+# models/baseline/: the best-scoring baseline, saved by evaluate and registered beside the
+# families (it can be champion when neither family beats it).
+BASELINE = "baseline"
+# The stamp evaluate leaves in every output but metrics.json (written last, it commits the
+# round): item_scores.npz, models/baseline/ and the report folder each name the evaluation
+# run that wrote them, so a reader can tell a finished evaluation from an interrupted one.
+EVALUATION_FILE = "evaluation.json"
 
 
 @dataclass(frozen=True)
@@ -530,6 +537,7 @@ def score_models(
             **scores,
             "family": model.family,
             "kind": model.kind,
+            "n_params": int(getattr(model, "n_params", 0)),
             "train_seconds": fit_seconds,
             "predict_seconds": seconds,
             "latency_ms_p50": p50,
@@ -577,17 +585,29 @@ def judge(params: Params, metrics: dict[str, Any], items: dict[str, Any], **extr
     )
 
 
-RUNS_KEY = "_evaluated_runs"  # in item_scores.npz: the training runs whose items these are
+RUNS_KEY = "_evaluated_runs"  # in item_scores.npz: the evaluation and the runs it scored
+
+
+def best_baseline(metrics: dict[str, Any]) -> str:
+    """The best-scoring baseline of an evaluation: the one saved in ``models/baseline/``."""
+    verdict = metrics["verdict"]
+    return (verdict["strongest_baseline"] or verdict["baseline"])["name"]
 
 
 def evaluated_runs(metrics: dict[str, Any]) -> dict[str, str | None]:
-    """family -> the training run whose model ``metrics.json`` scored (None: not stamped)."""
-    return {f: metrics["models"].get(f, {}).get("run_id") for f in FAMILIES}
+    """What an evaluation stamps on its outputs: the MLflow run of the evaluation itself,
+    and per candidate (each family, and the best baseline) the run of the model it scored
+    (None: not stamped)."""
+    models = metrics["models"]
+    runs = {f: models.get(f, {}).get("run_id") for f in FAMILIES}
+    runs[BASELINE] = models.get(best_baseline(metrics), {}).get("run_id")
+    runs["evaluation"] = metrics.get("evaluation_id")
+    return runs
 
 
 def save_items(layout: Layout, items: dict[str, Any], metrics: dict[str, Any]) -> None:
     """Per-item test scores of every model (``item_scores.npz``), for the registry's gate,
-    stamped with the training runs ``metrics`` scored, so the pair can be checked."""
+    stamped with the runs ``metrics`` scored, so the pair can be checked."""
     import io
 
     import numpy as np
@@ -595,10 +615,7 @@ def save_items(layout: Layout, items: dict[str, Any], metrics: dict[str, Any]) -
     buffer = io.BytesIO()
     stamp = np.array(json.dumps(evaluated_runs(metrics), sort_keys=True))
     np.savez(buffer, **{k.replace("@", "__"): v for k, v in items.items()}, **{RUNS_KEY: stamp})
-    layout.items.parent.mkdir(parents=True, exist_ok=True)
-    staging = layout.items.with_suffix(".npz.tmp")
-    staging.write_bytes(buffer.getvalue())
-    staging.replace(layout.items)
+    write_bytes(layout.items, buffer.getvalue())
 
 
 def load_items(layout: Layout) -> dict[str, Any]:
@@ -610,25 +627,52 @@ def load_items(layout: Layout) -> dict[str, Any]:
         return {k.replace("__", "@"): data[k] for k in data.files if k != RUNS_KEY}
 
 
+def winner_items(layout: Layout, metrics: dict[str, Any], winner: str) -> Any:
+    """The per-item scores of the model registered for ``winner`` (a family: its first
+    seed's final fit; ``baseline``: the best baseline)."""
+    key = best_baseline(metrics) if winner == BASELINE else f"{winner}@registered"
+    return load_items(layout)[key]
+
+
+def _stamp(folder: Path) -> dict[str, Any] | None:
+    path = folder / EVALUATION_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def check_evaluated(layout: Layout, metrics: dict[str, Any]) -> None:
-    """Refuse to register unless ``metrics.json``, ``item_scores.npz`` and the models on
-    disk belong together: the same training run per family in all three. A model retrained
-    after ``evaluate`` (``tokfrag train`` then ``tokfrag register``), or an evaluation
-    interrupted between its two files, would otherwise pair new models with old scores."""
+    """Refuse to register unless evaluate's outputs are one finished round and the models
+    on disk are the ones it scored: ``metrics.json`` (written last), ``item_scores.npz``,
+    ``models/baseline/`` and the report folder carry the same evaluation run, and each
+    family's folder holds the training run ``metrics.json`` scored. A model retrained after
+    ``evaluate`` (``tokfrag train`` then ``tokfrag register``), or an evaluation killed
+    before it wrote ``metrics.json``, would otherwise pair new models with old scores."""
     import numpy as np
 
     fix = "run `tokfrag evaluate` (or `dvc repro`) before `tokfrag register`"
     scored = evaluated_runs(metrics)
+    if scored["evaluation"] is None:
+        raise StageError(f"{layout.metrics} was written by an older tokfrag; {fix}")
     if not layout.items.is_file():
         raise StageError(f"{layout.items}: missing; {fix}")
     with np.load(layout.items) as data:
         stamped = json.loads(str(data[RUNS_KEY])) if RUNS_KEY in data.files else None
     if stamped != scored:
         raise StageError(
-            f"{layout.items} was not written with {layout.metrics} (it scored training runs "
+            f"{layout.items} was not written with {layout.metrics} (it scored runs "
             f"{stamped}, the metrics {scored}): the evaluation was interrupted or is from "
             f"another round; {fix}"
         )
+    for folder, what in (
+        (layout.model_dir(BASELINE), "baseline model"),
+        (layout.reports_dir, "report"),
+    ):
+        stamp = _stamp(folder) or {}
+        if stamp.get("evaluation_id") != scored["evaluation"]:
+            raise StageError(
+                f"{folder} ({what}) was written by evaluation run "
+                f"{stamp.get('evaluation_id')}, but {layout.metrics} by run "
+                f"{scored['evaluation']}: the evaluation was interrupted; {fix}"
+            )
     for family in FAMILIES:
         info = read_json(layout.model_dir(family) / "train.json", f"train {family}")
         if scored[family] != info["run_id"]:
@@ -637,6 +681,16 @@ def check_evaluated(layout: Layout, metrics: dict[str, Any]) -> None:
                 f"{info['run_id']}, but {layout.metrics} scored run {scored[family]}: the "
                 f"{family} model was trained after the evaluation; {fix}"
             )
+
+
+def evaluated_model(layout: Layout, metrics: dict[str, Any], family: str) -> tuple[str, dict]:
+    """``(run_id, metrics entry)`` of the model registered for ``family`` (a family, or
+    ``baseline``: the best baseline, whose entry also names it as ``name``)."""
+    if family == BASELINE:
+        name = best_baseline(metrics)
+        return metrics["models"][name]["run_id"], {"name": name, **metrics["models"][name]}
+    info = read_json(layout.model_dir(family) / "train.json", f"train {family}")
+    return info["run_id"], metrics["models"][family]
 
 
 def log_evaluation(
@@ -658,7 +712,8 @@ def log_evaluation(
         for row in models[family].get("per_seed", []):
             log_metrics_to_run(store, runs[row["seed"]], scalar_test_metrics(row))
     for name, run_params_ in baseline_params.items():
-        log_baseline_run(
+        # The best baseline is registered from its run, like a family from its training run.
+        models[name]["run_id"] = log_baseline_run(
             store,
             name,
             params=run_params_,
@@ -667,28 +722,44 @@ def log_evaluation(
         )
 
 
-def write_evaluation(params: Params, layout: Layout, metrics: dict[str, Any], render: Any) -> None:
-    """The report folder (``reports/<dataset>/``: ``report.html``, ``report.md``, ``plots/``
-    from ``render(plots_dir) -> {"html", "md"}``), logged to MLflow as one ``evaluation``
-    run, then ``metrics.json``: each atomic, metrics last, so it never claims a report that
-    was not written."""
+def write_evaluation(
+    params: Params,
+    layout: Layout,
+    metrics: dict[str, Any],
+    render: Any,
+    items: dict[str, Any],
+    baseline: Any,
+) -> None:
+    """Write evaluate's outputs as one unit, ``metrics.json`` last.
+
+    The report folder (``reports/<dataset>/``: ``report.html``, ``report.md``, ``plots/``
+    from ``render(plots_dir) -> {"html", "md"}``) is logged to MLflow as one ``evaluation``
+    run, whose id stamps every output: the report folder, ``models/baseline/`` (``baseline``,
+    the best baseline, saved to be registered), ``item_scores.npz``, and finally
+    ``metrics.json`` (``evaluation_id``). Each write is atomic; a kill between them leaves a
+    ``metrics.json`` whose id the newer outputs do not carry, which ``register`` refuses
+    (:func:`check_evaluated`)."""
     from tokfrag.registry import open_store, training_run
 
+    store = open_store(params.registry, layout.root, params.data.dataset)
+    verdict = metrics.get("verdict", {})
+    tags = {
+        "family": "evaluation",
+        "dataset": params.data.dataset,
+        "split_fingerprint": metrics["split_fingerprint"],
+        "data_sha256": metrics["data_sha256"],
+        "verdict_chosen": verdict.get("chosen", ""),
+        "verdict_champion": verdict.get("champion", ""),
+        "verdict_reason": verdict.get("reason", ""),
+    }
     with staged_dir(layout.reports_dir) as staging:
         report = render(staging / "plots")
         write_text(staging / "report.html", report["html"])
         write_text(staging / "report.md", report["md"])
-        store = open_store(params.registry, layout.root, params.data.dataset)
-        verdict = metrics.get("verdict", {})
-        tags = {
-            "family": "evaluation",
-            "dataset": params.data.dataset,
-            "split_fingerprint": metrics["split_fingerprint"],
-            "data_sha256": metrics["data_sha256"],
-            "verdict_chosen": verdict.get("chosen", ""),
-            "verdict_reason": verdict.get("reason", ""),
-        }
         with training_run(store, "evaluation", tags=tags) as run:
+            metrics["evaluation_id"] = run.run_id
+            stamp = {"evaluation_id": run.run_id}
+            write_json(staging / EVALUATION_FILE, stamp)
             run.log_params({"verdict": params.verdict.model_dump()})
             if verdict:
                 d = verdict["difference"]
@@ -701,6 +772,14 @@ def write_evaluation(params: Params, layout: Layout, metrics: dict[str, Any], re
                     }
                 )
             run.log_artifacts(staging, "report")
+    with staged_dir(layout.model_dir(BASELINE)) as staging:
+        baseline.save(staging)
+        name = best_baseline(metrics)
+        write_json(
+            staging / EVALUATION_FILE,
+            {**stamp, "name": name, "run_id": metrics["models"][name]["run_id"]},
+        )
+    save_items(layout, items, metrics)
     write_json(layout.metrics, metrics)
 
 
@@ -729,7 +808,7 @@ def champion_gate(
     fits; only a champion whose contract cannot fit is replaced without a comparison, and
     the answer says why (``ungated``)."""
     from tokfrag.registry import champion_contract, current_champion, load_champion
-    from tokfrag.report.stats import paired_bootstrap
+    from tokfrag.report.decision import compare_items
 
     try:
         found = current_champion(store)
@@ -759,9 +838,14 @@ def champion_gate(
         what = f"the champion (version {version}) could not score this test split"
         raise _refusal(store, what, err) from err
     v = params.verdict
-    new = load_items(layout)[f"{winner}@registered"]
-    interval = paired_bootstrap(
-        new, champion, confidence=v.confidence, n_resamples=v.resamples, seed=v.seed
+    new = winner_items(layout, metrics, winner)
+    interval = compare_items(
+        new,
+        champion,
+        horizon=metrics["protocol"]["horizon"] if metrics["task"] == "forecasting" else None,
+        confidence=v.confidence,
+        resamples=v.resamples,
+        seed=v.seed,
     )
     better = interval.low > 0 if metrics["higher_is_better"] else interval.high < 0
     label = dict(metrics["columns"])[metrics["primary_metric"]]
@@ -785,11 +869,13 @@ def champion_gate(
             "low": interval.low,
             "high": interval.high,
             "confidence": interval.confidence,
+            "method": f"paired bootstrap ({interval.method})",
         },
         "reason": (
             f"{winner} {verdict} the champion (version {version}, {family}) on {label}: "
             f"difference {interval.estimate:+.4f}, {interval.confidence:.0%} CI "
-            f"[{interval.low:+.4f}, {interval.high:+.4f}]{note}"
+            f"[{interval.low:+.4f}, {interval.high:+.4f}], paired bootstrap "
+            f"({interval.method}){note}"
         ),
     }
 
@@ -841,20 +927,28 @@ def version_tags(
     params: Params, layout: Layout, metrics: dict[str, Any], family: str
 ) -> dict[str, str]:
     """What a registered version carries beyond its metrics: the hash of the params that
-    made it, its study, the validation result and its costs."""
+    made it, its study, the validation result, its costs, and the verdict's word on it."""
     import hashlib
 
-    section = params.token if family == "token" else params.fragment
+    sections = {"token": params.token, "fragment": params.fragment, BASELINE: params.baselines}
     shaping = {
         "split": params.split.model_dump(),
         "train": params.train.model_dump(),
-        family: section.model_dump(),
+        family: sections[family].model_dump(),
         "tune": params.tune.model_dump(),
     }
     digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
     gate = read_json(layout.validation, "validate")
     tuning = metrics.get("tuning", {}).get(family, {})
-    entry = metrics["models"][family]
+    verdict = metrics["verdict"]
+    name = best_baseline(metrics) if family == BASELINE else family
+    entry = metrics["models"][name]
+    if verdict["champion"] == name:
+        said = f"champion: {verdict['champion_reason']}"
+    elif verdict["chosen"] == name:
+        said = f"family winner ({verdict['reason']}); not champion: {verdict['champion_reason']}"
+    else:
+        said = ""
     tags = {
         "params_hash": digest,
         "study_name": tuning.get("study_name", "untuned"),
@@ -862,8 +956,10 @@ def version_tags(
         if gate.get("success")
         else "failed",
         "split_fingerprint": metrics["split_fingerprint"],
-        "verdict": metrics["verdict"]["reason"] if metrics["verdict"]["chosen"] == family else "",
+        "verdict": said,
     }
+    if family == BASELINE:
+        tags["baseline"] = name
     for key in ("n_params", "train_seconds", "latency_ms_p50", "latency_ms_p95", "peak_rss_mb"):
         if entry.get(key) is not None:
             tags[f"cost.{key}"] = repr(float(entry[key]))

@@ -10,11 +10,15 @@ import numpy as np
 from tokfrag.atomic import staged_dir, write_json
 from tokfrag.config import Params
 from tokfrag.stages.common import (
+    BASELINE,
+    FAMILIES,
     FitParts,
     Layout,
     Scoring,
     StageError,
+    best_baseline,
     check_prepared,
+    evaluated_model,
     fitted,
     judge,
     load_trained,
@@ -23,7 +27,6 @@ from tokfrag.stages.common import (
     registered_metrics,
     require_gate,
     run_gate,
-    save_items,
     score_models,
     source_meta,
     tuning_summary,
@@ -213,8 +216,9 @@ def build_forecaster(family: str, params: Params, series, layout: Layout):
     from tokfrag.fragments import NodeScaler
 
     lags, horizon = params.split.lags, params.split.horizon
-    sizes = params.token.model.model_dump()
     calendar = read_calendar(layout)
+    if family == "token":  # the token variants share the Transformer's sizes
+        sizes = params.token.model.model_dump()
     if family == "token" and params.token.variant == "quantized":
         from tokfrag.models.token_model import TokenForecaster
         from tokfrag.tokens import MeanScaleQuantizer
@@ -415,9 +419,9 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
             first_target_step=split.first_test_target,
             histories=_histories(layout),
         ),
+        items,
+        baselines[best_baseline(metrics)][0],
     )
-    # Last: the registry's gate pairs these with the metrics.json just written.
-    save_items(layout, items, metrics)
     return metrics
 
 
@@ -448,14 +452,14 @@ def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[
         raise StageError(f"{layout.metrics} is from another split; rerun `tokfrag evaluate`")
     x_test, _, t_test = _windows(series, split, "test")
     out = []
-    for family in ("token", "fragment"):
-        info = read_json(layout.model_dir(family) / "train.json", f"train {family}")
+    for family in (*FAMILIES, BASELINE):  # the best baseline is a candidate like the families
+        run_id, entry = evaluated_model(layout, metrics, family)
         out.append(
             Candidate(
                 family=family,
-                run_id=info["run_id"],
+                run_id=run_id,
                 model_dir=layout.model_dir(family),
-                metrics=registered_metrics(metrics["models"][family]),
+                metrics=registered_metrics(entry),
                 node_ids=series.node_ids,
                 lags=split.lags,
                 horizon=split.horizon,

@@ -12,20 +12,22 @@ import numpy as np
 from tokfrag.atomic import staged_dir, write_json
 from tokfrag.config import Params
 from tokfrag.stages.common import (
+    BASELINE,
+    FAMILIES,
     FitParts,
     Layout,
     Scoring,
     StageError,
+    best_baseline,
     check_prepared,
+    evaluated_model,
     fitted,
     judge,
     load_trained,
     log_evaluation,
-    read_json,
     registered_metrics,
     require_gate,
     run_gate,
-    save_items,
     score_models,
     tuning_summary,
     write_evaluation,
@@ -250,7 +252,7 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
         "models": models,
         "published": published_figures(params.data.dataset),
     }
-    registered = {f: items[f"{f}@registered"] > 0.5 for f in ("token", "fragment")}
+    registered = {f: items[f"{f}@registered"] > 0.5 for f in FAMILIES}
     metrics["verdict"] = judge(params, metrics, items, registered_correct=registered)
     log_evaluation(
         params,
@@ -271,9 +273,9 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
             probabilities=probabilities,
             histories=_histories(layout),
         ),
+        items,
+        baselines[best_baseline(metrics)][0],
     )
-    # Last: the registry's gate pairs these with the metrics.json just written.
-    save_items(layout, items, metrics)
     return metrics
 
 
@@ -297,14 +299,14 @@ def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[
         raise StageError(f"{layout.metrics} is from another split; rerun `tokfrag evaluate`")
     test_texts, _ = _part(data, split.test[:3])
     out = []
-    for family in ("token", "fragment"):
-        info = read_json(layout.model_dir(family) / "train.json", f"train {family}")
+    for family in (*FAMILIES, BASELINE):  # the best baseline is a candidate like the families
+        run_id, entry = evaluated_model(layout, metrics, family)
         out.append(
             TextCandidate(
                 family=family,
-                run_id=info["run_id"],
+                run_id=run_id,
                 model_dir=layout.model_dir(family),
-                metrics=registered_metrics(metrics["models"][family]),
+                metrics=registered_metrics(entry),
                 label_names=data.label_names,
                 data_sha256=data.sha256,
                 example_texts=test_texts,

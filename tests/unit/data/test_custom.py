@@ -279,8 +279,11 @@ def test_cli_validate_path_reports_each_expectation_and_fails_on_bad_data(chicke
     _wide_csv(values, tmp_path)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(_series_params("mine", edges=False)))
     bad = values.rename(columns={"t": "week"})
-    bad.loc[3, "BUDAPEST"] = np.nan
+    bad.loc[3, "BUDAPEST"] = np.inf
     bad.to_csv(tmp_path / "bad.csv", index=False)
+    gap = values.rename(columns={"t": "week"})
+    gap.loc[3, "BUDAPEST"] = np.nan
+    gap.to_csv(tmp_path / "gap.csv", index=False)
     runner = CliRunner()
     params = ["--params", str(tmp_path / "params.yaml")]
 
@@ -292,8 +295,14 @@ def test_cli_validate_path_reports_each_expectation_and_fails_on_bad_data(chicke
 
     failed = runner.invoke(app, ["validate", str(tmp_path / "bad.csv"), *params])
     assert failed.exit_code == 1
-    assert "FAIL values.BUDAPEST: expect_column_values_to_not_be_null" in failed.output
+    assert "FAIL values.BUDAPEST: expect_column_values_to_be_between" in failed.output
     assert "[values.BUDAPEST]" in failed.output and "row 3" in failed.output
+
+    # A missing reading is refused before the gate (data.missing: refuse), in one summary.
+    refused = runner.invoke(app, ["validate", str(tmp_path / "gap.csv"), *params])
+    assert refused.exit_code == 1
+    assert "'BUDAPEST'" in refused.output and "row 3" in refused.output
+    assert "data.missing: interpolate" in refused.output
 
     builtin = tmp_path / "builtin"
     builtin.mkdir()

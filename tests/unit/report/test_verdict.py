@@ -123,3 +123,80 @@ def test_classification_uses_mcnemar_on_the_registered_answers() -> None:
     assert verdict["chosen"] == verdict["winner"] == "token"
     assert verdict["test"]["name"].startswith("McNemar") and verdict["test"]["p_value"] < 1e-6
     assert verdict["baseline"]["name"] == "tfidf_logreg" and verdict["baseline"]["beaten"]
+
+
+def _baseline_cost(models: dict) -> dict:
+    models["ridge_ar"].update(n_params=13, latency_ms_p50=0.1)
+    models["zero"].update(n_params=0, latency_ms_p50=0.05)
+    return models
+
+
+def test_a_baseline_that_beats_the_family_winner_is_champion_and_the_winner_challenger() -> None:
+    noise = RNG.normal(0, 0.1, N)
+    models, items = _forecast(
+        {
+            "token": 1.0 + noise,
+            "fragment": 0.8 + noise + RNG.normal(0, 0.05, N),
+            "ridge_ar": 0.6 + noise + RNG.normal(0, 0.05, N),
+            "zero": 2.0 + noise,
+        }
+    )
+    verdict = _decide(_baseline_cost(models), items)
+    assert verdict["chosen"] == "fragment" and verdict["baseline"]["worse"]
+    assert verdict["champion"] == "ridge_ar"
+    assert "significantly better" in verdict["champion_reason"]
+    assert "So the champion is the baseline ridge_ar" in verdict["sentence"]
+    assert "fragment, the family winner, is the challenger" in verdict["sentence"]
+
+
+def test_a_family_winner_that_beats_every_baseline_is_champion() -> None:
+    noise = RNG.normal(0, 0.1, N)
+    models, items = _forecast(
+        {
+            "token": 1.0 + noise,
+            "fragment": 0.6 + noise + RNG.normal(0, 0.05, N),
+            "ridge_ar": 0.8 + noise + RNG.normal(0, 0.05, N),
+            "zero": 2.0 + noise,
+        }
+    )
+    verdict = _decide(_baseline_cost(models), items)
+    assert verdict["champion"] == verdict["chosen"] == "fragment"
+    assert verdict["sentence"].endswith("fragment is the champion.")
+
+
+def test_a_baseline_no_different_from_the_winner_is_champion_by_being_cheaper() -> None:
+    shared = RNG.normal(1.0, 0.2, N)
+    models, items = _forecast(
+        {
+            "token": shared + 0.5,
+            "fragment": shared + RNG.normal(0, 0.01, N),
+            "ridge_ar": shared + RNG.normal(0, 0.01, N),
+            "zero": shared + 1,
+        }
+    )
+    verdict = _decide(_baseline_cost(models), items)
+    held = verdict["baseline"]
+    assert verdict["chosen"] == "fragment" and not held["beaten"] and not held["worse"]
+    assert verdict["champion"] == "ridge_ar"
+    assert "cheaper by n_params" in verdict["champion_reason"]
+    assert "no different and cheaper (13 parameters against 500)" in verdict["sentence"]
+
+
+def test_series_intervals_are_block_bootstrap_and_say_their_block_length() -> None:
+    # Autocorrelated differences (AR(1), as consecutive overlapping windows give): the
+    # interval is a block bootstrap whose block length the text states; a horizon of 12
+    # makes the blocks at least 12 long.
+    d = np.zeros(N)
+    for t in range(1, N):
+        d[t] = 0.9 * d[t - 1] + RNG.normal(0, 0.1)
+    base = RNG.normal(1.0, 0.1, N)
+    models, items = _forecast(
+        {"token": base + d, "fragment": base, "ridge_ar": base + 1, "zero": base + 2}
+    )
+    verdict = _decide(models, items, horizon=12)
+    method = verdict["difference"]["method"]
+    assert "block" in method and "block" in verdict["sentence"]
+    length = int(method.rsplit(" ", 1)[-1].rstrip(")"))
+    assert length >= 12
+    iid = _decide(models, items)  # horizon 1: still blocks for series, chosen from the data
+    assert "block" in iid["difference"]["method"]

@@ -1,0 +1,391 @@
+"""Gaps in your own series: the missing-value policy (``data.missing`` in params.yaml).
+
+:func:`apply_policy` runs in :func:`tokfrag.data.custom.load_series` on the table it read
+(``t`` then one column per node, rows in time order), in this order:
+
+1. ``missing_value``: readings equal to it (a sentinel: METR-LA and PEMS write 0 for "no
+   reading") become missing, before anything else looks at the data.
+2. ``max_missing_per_node``: nodes missing more than that share of their time steps are
+   dropped, and so are the edges that touch them; they are logged by name (stderr) and
+   recorded in ``meta.json``. Dropping so many that fewer than two nodes remain, or every
+   edge of the edge list, is an error; so is a remaining node with no reading at all.
+3. ``missing`` says what becomes of the gaps left:
+
+   ``refuse`` (the default)  any gap is refused with one message: the share of missing
+                             readings, the worst nodes, the longest gap (node, from-to times,
+                             steps) and the keys that would let the data through.
+   ``interpolate``           a gap of at most ``max_gap`` steps with a reading on both sides
+                             is filled on the straight line between those two readings (linear
+                             in time, within the node; rows are steps, and the gate checks
+                             that they are evenly spaced). A longer gap, or one at the start
+                             or end of a node's series (a reading on one side only: filling it
+                             would be extrapolation, which nothing here can justify), is
+                             refused with the same summary.
+
+   ``mask`` (keep the gaps; masked training and metrics) is planned, not available in this
+   version, so no gap ever reaches the canonical data: the validation gate still refuses NaN.
+
+The split is not known here, so a value filled just before the first test step is drawn
+from the test step after the gap (at most ``max_gap`` steps away): see the README.
+
+What was done is recorded under ``missing`` in ``meta.json`` (see :func:`apply_policy`): the
+policy, the share of missing readings before any repair (in all and per node), the dropped
+nodes with their shares and the number of readings interpolated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tokfrag.config import MISSING_DEFAULTS as DEFAULTS
+from tokfrag.config import MISSING_POLICIES as POLICIES
+from tokfrag.data.canonical import META_ATTR
+from tokfrag.data.registry import DataError
+
+log = logging.getLogger(__name__)
+_WORST = 5  # nodes named in a summary
+_DIGITS = 6  # shares in meta.json
+
+
+@dataclass(frozen=True)
+class Policy:
+    """``data.missing`` and the keys beside it (validated in :class:`tokfrag.config.DataConfig`)."""
+
+    missing: str = "refuse"
+    max_gap: int | None = None
+    max_missing_per_node: float = 1.0
+    missing_value: float | None = None
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any] | None) -> Policy:
+        raw = {**DEFAULTS, **dict(raw or {})}
+        sentinel = raw["missing_value"]
+        policy = cls(
+            missing=str(raw["missing"]),
+            max_gap=raw["max_gap"],
+            max_missing_per_node=float(raw["max_missing_per_node"]),
+            missing_value=None if sentinel is None else float(sentinel),
+        )
+        if policy.missing not in POLICIES:
+            raise DataError(
+                f"data.missing: {policy.missing!r} is not available in this version; use "
+                "interpolate (with data.max_gap) or refuse"
+            )
+        if policy.missing == "interpolate" and (policy.max_gap is None or policy.max_gap < 1):
+            raise DataError("data.missing: interpolate needs data.max_gap of at least 1 step")
+        return policy
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A run of missing readings of one node: rows ``start`` to ``stop - 1``."""
+
+    node: int  # column position among the nodes
+    start: int
+    stop: int
+
+    @property
+    def steps(self) -> int:
+        return self.stop - self.start
+
+    def interior(self, num_steps: int) -> bool:
+        """A reading on both sides (the only gaps interpolation fills)."""
+        return self.start > 0 and self.stop < num_steps
+
+
+def find_gaps(missing: np.ndarray) -> list[Gap]:
+    """Every run of ``True`` down the columns of a ``(steps, nodes)`` mask, node by node."""
+    gaps = []
+    for node in range(missing.shape[1]):
+        edges = np.diff(np.concatenate(([0], missing[:, node].astype(np.int8), [0])))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        gaps.extend(Gap(node, int(a), int(b)) for a, b in zip(starts, stops, strict=True))
+    return gaps
+
+
+def interpolate(matrix: np.ndarray, gaps: list[Gap]) -> np.ndarray:
+    """``matrix`` with each (interior) gap filled on the straight line between the readings
+    on its two sides: the k-th of n missing steps gets ``left + (right - left) * k / (n + 1)``."""
+    out = matrix.copy()
+    for gap in gaps:
+        left, right = out[gap.start - 1, gap.node], out[gap.stop, gap.node]
+        k = np.arange(1, gap.steps + 1, dtype=np.float64)
+        out[gap.start : gap.stop, gap.node] = left + (right - left) * k / (gap.steps + 1)
+    return out
+
+
+def _when(t: Any) -> str:
+    """A time as the person wrote it: a step number, or an ISO date (the time of day only
+    when there is one)."""
+    if isinstance(t, np.datetime64 | pd.Timestamp):
+        stamp = pd.Timestamp(t)
+        return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
+    return str(t.item() if isinstance(t, np.generic) else t)
+
+
+def _pct(share: float) -> str:
+    return f"{share:.1%}" if share >= 0.001 or share == 0 else f"{share:.2%}"
+
+
+@dataclass(frozen=True)
+class _Table:
+    """What a message says about the table: where it came from and how it names time."""
+
+    where: str  # the file's name
+    time: str  # the time column's name in the file
+    t: np.ndarray  # the time of each row
+    nodes: list[str]
+
+    def gap(self, gap: Gap) -> str:
+        first, last = self.t[gap.start], self.t[gap.stop - 1]
+        name = self.nodes[gap.node]
+        if gap.steps == 1:
+            return f"node {name!r} at {self.time} {_when(first)} (1 step; row {gap.start})"
+        return (
+            f"node {name!r} from {self.time} {_when(first)} to {_when(last)} ({gap.steps} "
+            f"steps; rows {gap.start}-{gap.stop - 1})"
+        )
+
+
+def _worst(table: _Table, missing: np.ndarray) -> str:
+    counts = missing.sum(axis=0)
+    steps = missing.shape[0]
+    with_gaps = np.flatnonzero(counts)
+    order = with_gaps[np.argsort(-counts[with_gaps], kind="stable")]
+    shown = ", ".join(
+        f"{table.nodes[i]!r} {_pct(counts[i] / steps)} ({int(counts[i]):,} of {steps:,} steps)"
+        for i in order[:_WORST]
+    )
+    more = len(order) - _WORST
+    return shown + (f", and {more} more node(s) with gaps" if more > 0 else "")
+
+
+def _ways_forward(policy: Policy, longest_interior: int | None, edge_gaps: bool) -> str:
+    """The keys that would let the data through, for the gaps there are."""
+    steps = longest_interior or "<steps>"
+    sentinel = (
+        f"data.missing_value (now {policy.missing_value:g}) if another reading means no reading"
+        if policy.missing_value is not None
+        else "data.missing_value: <number> if a reading such as 0 means no reading (as in "
+        "METR-LA and PEMS)"
+    )
+    if policy.missing == "interpolate":
+        fill = (
+            f"raise data.max_gap to {steps} (the longest gap with readings on both sides)"
+            if longest_interior and longest_interior > (policy.max_gap or 0)
+            else "data.max_gap covers every gap with readings on both sides"
+        )
+    else:
+        fill = (
+            f"data.missing: interpolate with data.max_gap: {steps} fills each gap of up to "
+            "that many steps on the straight line between the readings on its two sides"
+            + (f" ({steps}: the longest such gap here)" if longest_interior else "")
+        )
+    edge = (
+        "; a gap at the start or end of a node's series is never filled: drop the node "
+        "(below) or cut those rows"
+        if edge_gaps
+        else ""
+    )
+    return (
+        f"To go on, in params.yaml: {fill}{edge}; data.max_missing_per_node: <share> drops "
+        f"the nodes missing more than that share of their steps, with their edges; {sentinel}. "
+        "data.missing: mask (keep the gaps, train on the observed readings) is planned, not "
+        "available in this version. Or fill or drop those readings in the file."
+    )
+
+
+def summary(
+    table: _Table,
+    missing: np.ndarray,
+    gaps: list[Gap],
+    policy: Policy,
+    *,
+    refused: list[Gap] | None = None,
+    dropped: Mapping[str, float] | None = None,
+) -> str:
+    """One message for every gap (not one line per column): what is missing, where the worst
+    of it is, the longest gap, and the keys that would let the data through. ``refused``: the
+    gaps ``interpolate`` cannot fill (else every gap is refused)."""
+    steps, num_nodes = missing.shape
+    cells = int(missing.sum())
+    nodes_with_gaps = int(missing.any(axis=0).sum())
+    what = "empty or NaN" + (
+        f", or equal to data.missing_value {policy.missing_value:g}"
+        if policy.missing_value is not None
+        else ""
+    )
+    after = (
+        f" (after data.max_missing_per_node {policy.max_missing_per_node:g} dropped "
+        f"{len(dropped)} node(s))"
+        if dropped
+        else ""
+    )
+    share = (
+        f"{cells:,} of {steps * num_nodes:,} readings ({_pct(cells / (steps * num_nodes))}) are "
+        f"missing ({what}) in {nodes_with_gaps} of {num_nodes} nodes{after}"
+    )
+    interior = [g.steps for g in gaps if g.interior(steps)]
+    longest_interior = max(interior) if interior else None
+    if refused is None:
+        lines = [f"{table.where}: {share}, and data.missing is refuse (the default)."]
+        longest = max(gaps, key=lambda g: g.steps)
+        lines.append(f"  Longest gap: {table.gap(longest)}.")
+    else:
+        long = [g for g in refused if g.interior(steps)]
+        edge = [g for g in refused if not g.interior(steps)]
+        why = []
+        if long:
+            why.append(f"{len(long):,} longer than {policy.max_gap} step(s)")
+        if edge:
+            why.append(
+                f"{len(edge):,} at the start or end of a node's series (a reading on one side "
+                "only: interpolation does not extrapolate)"
+            )
+        lines = [
+            f"{table.where}: data.missing: interpolate with data.max_gap: {policy.max_gap} "
+            f"cannot fill {len(refused):,} of {len(gaps):,} gaps "
+            f"({sum(g.steps for g in refused):,} readings, in "
+            f"{len({g.node for g in refused})} node(s)): {' and '.join(why)}. In all, {share}."
+        ]
+        longest = max(refused, key=lambda g: g.steps)
+        lines.append(f"  Longest gap not filled: {table.gap(longest)}.")
+    lines.insert(1, f"  Worst nodes: {_worst(table, missing)}.")
+    edge_gaps = any(not g.interior(steps) for g in (gaps if refused is None else refused))
+    lines.append(f"  {_ways_forward(policy, longest_interior, edge_gaps)}")
+    return "\n".join(lines)
+
+
+def apply_policy(
+    values: pd.DataFrame,
+    edges: pd.DataFrame,
+    raw_policy: Mapping[str, Any] | None,
+    *,
+    where: str,
+    time: str = "t",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``values`` (``t`` + one column per node, in time order) and ``edges`` with the policy
+    applied (see the module's docstring); raises :class:`DataError` for what it refuses.
+
+    The returned ``values`` carries, in ``attrs[META_ATTR]``, the ``missing`` record that
+    :func:`tokfrag.data.canonical.write_canonical` puts in ``meta.json``: ``policy``,
+    ``max_gap``, ``max_missing_per_node``, ``missing_value``; ``cells`` (steps x nodes, as
+    read), ``missing_cells`` and ``missing_share`` (before any repair, sentinel readings
+    included; ``sentinel_cells`` of them were ``missing_value``); ``missing_share_per_node``
+    (every node with a gap, dropped ones included: a node not listed had none);
+    ``dropped_nodes`` (name -> share) and ``dropped_edges``; ``interpolated_cells`` and
+    ``interpolated_gaps``. Any other check (times, values) is left to the gate.
+    """
+    policy = Policy.of(raw_policy)
+    nodes = [str(c) for c in values.columns if c != "t"]
+    matrix = values[nodes].to_numpy(np.float64, copy=True)
+    steps = matrix.shape[0]
+    sentinel = 0
+    if policy.missing_value is not None:
+        hit = matrix == policy.missing_value
+        sentinel = int(hit.sum())
+        matrix[hit] = np.nan
+    missing = np.isnan(matrix)
+    share = missing.mean(axis=0) if steps else np.zeros(len(nodes))
+    record: dict[str, Any] = {
+        "policy": policy.missing,
+        "max_gap": policy.max_gap,
+        "max_missing_per_node": policy.max_missing_per_node,
+        "missing_value": policy.missing_value,
+        "cells": int(missing.size),
+        "missing_cells": int(missing.sum()),
+        "missing_share": round(float(missing.mean()), _DIGITS) if missing.size else 0.0,
+        "sentinel_cells": sentinel,
+        "missing_share_per_node": {
+            n: round(float(s), _DIGITS) for n, s in zip(nodes, share, strict=True) if s > 0
+        },
+        "dropped_nodes": {},
+        "dropped_edges": 0,
+        "interpolated_cells": 0,
+        "interpolated_gaps": 0,
+    }
+
+    drop = share > policy.max_missing_per_node
+    dropped = {n: round(float(s), _DIGITS) for n, s, d in zip(nodes, share, drop, strict=True) if d}
+    if dropped:
+        kept = len(nodes) - len(dropped)
+        if kept < 2:
+            raise DataError(
+                f"{where}: data.max_missing_per_node {policy.max_missing_per_node:g} drops "
+                f"{len(dropped)} of {len(nodes)} nodes (missing more than "
+                f"{_pct(policy.max_missing_per_node)} of their steps), leaving {kept}; a graph "
+                "needs at least two nodes. The nodes' missing shares run from "
+                f"{_pct(float(share.min()))} to {_pct(float(share.max()))}: raise "
+                "data.max_missing_per_node"
+            )
+        gone = edges["source"].isin(list(dropped)) | edges["target"].isin(list(dropped))
+        if len(edges) and gone.all():
+            raise DataError(
+                f"{where}: data.max_missing_per_node {policy.max_missing_per_node:g} drops "
+                f"{', '.join(repr(n) for n in dropped)}, and with them every edge of the edge "
+                "list (data.source.edges); raise data.max_missing_per_node, or remove "
+                "data.source.edges for a correlation graph of the nodes left"
+            )
+        edges = edges.loc[~gone].reset_index(drop=True)
+        record["dropped_nodes"] = dropped
+        record["dropped_edges"] = int(gone.sum())
+        shown = ", ".join(f"{n!r} ({_pct(s)} missing)" for n, s in dropped.items())
+        log.warning(
+            "%s: data.max_missing_per_node %g dropped %d of %d nodes, missing more than %s of "
+            "their steps: %s; and %d edge(s) touching them",
+            where,
+            policy.max_missing_per_node,
+            len(dropped),
+            len(nodes),
+            _pct(policy.max_missing_per_node),
+            shown,
+            record["dropped_edges"],
+        )
+        keep = ~drop
+        nodes = [n for n, k in zip(nodes, keep, strict=True) if k]
+        matrix, missing = matrix[:, keep], missing[:, keep]
+
+    empty = [n for n, m in zip(nodes, missing.T, strict=True) if steps and m.all()]
+    if empty:
+        shown = ", ".join(repr(n) for n in empty[:_WORST]) + (", ..." if len(empty) > 5 else "")
+        raise DataError(
+            f"{where}: {len(empty)} node(s) have no reading at all ({shown}): every one of "
+            f"their {steps} steps is empty, NaN"
+            + (
+                f" or data.missing_value {policy.missing_value:g}"
+                if policy.missing_value is not None
+                else ""
+            )
+            + "; remove those columns, or set data.max_missing_per_node below 1 (e.g. 0.5) to "
+            "drop nodes missing more than that share of their steps"
+        )
+
+    table = _Table(where, time, values["t"].to_numpy(), nodes)
+    gaps = find_gaps(missing)
+    if gaps and policy.missing == "refuse":
+        raise DataError(summary(table, missing, gaps, policy, dropped=dropped))
+    if gaps:  # interpolate
+        refused = [g for g in gaps if not g.interior(steps) or g.steps > policy.max_gap]
+        if refused:
+            raise DataError(summary(table, missing, gaps, policy, refused=refused, dropped=dropped))
+        matrix = interpolate(matrix, gaps)
+        record["interpolated_cells"] = int(missing.sum())
+        record["interpolated_gaps"] = len(gaps)
+        log.info(
+            "%s: data.missing: interpolate filled %d readings in %d gaps (data.max_gap %d)",
+            where,
+            record["interpolated_cells"],
+            len(gaps),
+            policy.max_gap,
+        )
+
+    columns = {name: matrix[:, i] for i, name in enumerate(nodes)}
+    out = pd.DataFrame({"t": values["t"].to_numpy(), **columns}, index=values.index)
+    out.attrs[META_ATTR] = {"missing": record}
+    return out, edges
