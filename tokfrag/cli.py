@@ -387,6 +387,8 @@ def alias_words(rows: list[dict[str, Any]]) -> list[str]:
                 continue
             what = r["family"] if r["family"] != "baseline" else f"the baseline {r['baseline']}"
             why = r.get("promotion") if alias == "champion" and r.get("promotion") else r["verdict"]
+            if alias == "challenger" and (why or "").startswith("verdict's champion"):
+                why += "; the promotion gate kept the earlier champion"
             lines.append(f"{alias}: version {r['version']}, {what}" + (f" ({why})" if why else ""))
     return lines
 

@@ -204,6 +204,10 @@ class DataConfig(_Section):
     @field_validator("missing", mode="before")
     @classmethod
     def _known_policy(cls, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(
+                f"must be one policy name ({', '.join(MISSING_POLICIES)}), got {value!r}"
+            )
         if value in PLANNED_POLICIES:
             raise ValueError(
                 f"{value} ({PLANNED_POLICIES[value]}) is planned but not available in this "
@@ -221,7 +225,7 @@ class DataConfig(_Section):
     def _whole_steps(cls, value: Any) -> int | None:
         if value is None:
             return None
-        if not _number(value) or value != int(value) or value < 1:
+        if not _number(value) or not math.isfinite(value) or value != int(value) or value < 1:
             raise ValueError(
                 "must be a whole number of time steps, at least 1: the longest gap that "
                 "data.missing: interpolate fills"

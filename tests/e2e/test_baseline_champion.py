@@ -57,7 +57,7 @@ def test_a_ridge_that_beats_both_families_is_champion_and_the_winner_challenger(
     challenger = client.get_model_version_by_alias(MODEL, "challenger")
     assert champion.tags["family"] == "baseline"
     assert champion.tags["baseline"] == best["name"] and champion.tags["model_kind"] == "ridge_ar"
-    assert champion.tags["verdict"].startswith("champion: the baseline")
+    assert champion.tags["verdict"].startswith("verdict's champion: the baseline")
     assert challenger.tags["family"] == verdict["chosen"]
     assert "not champion" in challenger.tags["verdict"]
     # Its registered test MSE is the figure the evaluation measured for it.

@@ -117,7 +117,7 @@ def test_scheduled_deployments_are_listed_and_a_triggered_run_completes(
         champion = registry.get_model_version_by_alias("tokfrag-chickenpox", "champion")
         # The verdict's champion: a family, or the best baseline when neither beats it.
         assert champion.tags["family"] in {"token", "fragment", "baseline"}
-        assert champion.tags["verdict"].startswith("champion: ")
+        assert champion.tags["verdict"].startswith("verdict's champion: ")
     finally:
         stop(serving)
 

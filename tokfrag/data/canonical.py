@@ -33,7 +33,14 @@ def write_canonical(
     """Write the three files into ``out_dir`` atomically: all of them or none. Fields a
     loader left in ``values.attrs[META_ATTR]`` (what it did to the data) join ``meta``; the
     attrs themselves are not written into the Parquet file."""
-    meta = {**meta, **dict(values.attrs.get(META_ATTR) or {})}
+    added = dict(values.attrs.get(META_ATTR) or {})
+    meta = {**meta, **added}
+    if _repairs(added) and "sha256" in meta:
+        # The same files under another data.missing setting are other data: the policy joins
+        # the digest every stage keys on (tuning studies, prepared folders, registry tags).
+        meta["source_sha256"] = meta["sha256"]
+        folded = json.dumps({"sha256": meta["sha256"], **_repairs(added)}, sort_keys=True)
+        meta["sha256"] = hashlib.sha256(folded.encode()).hexdigest()
     if values.attrs:
         values = values.copy(deep=False)
         values.attrs = {}
@@ -42,6 +49,19 @@ def write_canonical(
         edges.to_parquet(staging / EDGES, index=False)
         write_json(staging / META, meta)
     return out_dir
+
+
+def _repairs(added: dict[str, Any]) -> dict[str, Any]:
+    """The ``data.missing`` settings a loader recorded, when any differs from the default
+    (which repairs nothing): they change what the same upstream files become."""
+    from tokfrag.config import MISSING_DEFAULTS
+
+    record = added.get("missing")
+    if not record:
+        return {}
+    settings = {"missing": record.get("policy", "refuse")}
+    settings.update({k: record.get(k) for k in MISSING_DEFAULTS if k != "missing"})
+    return settings if any(settings[k] != v for k, v in MISSING_DEFAULTS.items()) else {}
 
 
 def read_canonical(in_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:

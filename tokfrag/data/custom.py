@@ -278,8 +278,11 @@ def _text_columns(
         present = column.notna()
         if not present.any() or pd.api.types.is_numeric_dtype(column):
             continue
-        if pd.to_numeric(column[present], errors="coerce").isna().all():
-            shown = ", ".join(repr(v) for v in pd.unique(column[present])[:3])
+        cells = column[present]
+        if cells.astype(str).str.match(_DECIMAL_COMMA).any():
+            continue  # readings with decimal commas: the number check names the comma
+        if pd.to_numeric(cells, errors="coerce").isna().all():
+            shown = ", ".join(repr(v) for v in pd.unique(cells)[:3])
             raise DataError(
                 f"{path.name}: column {c!r} holds text in every row ({shown}), not readings; "
                 f"in a wide table every column but data.source.time ({time!r}) is a node: "

@@ -180,10 +180,11 @@ def register_candidates(
     ``promote`` is the promotion gate's answer: when True the winner becomes ``champion``
     and ``challenger`` (a family name; by default the runner-up on the primary metric)
     becomes ``challenger``; when False the current champion keeps its alias and
-    the winner becomes ``challenger``. ``extra_tags`` adds tags per family (params hash,
-    study name, validation result, costs). ``promotion_note``, when given, is set as the
-    ``promotion`` tag of the version that holds ``champion`` after this round, when this
-    round moved the alias to it (why it was promoted: forced, or no gate possible).
+    ``challenger`` (by default the winner) becomes ``challenger``. ``extra_tags`` adds tags
+    per family (params hash, study name, validation result, costs). ``promotion_note``, when
+    given, is set as the ``promotion`` tag of the version that holds ``champion`` after this
+    round, when this round moved the alias to it (why it was promoted: forced, or no gate
+    possible).
 
     Raises :class:`CandidateError` (a ``ValueError``, listing every problem) before any
     write if a candidate is invalid, and :class:`RegistrationError` if a write fails midway.
@@ -242,9 +243,11 @@ def register_candidates(
         challenger_family = rest[0] if rest else None
         challenger_version = versions[challenger_family] if challenger_family else None
     else:
-        # The gate kept the old champion: the newcomer waits as challenger.
+        # The gate kept the old champion: the newcomer waits as challenger (or the family
+        # named ``challenger``: a family winner that a baseline beat waits in its place).
         champion_family, champion_version = previous
-        challenger_family, challenger_version = best.family, versions[best.family]
+        challenger_family = challenger if challenger in versions else best.family
+        challenger_version = versions[challenger_family]
     _move_aliases(store, champion_version, challenger_version)
     moved = previous is None or previous[1] != champion_version
     if promotion_note and moved:

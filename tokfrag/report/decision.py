@@ -94,9 +94,10 @@ def compare_items(
     ``horizon`` given (series: items are consecutive windows forecasting ``horizon`` steps):
     a stationary block bootstrap, with the mean block length chosen from the differences and
     at least ``horizon``. ``None`` (text: independent documents): items one by one."""
-    block = None if horizon is None else block_length_for(a, b, horizon=horizon)
-    if block is not None:
-        block = min(block, len(a) - 1)  # a test split shorter than the blocks: one block less
+    block = None
+    if horizon is not None:
+        # A test split no longer than the horizon: the blocks are as long as it allows.
+        block = min(block_length_for(a, b, horizon=min(horizon, len(a) - 1)), len(a) - 1)
     return paired_bootstrap(
         a, b, confidence=confidence, n_resamples=resamples, seed=seed, block_length=block
     )

@@ -944,7 +944,7 @@ def version_tags(
     name = best_baseline(metrics) if family == BASELINE else family
     entry = metrics["models"][name]
     if verdict["champion"] == name:
-        said = f"champion: {verdict['champion_reason']}"
+        said = f"verdict's champion: {verdict['champion_reason']}"
     elif verdict["chosen"] == name:
         said = f"family winner ({verdict['reason']}); not champion: {verdict['champion_reason']}"
     else:

@@ -296,6 +296,28 @@ def test_the_policy_reaches_the_loader_and_meta_json(tmp_path):
     assert missing["missing_share_per_node"] == {"a": 0.05, "b": 0.025, "c": 0.775}
     json.dumps(meta, allow_nan=False)
 
+    # The same upstream file under another policy is other data: another sha256, which
+    # tuning studies, prepared folders and registry tags key on; the default repairs nothing
+    # and keeps the upstream digest.
+    upstream = "0" * 64
+    out = write_canonical(values, edges, {"name": "mine", "sha256": upstream}, tmp_path / "d2")
+    meta = read_canonical(out)[2]
+    assert meta["source_sha256"] == upstream and meta["sha256"] not in ("", upstream)
+    plain = values.copy()
+    plain.attrs = {
+        META_ATTR: {
+            "missing": {
+                **missing,
+                "policy": "refuse",
+                "max_gap": None,
+                "missing_value": None,
+                "max_missing_per_node": 1.0,
+            }
+        }
+    }
+    out = write_canonical(plain, edges, {"name": "mine", "sha256": upstream}, tmp_path / "d3")
+    assert read_canonical(out)[2]["sha256"] == upstream
+
 
 def test_the_default_policy_refuses_through_the_loader(tmp_path):
     frame = pd.DataFrame({"week": range(10), "a": np.arange(10.0), "b": np.arange(10.0)})

@@ -14,6 +14,8 @@ from tokfrag_testing.stages import cripple_families, until_evaluate
 from tokfrag import stages
 from tokfrag.config import load_params
 
+PARAMETERLESS = {"zero", "last_value", "historical_average"}  # baselines that learn nothing
+
 
 def _run(project: Path) -> dict:
     until_evaluate(project)
@@ -40,10 +42,11 @@ def test_a_worse_model_leaves_the_champion_untouched(project: Path) -> None:
         assert tags["family"] == family and len(tags["params_hash"]) == 16
         study = tags["study_name"]
         assert study == "untuned" if family == "baseline" else study.startswith("tokfrag-")
-        assert tags["validation"].startswith("passed") and float(tags["cost.n_params"]) > 0
+        assert tags["validation"].startswith("passed")
+        assert float(tags["cost.n_params"]) > 0 or tags.get("model_kind") in PARAMETERLESS
         assert float(tags["cost.latency_ms_p50"]) > 0
         said = tags["verdict"]
-        assert said.startswith("champion: ") == (version == champion_version)
+        assert said.startswith("verdict's champion: ") == (version == champion_version)
 
     # Retrain with a crippled recipe: one epoch at a tiny learning rate, untuned, without
     # the ridge-started skips (which alone would forecast as well as a linear model), and
