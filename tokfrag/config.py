@@ -17,7 +17,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -144,22 +143,10 @@ class SourceConfig(_Section):
             )
         return self
 
-    # data.missing and its keys, handed over by DataConfig (they sit beside data.source in
-    # params.yaml, but the loader sees only this section): see missing_policy.
-    _missing_policy: dict[str, Any] | None = PrivateAttr(default=None)
-
     @property
     def file_format(self) -> str | None:
         """The declared format, or the one the path's suffix names."""
         return self.format or _SUFFIX_FORMATS.get(PurePath(self.path).suffix.lower())
-
-    @property
-    def missing_policy(self) -> dict[str, Any]:
-        """What to do with gaps in these series (``data.missing``, ``data.max_gap``,
-        ``data.max_missing_per_node``, ``data.missing_value``): the keys of
-        :data:`MISSING_DEFAULTS`, as the enclosing ``data`` section set them (the defaults for
-        a section built on its own)."""
-        return dict(self._missing_policy or MISSING_DEFAULTS)
 
 
 MISSING_POLICIES = ("refuse", "interpolate")
@@ -274,13 +261,13 @@ class DataConfig(_Section):
                 f"data.max_gap applies to data.missing: interpolate only (data.missing is "
                 f"{self.missing}); remove it, or set data.missing: interpolate"
             )
-        if self.source is not None:
-            # The loader sees only data.source: hand it the policy (a copy, so a SourceConfig
-            # passed in by the caller is left as it was).
-            source = self.source.model_copy()
-            source._missing_policy = policy
-            object.__setattr__(self, "source", source)
         return self
+
+    def missing_policy(self) -> dict[str, Any]:
+        """What to do with gaps in your series: ``data.missing``, ``data.max_gap``,
+        ``data.max_missing_per_node`` and ``data.missing_value`` (the keys of
+        :data:`MISSING_DEFAULTS`), for :func:`tokfrag.data.custom.custom_spec`."""
+        return {key: getattr(self, key) for key in MISSING_DEFAULTS}
 
     @model_validator(mode="after")
     def _own_name(self) -> DataConfig:

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tokfrag.config import MISSING_DEFAULTS
 from tokfrag.data.limits import check_dense_graph, check_input_size
 from tokfrag.data.registry import DataError, DatasetSpec, sha256_file
 
@@ -68,16 +69,28 @@ def source_paths(source: Any, root: str | Path) -> dict[str, Path]:
     return paths
 
 
-def custom_spec(name: str, source: Any, root: str | Path) -> tuple[DatasetSpec, dict[str, Path]]:
+def custom_spec(
+    name: str,
+    source: Any,
+    root: str | Path,
+    *,
+    missing: dict[str, Any] | None = None,
+    split: dict[str, Any] | None = None,
+) -> tuple[DatasetSpec, dict[str, Path]]:
     """A registry entry for your files, and their paths: files -> sha256 of their bytes now,
-    loader -> :func:`load_series` or :func:`load_text` with the column mapping."""
+    loader -> :func:`load_series` or :func:`load_text` with the column mapping.
+
+    Series only: ``missing`` (``Params.data.missing_policy()``; None: the defaults) says what
+    becomes of gaps, and ``split`` (``Params.split`` as a dict), when given, tells the policy
+    which rows training reads, so nothing it sees is filled or decided from later rows."""
     paths = source_paths(source, root)
     mapping = source.model_dump(exclude={"kind", "path", "edges"})
     if source.kind == "series":
         keys = ("layout", "time", "node", "value", "edge_source", "edge_target", "edge_weight")
         kwargs = {"file_format": source.file_format, **{k: mapping[k] for k in keys}}
-        # data.missing and the keys beside it (tokfrag.data.missing)
-        kwargs["missing_policy"] = source.missing_policy
+        # data.missing and the keys beside it (tokfrag.data.missing), and the split it respects
+        kwargs["missing_policy"] = dict(missing or MISSING_DEFAULTS)
+        kwargs["split"] = dict(split) if split is not None else None
         loader = "load_series"
     else:
         keys = ("text", "label", "split", "test_fraction", "seed")
@@ -389,15 +402,18 @@ def load_series(
     edge_target: str = "target",
     edge_weight: str | None = None,
     missing_policy: dict[str, Any] | None = None,
+    split: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Your node series (wide or long) and optional edge list -> ``(values, edges)``, the
     tables :func:`tokfrag.data.loaders.load_pgt_json` returns.
 
     ``missing_policy`` (``data.missing`` and the keys beside it, as
-    :attr:`~tokfrag.config.SourceConfig.missing_policy` gives them; :func:`custom_spec`
-    always passes it) is applied last, by :func:`tokfrag.data.missing.apply_policy`: missing
+    :meth:`~tokfrag.config.DataConfig.missing_policy` gives them; :func:`custom_spec` always
+    passes it) is applied last, by :func:`tokfrag.data.missing.apply_policy`: missing
     readings are refused in one summary, or interpolated, and nodes dropped; what was done
     goes to ``meta.json``. Without it (None), empty cells stay NaN for the gate to report.
+    ``split`` (``lags``, ``horizon``, ``by``, ``train_ratio``, ``val_fraction``) gives the
+    policy the rows training reads.
 
     Wide: every column but ``time`` is a node, in file order. Long: one row per (time, node)
     reading; nodes in order of first appearance; a (time, node) pair that is absent, or
@@ -492,7 +508,34 @@ def load_series(
         return values, edges
     from tokfrag.data.missing import apply_policy
 
-    return apply_policy(values, edges, missing_policy, where=values_path.name, time=str(time))
+    return apply_policy(
+        values,
+        edges,
+        missing_policy,
+        where=values_path.name,
+        time=str(time),
+        train_steps=_train_steps(len(values), split),
+    )
+
+
+def _train_steps(num_steps: int, split: dict[str, Any] | None) -> int | None:
+    """The rows ``[0, n)`` a training window reads under ``split``; None when no split is
+    given, or the series is too short for it (the gate then says so)."""
+    if split is None:
+        return None
+    from tokfrag.data.splits import SplitError, chronological_split
+
+    try:
+        return chronological_split(
+            num_steps,
+            split["lags"],
+            split["horizon"],
+            split["train_ratio"],
+            split["val_fraction"],
+            by=split["by"],
+        ).train_steps_end
+    except SplitError:
+        return None
 
 
 def _header(path: Path, file_format: str) -> list[str] | None:
@@ -755,9 +798,12 @@ def _check_labels(path: Path, labels: list[str], column: str, file_format: str) 
             )
 
 
-def parse_file(source: Any, root: str | Path, path: str | Path) -> tuple[DatasetSpec, Any]:
+def parse_file(
+    source: Any, root: str | Path, path: str | Path, **policy: Any
+) -> tuple[DatasetSpec, Any]:
     """Parse ``path`` (instead of ``source.path``) with the mapping of ``source``: what
-    `tokfrag validate PATH` checks. Returns the spec and what its loader returned."""
+    `tokfrag validate PATH` checks. ``policy``: ``missing`` and ``split``, as for
+    :func:`custom_spec`. Returns the spec and what its loader returned."""
     path = Path(path).resolve()
-    spec, paths = custom_spec("", source.model_copy(update={"path": str(path)}), root)
+    spec, paths = custom_spec("", source.model_copy(update={"path": str(path)}), root, **policy)
     return spec, spec.parse(paths)

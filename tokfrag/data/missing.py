@@ -5,7 +5,7 @@
 
 1. ``missing_value``: readings equal to it (a sentinel: METR-LA and PEMS write 0 for "no
    reading") become missing, before anything else looks at the data.
-2. ``max_missing_per_node``: nodes missing more than that share of their time steps are
+2. ``max_missing_per_node``: nodes missing more than that share of their (training) steps are
    dropped, and so are the edges that touch them; they are logged by name (stderr) and
    recorded in ``meta.json``. Dropping so many that fewer than two nodes remain, or every
    edge of the edge list, is an error; so is a remaining node with no reading at all.
@@ -25,8 +25,10 @@
    ``mask`` (keep the gaps; masked training and metrics) is planned, not available in this
    version, so no gap ever reaches the canonical data: the validation gate still refuses NaN.
 
-The split is not known here, so a value filled just before the first test step is drawn
-from the test step after the gap (at most ``max_gap`` steps away): see the README.
+Nothing training reads is decided or filled from later rows. When the split is known
+(``train_steps``: ingest passes the rows training windows read, from ``split`` in
+params.yaml), step 2 counts a node's gaps in those rows only, and ``interpolate`` refuses a
+gap that starts in them and ends after them (its right-hand reading is a test reading).
 
 What was done is recorded under ``missing`` in ``meta.json`` (see :func:`apply_policy`): the
 policy, the share of missing readings before any repair (in all and per node), the dropped
@@ -97,6 +99,11 @@ class Gap:
     def interior(self, num_steps: int) -> bool:
         """A reading on both sides (the only gaps interpolation fills)."""
         return self.start > 0 and self.stop < num_steps
+
+    def crosses(self, train_steps: int | None) -> bool:
+        """Missing steps inside the training steps ``[0, train_steps)`` whose right-hand
+        reading is not: interpolating them would fill training values from a test reading."""
+        return train_steps is not None and self.start < train_steps <= self.stop
 
 
 def find_gaps(missing: np.ndarray) -> list[Gap]:
@@ -209,6 +216,7 @@ def summary(
     *,
     refused: list[Gap] | None = None,
     dropped: Mapping[str, float] | None = None,
+    train_steps: int | None = None,
 ) -> str:
     """One message for every gap (not one line per column): what is missing, where the worst
     of it is, the longest gap, and the keys that would let the data through. ``refused``: the
@@ -238,11 +246,17 @@ def summary(
         longest = max(gaps, key=lambda g: g.steps)
         lines.append(f"  Longest gap: {table.gap(longest)}.")
     else:
-        long = [g for g in refused if g.interior(steps)]
         edge = [g for g in refused if not g.interior(steps)]
+        across = [g for g in refused if g not in edge and g.crosses(train_steps)]
+        long = [g for g in refused if g not in edge and g not in across]
         why = []
         if long:
             why.append(f"{len(long):,} longer than {policy.max_gap} step(s)")
+        if across:
+            why.append(
+                f"{len(across):,} across the end of the training steps (row {train_steps}): "
+                "filling them would carry a test reading into training"
+            )
         if edge:
             why.append(
                 f"{len(edge):,} at the start or end of a node's series (a reading on one side "
@@ -269,9 +283,15 @@ def apply_policy(
     *,
     where: str,
     time: str = "t",
+    train_steps: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``values`` (``t`` + one column per node, in time order) and ``edges`` with the policy
     applied (see the module's docstring); raises :class:`DataError` for what it refuses.
+
+    ``train_steps``: the rows a training window may read (``[0, train_steps)``, from the
+    split in params.yaml), when known. Then nothing seen by training is decided or filled
+    from later rows: ``max_missing_per_node`` counts a node's gaps in those rows only, and
+    ``interpolate`` refuses a gap that starts in them and ends after them.
 
     The returned ``values`` carries, in ``attrs[META_ATTR]``, the ``missing`` record that
     :func:`tokfrag.data.canonical.write_canonical` puts in ``meta.json``: ``policy``,
@@ -311,8 +331,14 @@ def apply_policy(
         "interpolated_gaps": 0,
     }
 
-    drop = share > policy.max_missing_per_node
-    dropped = {n: round(float(s), _DIGITS) for n, s, d in zip(nodes, share, drop, strict=True) if d}
+    # Dropping is decided on what training sees, not on how much of the test part is missing.
+    seen = missing[:train_steps] if train_steps else missing
+    seen_share = seen.mean(axis=0) if len(seen) else share
+    record["dropped_by_share_of"] = "training steps" if train_steps else "all steps"
+    drop = seen_share > policy.max_missing_per_node
+    dropped = {
+        n: round(float(s), _DIGITS) for n, s, d in zip(nodes, seen_share, drop, strict=True) if d
+    }
     if dropped:
         kept = len(nodes) - len(dropped)
         if kept < 2:
@@ -321,7 +347,7 @@ def apply_policy(
                 f"{len(dropped)} of {len(nodes)} nodes (missing more than "
                 f"{_pct(policy.max_missing_per_node)} of their steps), leaving {kept}; a graph "
                 "needs at least two nodes. The nodes' missing shares run from "
-                f"{_pct(float(share.min()))} to {_pct(float(share.max()))}: raise "
+                f"{_pct(float(seen_share.min()))} to {_pct(float(seen_share.max()))}: raise "
                 "data.max_missing_per_node"
             )
         gone = edges["source"].isin(list(dropped)) | edges["target"].isin(list(dropped))
@@ -371,9 +397,23 @@ def apply_policy(
     if gaps and policy.missing == "refuse":
         raise DataError(summary(table, missing, gaps, policy, dropped=dropped))
     if gaps:  # interpolate
-        refused = [g for g in gaps if not g.interior(steps) or g.steps > policy.max_gap]
+        refused = [
+            g
+            for g in gaps
+            if not g.interior(steps) or g.steps > policy.max_gap or g.crosses(train_steps)
+        ]
         if refused:
-            raise DataError(summary(table, missing, gaps, policy, refused=refused, dropped=dropped))
+            raise DataError(
+                summary(
+                    table,
+                    missing,
+                    gaps,
+                    policy,
+                    refused=refused,
+                    dropped=dropped,
+                    train_steps=train_steps,
+                )
+            )
         matrix = interpolate(matrix, gaps)
         record["interpolated_cells"] = int(missing.sum())
         record["interpolated_gaps"] = len(gaps)

@@ -60,7 +60,9 @@ def ingest(params: Params, root: str | Path) -> Path:
     else:
         from tokfrag.data.custom import custom_spec
 
-        spec, paths = custom_spec(params.data.dataset, params.data.source, Path(root))
+        spec, paths = custom_spec(
+            params.data.dataset, params.data.source, Path(root), **_policy(params)
+        )
     parsed = spec.parse(paths)
     # The gate runs here too, before anything is written: bad data never replaces the
     # last good canonical copy (`validate` then records the pass, with its data docs).
@@ -73,6 +75,12 @@ def ingest(params: Params, root: str | Path) -> Path:
             f"fix {files} and rerun `tokfrag ingest`",
         )
     return impl.ingest(params, layout, spec, parsed)
+
+
+def _policy(params: Params) -> dict[str, Any]:
+    """What your own series' loader needs beside the column mapping: ``data.missing`` and
+    its keys, and the split (the rows training reads)."""
+    return {"missing": params.data.missing_policy(), "split": params.split.model_dump()}
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -92,7 +100,7 @@ def check_file(params: Params, root: str | Path, path: str | Path):
             f"validate {path}: params.yaml has no data.source, so nothing says how to read "
             "the file; add data.source (kind, path, column names), see params.yaml"
         )
-    spec, parsed = parse_file(params.data.source, Path(root), path)
+    spec, parsed = parse_file(params.data.source, Path(root), path, **_policy(params))
     impl = _impl(params)
     return impl.check(params, spec, parsed)
 

@@ -272,7 +272,9 @@ def test_the_policy_reaches_the_loader_and_meta_json(tmp_path):
         missing_value=-1,
         max_missing_per_node=0.5,
     )
-    spec, paths = custom_spec("mine", params.data.source, tmp_path)
+    spec, paths = custom_spec(
+        "mine", params.data.source, tmp_path, missing=params.data.missing_policy()
+    )
     values, edges = spec.parse(paths)
     assert list(values.columns) == ["t", "a", "b"]
     assert edges[["source", "target"]].values.tolist() == [["a", "b"]]
@@ -324,7 +326,9 @@ def test_the_default_policy_refuses_through_the_loader(tmp_path):
     frame["c"] = frame["a"] * 2
     frame.loc[4, "b"] = np.nan
     params = _project(tmp_path, frame)
-    spec, paths = custom_spec("mine", params.data.source, tmp_path)
+    spec, paths = custom_spec(
+        "mine", params.data.source, tmp_path, missing=params.data.missing_policy()
+    )
     with pytest.raises(DataError) as info:
         spec.parse(paths)
     assert str(info.value).startswith("readings.csv: 1 of 30 readings")
@@ -357,7 +361,9 @@ def test_long_layout_gaps_are_interpolated(tmp_path):
     params = parse_params(
         {"data": {"dataset": "mine", "source": source, "missing": "interpolate", "max_gap": 1}}
     )
-    spec, paths = custom_spec("mine", params.data.source, tmp_path)
+    spec, paths = custom_spec(
+        "mine", params.data.source, tmp_path, missing=params.data.missing_policy()
+    )
     values, _ = spec.parse(paths)
     np.testing.assert_array_equal(values["x"], [1.0, 2.0, 3.0, 4.0])
 
@@ -408,16 +414,56 @@ def test_missing_keys_apply_only_to_your_own_series():
         )
 
 
-def test_missing_keys_are_handed_to_the_source_and_survive_overrides():
+def test_missing_keys_reach_the_policy_and_survive_overrides():
     params = parse_params(
         _data(missing="interpolate", max_gap=3, max_missing_per_node=0.4, missing_value=0)
     )
     expected = {"missing": "interpolate", "max_gap": 3, "max_missing_per_node": 0.4}
-    assert params.data.source.missing_policy == {**expected, "missing_value": 0.0}
-    assert params.with_overrides({"data.max_gap": 5}).data.source.missing_policy["max_gap"] == 5
-    assert parse_params(_data()).data.source.missing_policy == {
+    assert params.data.missing_policy() == {**expected, "missing_value": 0.0}
+    assert params.with_overrides({"data.max_gap": 5}).data.missing_policy()["max_gap"] == 5
+    assert parse_params(_data()).data.missing_policy() == {
         "missing": "refuse",
         "max_gap": None,
         "max_missing_per_node": 1.0,
         "missing_value": None,
     }
+
+
+def _straddling(steps: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"t": np.arange(steps), "a": rng.normal(size=steps)})
+    frame["b"] = rng.normal(size=steps)
+    return frame
+
+
+def test_interpolation_never_fills_training_rows_from_later_rows():
+    # Training reads rows [0, 20): a gap of rows 18-19 would be filled from row 20, a test
+    # reading. Refused, and said why; the same gap with no split known is filled; a gap
+    # wholly after the training rows is filled (it feeds test windows only).
+    frame = _straddling()
+    frame.loc[[18, 19], "a"] = np.nan
+    policy = {"missing": "interpolate", "max_gap": 3}
+    with pytest.raises(DataError, match=r"across the end of the training steps \(row 20\)"):
+        apply_policy(frame, _edges(), policy, where="v.csv", train_steps=20)
+    filled, _ = apply_policy(frame, _edges(), policy, where="v.csv")
+    assert not filled["a"].isna().any()
+    later = _straddling()
+    later.loc[[25, 26], "a"] = np.nan
+    filled, _ = apply_policy(later, _edges(), policy, where="v.csv", train_steps=20)
+    assert filled.attrs[META_ATTR]["missing"]["interpolated_cells"] == 2
+
+
+def test_dropping_counts_only_the_training_rows_when_the_split_is_known():
+    # Node b misses half of all rows, all of them after the training rows: kept when only
+    # the training rows count, dropped when every row does.
+    frame = _straddling()
+    frame["c"] = frame["a"] * 2
+    frame.loc[20:, "b"] = np.nan
+    policy = {"missing": "refuse", "max_missing_per_node": 0.3}
+    edges = _edges()
+    with pytest.raises(DataError, match="refuse"):  # kept, so its gap is refused
+        apply_policy(frame, edges, policy, where="v.csv", train_steps=20)
+    out, _ = apply_policy(frame, edges, policy, where="v.csv")
+    record = out.attrs[META_ATTR]["missing"]
+    assert record["dropped_nodes"] == {"b": 0.5} and "b" not in out.columns
+    assert record["dropped_by_share_of"] == "all steps"
