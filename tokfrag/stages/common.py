@@ -783,6 +783,22 @@ def write_evaluation(
     write_json(layout.metrics, metrics)
 
 
+MISSING_TAG = "missing_policy"  # on every version: how gaps in the data were handled
+
+
+def missing_label(params: Params) -> str:
+    """``data.missing`` and the keys beside it that are set, in one line (a version tag)."""
+    policy = params.data.missing_policy()
+    words = [str(policy["missing"])]
+    if policy["max_gap"] is not None:
+        words.append(f"max_gap {policy['max_gap']}")
+    if policy["max_missing_per_node"] < 1.0:
+        words.append(f"max_missing_per_node {policy['max_missing_per_node']:g}")
+    if policy["missing_value"] is not None:
+        words.append(f"missing_value {policy['missing_value']:g}")
+    return ", ".join(words)
+
+
 class GateRefused(StageError):
     """The promotion gate could not decide (the registry or the champion failed), so nothing
     was registered; the champion keeps its alias."""
@@ -860,6 +876,12 @@ def champion_gate(
         if elsewhere
         else ""
     )
+    theirs, ours = tags.get(MISSING_TAG), missing_label(params)
+    if theirs is not None and theirs != ours:
+        note += (
+            f" (the champion was made under data.missing {theirs}, this round under {ours}: "
+            "their data differ in how gaps were handled)"
+        )
     return {
         **base,
         "promote": better,
@@ -957,6 +979,7 @@ def version_tags(
         else "failed",
         "split_fingerprint": metrics["split_fingerprint"],
         "verdict": said,
+        MISSING_TAG: missing_label(params),
     }
     if family == BASELINE:
         tags["baseline"] = name

@@ -467,3 +467,15 @@ def test_dropping_counts_only_the_training_rows_when_the_split_is_known():
     record = out.attrs[META_ATTR]["missing"]
     assert record["dropped_nodes"] == {"b": 0.5} and "b" not in out.columns
     assert record["dropped_by_share_of"] == "all steps"
+
+
+def test_the_policy_is_described_in_one_line_for_the_registry():
+    from tokfrag.stages.common import missing_label
+
+    assert missing_label(parse_params(_data())) == "refuse"
+    params = parse_params(
+        _data(missing="interpolate", max_gap=3, max_missing_per_node=0.4, missing_value=0)
+    )
+    assert missing_label(params) == (
+        "interpolate, max_gap 3, max_missing_per_node 0.4, missing_value 0"
+    )

@@ -45,6 +45,7 @@ def test_a_worse_model_leaves_the_champion_untouched(project: Path) -> None:
         assert tags["validation"].startswith("passed")
         assert float(tags["cost.n_params"]) > 0 or tags.get("model_kind") in PARAMETERLESS
         assert float(tags["cost.latency_ms_p50"]) > 0
+        assert tags["missing_policy"] == "refuse"  # how gaps were handled: a complete dataset
         said = tags["verdict"]
         assert said.startswith("verdict's champion: ") == (version == champion_version)
 
