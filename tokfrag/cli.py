@@ -364,7 +364,7 @@ def compare(
         table.add_row(
             str(r["version"]),
             r["family"] or "?",
-            r.get("model_kind") or "-",
+            r.get("baseline") or r.get("model_kind") or "-",  # which baseline, by name
             ", ".join(r["aliases"]) or "-",
             *(f"{r['metrics'][k]:.4f}" if k in r["metrics"] else "-" for k in shown),
             f"{costs['n_params']:,.0f}" if "n_params" in costs else "-",
