@@ -53,6 +53,7 @@ lint: install ## ruff over the code and the tests
 bench: install ## every benchmark suite -> bench/results/*.json, then BENCHMARKS.md
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	python bench/seeds.py chickenpox los_loop mr trec sms_spam
+	python bench/missing.py
 	python bench/tokens.py
 	python bench/fragments.py
 	python bench/tuning.py

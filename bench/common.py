@@ -81,7 +81,9 @@ def model_label(params: Any, family: str) -> str:
     from tokfrag.data.registry import get_spec
     from tokfrag.stages.series import model_name
 
-    if get_spec(params.data.dataset).kind == "text":
+    source = params.data.source  # your own data, or a built-in dataset
+    kind = source.kind if source is not None else get_spec(params.data.dataset).kind
+    if kind == "text":
         if family == "token":
             return "token_pretrained" if params.token.text.pretrained else "token_wordpiece"
         return "fragment_docgraph"

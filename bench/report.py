@@ -36,6 +36,10 @@ DATASETS = {
     "mr": "MR",
     "trec": "TREC",
     "sms_spam": "SMS Spam",
+    "chickenpox_gaps_mask": "Chickenpox, half of the readings missing (data.missing: mask)",
+    "chickenpox_gaps_interpolate": (
+        "Chickenpox, half of the readings missing (data.missing: interpolate, max_gap 2)"
+    ),
 }
 MEASURED = ("token", "fragment", "baseline")  # family order of the rows
 OWN_SECTIONS = ("tuning.json", "orchestration.json", "speed.json")

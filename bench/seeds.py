@@ -62,12 +62,20 @@ TEXT_UPDATES = {"split.val_fraction": 0.1}
 
 def protocol_name(protocol: dict, horizons: tuple[int, ...] = ()) -> str:
     """The record's protocol string for an evaluation's ``metrics["protocol"]``."""
+    sentinel = protocol.get("sentinel")
+    declared = (
+        f"; readings of {sentinel['missing_value']:g} declared missing (no reading): "
+        f"{sentinel['cells']} in this file"
+        if sentinel
+        else ""
+    )
     if protocol.get("by") == "steps":
         return (
             f"T-GCN split on time steps: train_ratio {protocol['train_ratio']} of the steps "
             f"train, the rest test, windows cut inside each part; lags {protocol['lags']}, one "
             f"model per horizon {'/'.join(map(str, horizons))}, error pooled over steps 1..h; "
             f"val_fraction {protocol['val_fraction']} of training windows for early stopping"
+            f"{declared}"
         )
     if "lags" in protocol:
         return (

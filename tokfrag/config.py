@@ -149,8 +149,8 @@ class SourceConfig(_Section):
         return self.format or _SUFFIX_FORMATS.get(PurePath(self.path).suffix.lower())
 
 
-MISSING_POLICIES = ("refuse", "interpolate")
-PLANNED_POLICIES = {"mask": "keep the gaps and train on the observed cells"}
+MISSING_POLICIES = ("refuse", "mask", "interpolate")
+GAPLESS_TOKEN_VARIANTS = ("quantized",)  # series token models that cannot read a gap
 MISSING_DEFAULTS: dict[str, Any] = {
     "missing": "refuse",
     "max_gap": None,
@@ -171,9 +171,9 @@ class DataConfig(_Section):
     ``missing_value`` is a reading that means "no reading" (METR-LA and PEMS write 0);
     nodes missing more than ``max_missing_per_node`` of their steps are dropped, with their
     edges; then ``missing`` says what becomes of the remaining gaps: ``refuse`` (the default:
-    one message summing them up) or ``interpolate`` (linear in time within a node, for
-    interior gaps of at most ``max_gap`` steps; any other gap is refused). ``mask`` is
-    planned, not available in this version.
+    one message summing them up), ``mask`` (the gaps stay; inputs are filled and flagged,
+    losses and metrics count observed targets only) or ``interpolate`` (linear in time within
+    a node, for interior gaps of at most ``max_gap`` steps; any other gap is masked).
     """
 
     dataset: str = "chickenpox"
@@ -195,15 +195,11 @@ class DataConfig(_Section):
             raise ValueError(
                 f"must be one policy name ({', '.join(MISSING_POLICIES)}), got {value!r}"
             )
-        if value in PLANNED_POLICIES:
-            raise ValueError(
-                f"{value} ({PLANNED_POLICIES[value]}) is planned but not available in this "
-                "version; use data.missing: interpolate (with data.max_gap, the longest gap in "
-                "steps to fill) or data.missing: refuse (the default)"
-            )
         if value not in MISSING_POLICIES:
             raise ValueError(
-                f"unknown policy; use one of {', '.join(MISSING_POLICIES)} (mask is planned)"
+                f"unknown policy {value!r}; use one of {', '.join(MISSING_POLICIES)}: refuse "
+                "stops at any gap, mask keeps the gaps and trains on the observed readings, "
+                "interpolate fills gaps of up to data.max_gap steps and masks the rest"
             )
         return str(value)
 
@@ -774,6 +770,17 @@ class Params(_Section):
     schedule: ScheduleConfig = ScheduleConfig()
     pipeline: PipelineConfig = PipelineConfig()
     registry: RegistryConfig = RegistryConfig()
+
+    @model_validator(mode="after")
+    def _models_read_gaps(self) -> Params:
+        # The quantized tokenizer has no token for "no reading": it cannot be given a gap.
+        if self.data.missing != "refuse" and self.token.variant in GAPLESS_TOKEN_VARIANTS:
+            raise ValueError(
+                f"data.missing: {self.data.missing} keeps gaps in the series, and "
+                f"token.variant {self.token.variant} cannot read them; use token.variant "
+                "inverted or patch (they read a filled window plus an observed channel)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _spaces_point_at_parameters(self, info: ValidationInfo) -> Params:

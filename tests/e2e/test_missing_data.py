@@ -27,6 +27,7 @@ RUNS = {  # county -> (first empty week, weeks)
 }
 ALL_COUNTIES_EMPTY = 260  # a week no county reported
 MAX_GAP = 4
+TRAIN_ROWS = 107  # the rows training windows read under Chickenpox's PGT split
 
 
 def _tokfrag(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -67,16 +68,23 @@ def test_canonical_values_are_the_interpolated_file(project, gappy: pd.DataFrame
     kept = [c for c in gappy.columns[1:] if c != LATE]
     assert list(values.columns) == ["t", *kept]
     np.testing.assert_array_equal(values["t"], gappy["week"])
-    # pandas' own linear interpolation of the same cells, inside each county's series.
-    expected = gappy[kept].interpolate(method="linear", limit_area="inside")
-    assert not expected.isna().any().any()
+    # pandas' own linear interpolation of the same cells, inside each county's series, for
+    # the gaps in the training rows; the gaps after them stay missing (masked): filling them
+    # would read a test reading.
+    expected = gappy[kept].copy()
+    inside = gappy[kept].interpolate(method="linear", limit_area="inside")
+    expected.iloc[:TRAIN_ROWS] = inside.iloc[:TRAIN_ROWS]
+    assert not expected.iloc[:TRAIN_ROWS].isna().any().any()
+    assert expected.iloc[TRAIN_ROWS:].isna().sum().sum() == 4 + 4 + 1 + 2 + len(kept)
     np.testing.assert_allclose(values[kept].to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
     # And numpy's, for one county: np.interp over the weeks with a reading.
     seen = gappy["BUDAPEST"].notna().to_numpy()
     direct = np.interp(
         np.arange(len(gappy)), np.flatnonzero(seen), gappy["BUDAPEST"].to_numpy()[seen]
     )
-    np.testing.assert_allclose(values["BUDAPEST"], direct, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        values["BUDAPEST"][:TRAIN_ROWS], direct[:TRAIN_ROWS], rtol=0, atol=1e-12
+    )
 
 
 def test_meta_json_records_the_policy_and_the_dropped_county(project, gappy) -> None:
@@ -91,7 +99,8 @@ def test_meta_json_records_the_policy_and_the_dropped_county(project, gappy) -> 
     assert missing["dropped_by_share_of"] == "training steps"
     assert missing["dropped_nodes"][LATE] == 1.0
     kept = [c for c in gappy.columns[1:] if c != LATE]
-    assert missing["interpolated_cells"] == int(gappy[kept].isna().sum().sum())
+    assert missing["interpolated_cells"] == int(gappy[kept].iloc[:TRAIN_ROWS].isna().sum().sum())
+    assert missing["masked_cells"] == int(gappy[kept].iloc[TRAIN_ROWS:].isna().sum().sum())
     assert missing["missing_cells"] == int(gappy.iloc[:, 1:].isna().sum().sum())
     assert missing["missing_share_per_node"]["BUDAPEST"] == pytest.approx(9 / 521, abs=1e-6)
     assert "dropped 1 of 20 nodes" in stderr and f"'{LATE}'" in stderr  # the log names it

@@ -958,6 +958,13 @@ def params_variants(mirror: Path) -> list[Variant]:
     ]
 
 
+def _empty_from(readings: pd.DataFrame, row: int) -> pd.DataFrame:
+    """``readings`` with every node's cells empty from ``row`` on."""
+    out = readings.copy()
+    out.loc[row:, out.columns[1:]] = np.nan
+    return out
+
+
 def missing_variants(mirror: Path) -> list[Variant]:
     """Gaps in the readings and the data.missing keys (tokfrag/data/missing.py)."""
     readings, _ = series_frames(mirror)
@@ -988,13 +995,23 @@ def missing_variants(mirror: Path) -> list[Variant]:
             extra={"max_lines": 4},  # the share, the worst nodes, the longest gap, the keys
         ),
         Variant(
-            "params_missing_mask",
-            "data.missing: mask, the planned policy",
-            {},
+            "series_mask_test_part_empty",
+            "data.missing: mask, but no county reported after week 106 (the training "
+            "weeks): no test target to score",
+            {"readings.csv": _empty_from(readings, 107)},
             {"data.missing": "mask"},
             INGEST,
-            ("params.yaml", "data.missing", "mask", "not available in this version"),
-            "interpolate",
+            ("values", "the test part has no observed target", "rows"),
+            "split.train_ratio",
+        ),
+        Variant(
+            "params_missing_unknown",
+            "data.missing: drop, a policy that does not exist",
+            {},
+            {"data.missing": "drop"},
+            INGEST,
+            ("params.yaml", "data.missing", "'drop'", "refuse, mask, interpolate"),
+            "mask keeps the gaps",
         ),
         Variant(
             "params_max_gap_zero",

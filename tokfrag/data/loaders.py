@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tokfrag.data.canonical import META_ATTR
 from tokfrag.data.registry import DataError
 
 
@@ -87,6 +88,7 @@ def load_pgt_json(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 # --- Los-loop (T-GCN's CSV pair) ------------------------------------------------------------
 
 LOS_LOOP_STEP_MINUTES = 5  # one row of los_speed.csv per 5 minutes (288 a day)
+LOS_LOOP_MISSING_VALUE = 0.0  # the detectors' "no reading" (as in METR-LA and PEMS)
 
 
 def _read_csv_rows(path: Path) -> list[list[str]]:
@@ -149,6 +151,9 @@ def load_los_loop(speed_path: Path, adj_path: Path) -> tuple[pd.DataFrame, pd.Da
     speeds in mph. The file holds no timestamps, so ``t`` is the step number ``0 .. T-1``; step
     ``t`` is ``t * 5`` minutes after the first reading (see :data:`LOS_LOOP_STEP_MINUTES`). A
     blank cell is read as NaN and left for the validation gate; a non-numeric one is an error.
+    A speed of 0 is METR-LA's "no reading" and is declared missing: the mirrored file has
+    none (its minimum is 1.0 mph), ``meta.json`` records the count under ``sentinel``, and
+    another release with zeros is refused with the keys that read it as your own series.
 
     ``los_adj.csv``: a square ``N x N`` matrix with no header, row/column ``i`` being the
     ``i``-th sensor of the speed header. Every non-zero entry ``A[i, j]`` becomes the edge
@@ -211,8 +216,23 @@ def load_los_loop(speed_path: Path, adj_path: Path) -> tuple[pd.DataFrame, pd.Da
             f"{adj_rows[i][j]!r}; every entry must be a finite number ({len(bad)} are not)"
         )
 
+    # METR-LA's loop detectors write 0 mph for "no reading" (DCRNN and Graph WaveNet mask
+    # those cells): a zero here is declared missing, never a speed to learn or score.
+    zeros = speeds == LOS_LOOP_MISSING_VALUE
+    if zeros.any():
+        row, column = (int(k) for k in np.argwhere(zeros)[0])
+        raise DataError(
+            f"{speed_path}: {int(zeros.sum())} readings are {LOS_LOOP_MISSING_VALUE:g} mph, which "
+            f"METR-LA's detectors write for no reading (first: line {row + 2}, sensor "
+            f"{names[column]!r}); the built-in Los-loop has none, so this is another release. "
+            "Read it as your own series (data.source) with data.missing_value: 0 and "
+            "data.missing: mask"
+        )
     values = pd.DataFrame(speeds, columns=names)
     values.insert(0, "t", np.arange(len(speeds), dtype=np.int64))
+    values.attrs[META_ATTR] = {
+        "sentinel": {"missing_value": LOS_LOOP_MISSING_VALUE, "cells": int(zeros.sum())}
+    }
     source, target = np.nonzero(adj)
     node = np.asarray(names, dtype=object)
     edges = pd.DataFrame(

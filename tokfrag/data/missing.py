@@ -14,21 +14,29 @@
    ``refuse`` (the default)  any gap is refused with one message: the share of missing
                              readings, the worst nodes, the longest gap (node, from-to times,
                              steps) and the keys that would let the data through.
+   ``mask``                  the gaps stay missing (NaN) in the canonical data. Windows are
+                             still cut; models read each input window filled (the node's
+                             training mean) beside a 0/1 observed channel, and losses,
+                             metrics and the paired item scores count observed targets only.
    ``interpolate``           a gap of at most ``max_gap`` steps with a reading on both sides
                              is filled on the straight line between those two readings (linear
                              in time, within the node; rows are steps, and the gate checks
-                             that they are evenly spaced). A longer gap, or one at the start
-                             or end of a node's series (a reading on one side only: filling it
-                             would be extrapolation, which nothing here can justify), is
-                             refused with the same summary.
+                             that they are evenly spaced). A longer gap, one at the start or
+                             end of a node's series (a reading on one side only: filling it
+                             would be extrapolation, which nothing here can justify), or one
+                             whose right-hand reading is a test reading, stays missing and is
+                             handled as under ``mask``.
 
-   ``mask`` (keep the gaps; masked training and metrics) is planned, not available in this
-   version, so no gap ever reaches the canonical data: the validation gate still refuses NaN.
+   Under ``mask`` and ``interpolate``, a node with no reading in the training rows is an
+   error: nothing could be learned or filled for it.
 
 Nothing training reads is decided or filled from later rows. When the split is known
 (``train_steps``: ingest passes the rows training windows read, from ``split`` in
-params.yaml), step 2 counts a node's gaps in those rows only, and ``interpolate`` refuses a
-gap that starts in them and ends after them (its right-hand reading is a test reading).
+params.yaml), step 2 counts a node's gaps in those rows only, and ``interpolate`` fills
+only gaps whose right-hand reading is a training reading. A gap in the test part stays
+missing: filling it would put part of a test target into the inputs of the window that
+forecasts it (the interpolated value between step t-2 and step t holds half of step t), and
+would score forecasts against interpolated targets.
 
 What was done is recorded under ``missing`` in ``meta.json`` (see :func:`apply_policy`): the
 policy, the share of missing readings before any repair (in all and per node), the dropped
@@ -76,8 +84,8 @@ class Policy:
         )
         if policy.missing not in POLICIES:
             raise DataError(
-                f"data.missing: {policy.missing!r} is not available in this version; use "
-                "interpolate (with data.max_gap) or refuse"
+                f"data.missing: {policy.missing!r} is not a policy; use one of "
+                f"{', '.join(POLICIES)}"
             )
         if policy.missing == "interpolate" and (policy.max_gap is None or policy.max_gap < 1):
             raise DataError("data.missing: interpolate needs data.max_gap of at least 1 step")
@@ -100,10 +108,11 @@ class Gap:
         """A reading on both sides (the only gaps interpolation fills)."""
         return self.start > 0 and self.stop < num_steps
 
-    def crosses(self, train_steps: int | None) -> bool:
-        """Missing steps inside the training steps ``[0, train_steps)`` whose right-hand
-        reading is not: interpolating them would fill training values from a test reading."""
-        return train_steps is not None and self.start < train_steps <= self.stop
+    def reads_test(self, train_steps: int | None) -> bool:
+        """Whether its right-hand reading (row ``stop``) lies after the training rows
+        ``[0, train_steps)``: interpolating it would fill a value from a test reading (into
+        training rows, or into the inputs of a test window whose target that reading is)."""
+        return train_steps is not None and self.stop >= train_steps
 
 
 def find_gaps(missing: np.ndarray) -> list[Gap]:
@@ -182,29 +191,18 @@ def _ways_forward(policy: Policy, longest_interior: int | None, edge_gaps: bool)
         else "data.missing_value: <number> if a reading such as 0 means no reading (as in "
         "METR-LA and PEMS)"
     )
-    if policy.missing == "interpolate":
-        fill = (
-            f"raise data.max_gap to {steps} (the longest gap with readings on both sides)"
-            if longest_interior and longest_interior > (policy.max_gap or 0)
-            else "data.max_gap covers every gap with readings on both sides"
-        )
-    else:
-        fill = (
-            f"data.missing: interpolate with data.max_gap: {steps} fills each gap of up to "
-            "that many steps on the straight line between the readings on its two sides"
-            + (f" ({steps}: the longest such gap here)" if longest_interior else "")
-        )
-    edge = (
-        "; a gap at the start or end of a node's series is never filled: drop the node "
-        "(below) or cut those rows"
-        if edge_gaps
-        else ""
+    fill = (
+        f"data.missing: interpolate with data.max_gap: {steps} fills each gap of up to that "
+        "many steps on the straight line between the readings on its two sides"
+        + (f" ({steps}: the longest such gap here)" if longest_interior else "")
+        + " and masks the rest"
     )
+    edge = " (a gap at the start or end of a node's series is never filled, only masked)"
     return (
-        f"To go on, in params.yaml: {fill}{edge}; data.max_missing_per_node: <share> drops "
-        f"the nodes missing more than that share of their steps, with their edges; {sentinel}. "
-        "data.missing: mask (keep the gaps, train on the observed readings) is planned, not "
-        "available in this version. Or fill or drop those readings in the file."
+        "To go on, in params.yaml: data.missing: mask keeps the gaps and trains and scores on "
+        f"the observed readings only; {fill}{edge if edge_gaps else ''}; "
+        "data.max_missing_per_node: <share> drops the nodes missing more than that share of "
+        f"their steps, with their edges; {sentinel}. Or fill or drop those readings in the file."
     )
 
 
@@ -214,13 +212,10 @@ def summary(
     gaps: list[Gap],
     policy: Policy,
     *,
-    refused: list[Gap] | None = None,
     dropped: Mapping[str, float] | None = None,
-    train_steps: int | None = None,
 ) -> str:
     """One message for every gap (not one line per column): what is missing, where the worst
-    of it is, the longest gap, and the keys that would let the data through. ``refused``: the
-    gaps ``interpolate`` cannot fill (else every gap is refused)."""
+    of it is, the longest gap, and the keys that would let the data through."""
     steps, num_nodes = missing.shape
     cells = int(missing.sum())
     nodes_with_gaps = int(missing.any(axis=0).sum())
@@ -241,39 +236,16 @@ def summary(
     )
     interior = [g.steps for g in gaps if g.interior(steps)]
     longest_interior = max(interior) if interior else None
-    if refused is None:
-        lines = [f"{table.where}: {share}, and data.missing is refuse (the default)."]
-        longest = max(gaps, key=lambda g: g.steps)
-        lines.append(f"  Longest gap: {table.gap(longest)}.")
-    else:
-        edge = [g for g in refused if not g.interior(steps)]
-        across = [g for g in refused if g not in edge and g.crosses(train_steps)]
-        long = [g for g in refused if g not in edge and g not in across]
-        why = []
-        if long:
-            why.append(f"{len(long):,} longer than {policy.max_gap} step(s)")
-        if across:
-            why.append(
-                f"{len(across):,} across the end of the training steps (row {train_steps}): "
-                "filling them would carry a test reading into training"
-            )
-        if edge:
-            why.append(
-                f"{len(edge):,} at the start or end of a node's series (a reading on one side "
-                "only: interpolation does not extrapolate)"
-            )
-        lines = [
-            f"{table.where}: data.missing: interpolate with data.max_gap: {policy.max_gap} "
-            f"cannot fill {len(refused):,} of {len(gaps):,} gaps "
-            f"({sum(g.steps for g in refused):,} readings, in "
-            f"{len({g.node for g in refused})} node(s)): {' and '.join(why)}. In all, {share}."
+    longest = max(gaps, key=lambda g: g.steps)
+    edge_gaps = any(not g.interior(steps) for g in gaps)
+    return "\n".join(
+        [
+            f"{table.where}: {share}, and data.missing is refuse (the default).",
+            f"  Worst nodes: {_worst(table, missing)}.",
+            f"  Longest gap: {table.gap(longest)}.",
+            f"  {_ways_forward(policy, longest_interior, edge_gaps)}",
         ]
-        longest = max(refused, key=lambda g: g.steps)
-        lines.append(f"  Longest gap not filled: {table.gap(longest)}.")
-    lines.insert(1, f"  Worst nodes: {_worst(table, missing)}.")
-    edge_gaps = any(not g.interior(steps) for g in (gaps if refused is None else refused))
-    lines.append(f"  {_ways_forward(policy, longest_interior, edge_gaps)}")
-    return "\n".join(lines)
+    )
 
 
 def apply_policy(
@@ -291,7 +263,7 @@ def apply_policy(
     ``train_steps``: the rows a training window may read (``[0, train_steps)``, from the
     split in params.yaml), when known. Then nothing seen by training is decided or filled
     from later rows: ``max_missing_per_node`` counts a node's gaps in those rows only, and
-    ``interpolate`` refuses a gap that starts in them and ends after them.
+    ``interpolate`` fills only gaps whose right-hand reading is in them.
 
     The returned ``values`` carries, in ``attrs[META_ATTR]``, the ``missing`` record that
     :func:`tokfrag.data.canonical.write_canonical` puts in ``meta.json``: ``policy``,
@@ -300,7 +272,9 @@ def apply_policy(
     included; ``sentinel_cells`` of them were ``missing_value``); ``missing_share_per_node``
     (every node with a gap, dropped ones included: a node not listed had none);
     ``dropped_nodes`` (name -> share) and ``dropped_edges``; ``interpolated_cells`` and
-    ``interpolated_gaps``. Any other check (times, values) is left to the gate.
+    ``interpolated_gaps``; ``masked_cells`` and ``masked_cells_per_node`` (the readings left
+    missing in the returned values: what ``mask`` and ``interpolate`` leave to masking).
+    Any other check (times, values) is left to the gate.
     """
     policy = Policy.of(raw_policy)
     nodes = [str(c) for c in values.columns if c != "t"]
@@ -396,33 +370,52 @@ def apply_policy(
     gaps = find_gaps(missing)
     if gaps and policy.missing == "refuse":
         raise DataError(summary(table, missing, gaps, policy, dropped=dropped))
-    if gaps:  # interpolate
-        refused = [
+    if gaps and policy.missing == "interpolate":
+        filled = [
             g
             for g in gaps
-            if not g.interior(steps) or g.steps > policy.max_gap or g.crosses(train_steps)
+            if g.interior(steps) and g.steps <= policy.max_gap and not g.reads_test(train_steps)
         ]
-        if refused:
-            raise DataError(
-                summary(
-                    table,
-                    missing,
-                    gaps,
-                    policy,
-                    refused=refused,
-                    dropped=dropped,
-                    train_steps=train_steps,
-                )
-            )
-        matrix = interpolate(matrix, gaps)
-        record["interpolated_cells"] = int(missing.sum())
-        record["interpolated_gaps"] = len(gaps)
+        matrix = interpolate(matrix, filled)
+        record["interpolated_cells"] = sum(g.steps for g in filled)
+        record["interpolated_gaps"] = len(filled)
         log.info(
-            "%s: data.missing: interpolate filled %d readings in %d gaps (data.max_gap %d)",
+            "%s: data.missing: interpolate filled %d readings in %d of %d gaps "
+            "(data.max_gap %d); the other gaps are masked",
             where,
             record["interpolated_cells"],
+            len(filled),
             len(gaps),
             policy.max_gap,
+        )
+    left = np.isnan(matrix)
+    if left.any() and train_steps:
+        unseen = [n for n, m in zip(nodes, left[:train_steps].T, strict=True) if m.all()]
+        if unseen:
+            shown = ", ".join(repr(n) for n in unseen[:_WORST]) + (
+                ", ..." if len(unseen) > _WORST else ""
+            )
+            raise DataError(
+                f"{where}: {len(unseen)} node(s) have no reading in the training rows (rows "
+                f"0-{train_steps - 1}, {table.time} {_when(values['t'].iloc[0])} to "
+                f"{_when(values['t'].iloc[train_steps - 1])}): {shown}. Nothing can be learned "
+                "or filled for them; drop them with data.max_missing_per_node (they are missing "
+                "100% of their training steps), or raise split.train_ratio"
+            )
+    per_node = left.sum(axis=0)
+    record["masked_cells"] = int(left.sum())
+    record["masked_cells_per_node"] = {
+        n: int(c) for n, c in zip(nodes, per_node, strict=True) if c > 0
+    }
+    if record["masked_cells"]:
+        log.info(
+            "%s: data.missing: %s keeps %d missing readings (%s) in %d node(s); losses and "
+            "metrics count observed targets only",
+            where,
+            policy.missing,
+            record["masked_cells"],
+            _pct(record["masked_cells"] / max(left.size, 1)),
+            len(record["masked_cells_per_node"]),
         )
 
     columns = {name: matrix[:, i] for i, name in enumerate(nodes)}

@@ -16,6 +16,25 @@ What is checked:
             requested lags, horizon and ratios (:func:`tokfrag.data.splits.chronological_split`),
             expressed as a minimum row count of ``values``.
 
+With ``missing`` (the ``missing`` record of ``meta.json``, see :mod:`tokfrag.data.missing`) and
+its ``policy`` ``mask`` or ``interpolate``, gaps may stay in the node columns as NaN: each node's
+not-null expectation takes ``mostly=0.0`` (it cannot fail; the data docs show the node's missing
+percentage), and the gaps are checked on small derived tables instead, one suite each:
+
+``mask``      one row per node: ``nan_cells`` (counted in ``values``) equals ``recorded`` (from
+              ``masked_cells_per_node``, 0 when absent): the mask is the one ingest wrote.
+``gaps``      (interpolate) one row per run of NaN in a node: ``node``, ``start``, ``stop``
+              (rows ``start .. stop - 1``), ``steps``, ``interior`` (a reading on both sides),
+              ``reads_test`` (its right-hand reading is not a training row) and ``fillable``
+              (interior, at most ``max_gap`` steps, within the training rows); no gap left may
+              be fillable.
+``observed``  one row per node: ``train_observed`` (readings in the training steps, rows
+              ``[0, train_steps_end)``) at least 1, and the sum of ``test_observed`` (readings
+              in rows ``[first_test_target, end)``) at least 1. Skipped, like ``gaps``, when
+              the split does not fit (that failure is reported already).
+
+Under ``refuse`` (or ``missing=None``) none of this runs and any NaN fails as before.
+
 ``validate_text(documents, ...)`` is the text suite (see :mod:`tokfrag.data.text_canonical`), in
 three batches:
 
@@ -44,11 +63,12 @@ import math
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tokfrag.data.registry import DataError
@@ -60,7 +80,15 @@ SPLIT = "split"
 DOCUMENTS = "documents"
 TRAIN = "train"
 CROSS_SPLIT = "cross_split"
-_TABLE_RANK = {VALUES: 0, EDGES: 1, SPLIT: 2, DOCUMENTS: 3, TRAIN: 4, CROSS_SPLIT: 5}
+MASK = "mask"  # derived from values under data.missing mask/interpolate, see the notes
+GAPS = "gaps"
+OBSERVED = "observed"
+_TABLE_RANK = {
+    VALUES: 0, EDGES: 1, SPLIT: 2, DOCUMENTS: 3, TRAIN: 4, CROSS_SPLIT: 5,
+    MASK: 6, GAPS: 7, OBSERVED: 8,
+}  # fmt: skip
+GAP_POLICIES = ("mask", "interpolate")  # data.missing values that leave NaN in the values
+MISSING_POLICIES = ("refuse", *GAP_POLICIES)
 TEXT_COLUMNS = ("doc_id", "text", "label", "split")
 MAX_DOCUMENT_CHARS = 1_000_000  # longer is a parsing accident, not a document
 TEXT_SPLITS = ("train", "test")
@@ -190,7 +218,9 @@ def _meta(table: str, order: int) -> dict[str, Any]:
     return {"table": table, "order": order}
 
 
-def _values_expectations(gx: Any, values: pd.DataFrame, min_rows: int | None) -> list[Any]:
+def _values_expectations(
+    gx: Any, values: pd.DataFrame, min_rows: int | None, gaps_allowed: bool = False
+) -> list[Any]:
     E = gx.expectations
     columns = [str(c) for c in values.columns]
     nodes = list(dict.fromkeys(c for c in columns if c != "t"))  # distinct, in column order
@@ -211,7 +241,13 @@ def _values_expectations(gx: Any, values: pd.DataFrame, min_rows: int | None) ->
     for node in nodes:
         if node in duplicated:  # GX cannot address a repeated name; the count check reports it
             continue
-        add(VALUES, E.ExpectColumnValuesToNotBeNull, column=node)
+        if gaps_allowed:
+            # Passes whatever the share: it puts each node's missing percentage in the
+            # results and data docs; the mask/gaps/observed suites check the gaps themselves.
+            add(VALUES, E.ExpectColumnValuesToNotBeNull, column=node, mostly=0.0)
+        else:
+            add(VALUES, E.ExpectColumnValuesToNotBeNull, column=node)
+        # GX leaves nulls out of the type and range checks below: NaN gaps pass them.
         add(VALUES, E.ExpectColumnValuesToBeInTypeList, column=node, type_list=list(NUMERIC_TYPES))
         add(VALUES, E.ExpectColumnValuesToBeBetween, column=node, min_value=-_FINITE,
             max_value=_FINITE)  # fmt: skip
@@ -242,6 +278,198 @@ def _edges_expectations(gx: Any, edges: pd.DataFrame, nodes: Sequence[str]) -> l
         add(E.ExpectColumnValuesToBeBetween, column="weight", min_value=0.0,
             max_value=_FINITE)  # fmt: skip
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# The missing-value suites (data.missing: mask | interpolate)
+# --------------------------------------------------------------------------------------------
+
+_DERIVED = (MASK, GAPS, OBSERVED)
+_REINGEST = (
+    "re-ingest with `tokfrag ingest` (the canonical data was edited by hand, or meta.json "
+    "belongs to another ingest)"
+)
+
+
+def _gap_policy(missing: Mapping[str, Any] | None) -> str:
+    """``missing["policy"]``: ``refuse`` when there is no record."""
+    if missing is None:
+        return "refuse"
+    policy = str(missing.get("policy") or "refuse")
+    if policy not in MISSING_POLICIES:
+        raise ValueError(
+            f"missing['policy'] is {policy!r}; expected one of {', '.join(MISSING_POLICIES)} "
+            "(the 'missing' record of meta.json)"
+        )
+    return policy
+
+
+def _mask_frame(
+    values: pd.DataFrame, nodes: Sequence[str], missing: Mapping[str, Any]
+) -> pd.DataFrame:
+    """One row per node: ``nan_cells`` counted in ``values``, ``recorded`` from the record
+    (a recorded node that is no column of ``values`` gets a row with ``nan_cells`` 0)."""
+    recorded = {
+        str(node): int(count)
+        for node, count in dict(missing.get("masked_cells_per_node") or {}).items()
+    }
+    present = set(str(c) for c in values.columns)
+    rows = [(node, int(values[node].isna().sum()), recorded.get(node, 0), True) for node in nodes]
+    rows += [(node, 0, count, False) for node, count in recorded.items() if node not in present]
+    frame = pd.DataFrame(rows, columns=["node", "nan_cells", "recorded", "in_values"])
+    return frame.astype({"node": object, "nan_cells": "int64", "recorded": "int64"})
+
+
+def _nan_runs(column: pd.Series) -> list[tuple[int, int]]:
+    """``(start, stop)`` of every run of nulls in ``column`` (rows ``start .. stop - 1``)."""
+    flags = column.isna().to_numpy().astype(np.int8)
+    steps = np.diff(np.concatenate(([0], flags, [0])))
+    starts, stops = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
+    return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
+
+
+def _gaps_frame(
+    values: pd.DataFrame, nodes: Sequence[str], max_gap: int, train_end: int
+) -> pd.DataFrame:
+    """One row per gap left in ``values``; ``fillable``: one that interpolate with
+    ``max_gap`` fills (interior, short enough, and its right-hand reading a training row: a
+    gap that reads a test reading stays masked)."""
+    num_steps = len(values)
+    rows = []
+    for node in nodes:
+        for start, stop in _nan_runs(values[node]):
+            interior = start > 0 and stop < num_steps
+            reads_test = stop >= train_end  # its right-hand reading is not a training row
+            fillable = interior and stop - start <= max_gap and not reads_test
+            rows.append((node, start, stop, stop - start, interior, reads_test, fillable))
+    columns = ["node", "start", "stop", "steps", "interior", "reads_test", "fillable"]
+    return pd.DataFrame(rows, columns=columns).astype(
+        {"node": object, "start": "int64", "stop": "int64", "steps": "int64"}
+        | {"interior": bool, "reads_test": bool, "fillable": bool}
+    )
+
+
+def _observed_frame(
+    values: pd.DataFrame, nodes: Sequence[str], train_end: int, first_test_target: int
+) -> pd.DataFrame:
+    """One row per node: its readings in the training steps and among the test targets."""
+    rows = [
+        (
+            node,
+            int(values[node].iloc[:train_end].notna().sum()),
+            int(values[node].iloc[first_test_target:].notna().sum()),
+        )
+        for node in nodes
+    ]
+    frame = pd.DataFrame(rows, columns=["node", "train_observed", "test_observed"])
+    return frame.astype({"node": object, "train_observed": "int64", "test_observed": "int64"})
+
+
+def _missing_suites(
+    gx: Any,
+    values: pd.DataFrame,
+    nodes: Sequence[str],
+    missing: Mapping[str, Any],
+    policy: str,
+    split: Any,
+) -> list[tuple[str, pd.DataFrame, list[Any]]]:
+    """The derived tables and their expectations; ``split``: the chronological split, or
+    None when it does not fit (then only the mask check runs)."""
+    E = gx.expectations
+    suites = [
+        (
+            MASK,
+            _mask_frame(values, nodes, missing),
+            [
+                E.ExpectColumnPairValuesToBeEqual(
+                    column_A="nan_cells", column_B="recorded", meta=_meta(MASK, 0)
+                )
+            ],
+        )
+    ]
+    if split is None or not nodes:
+        return suites
+    train_end = split.train_steps_end
+    if policy == "interpolate":
+        max_gap = int(missing.get("max_gap") or 0)
+        gaps = _gaps_frame(values, nodes, max_gap, train_end)
+        expectation = E.ExpectColumnValuesToBeInSet(
+            column="fillable", value_set=[False], meta=_meta(GAPS, 0)
+        )
+        suites.append((GAPS, gaps, [expectation]))
+    observed = _observed_frame(values, nodes, train_end, split.first_test_target)
+    suites.append(
+        (
+            OBSERVED,
+            observed,
+            [
+                E.ExpectColumnValuesToBeBetween(
+                    column="train_observed", min_value=1, meta=_meta(OBSERVED, 0)
+                ),
+                E.ExpectColumnSumToBeBetween(
+                    column="test_observed", min_value=1, meta=_meta(OBSERVED, 1)
+                ),
+            ],
+        )
+    )
+    return suites
+
+
+def _rows_span(start: int, stop: int) -> str:
+    return f"row {start}" if stop - start == 1 else f"rows {start}-{stop - 1}"
+
+
+def _names(nodes: Sequence[Any]) -> str:
+    return _listing([str(n) for n in nodes], len(nodes))
+
+
+def _missing_detail(kind: str, table: str, frame: pd.DataFrame, params: dict[str, Any]) -> str:
+    """The messages of the derived tables; ``frame`` is the derived table, so every offender
+    is named (not only GX's partial list)."""
+    train_end, num_steps = params.get("train_end"), params["num_steps"]
+    if table == MASK:
+        bad = frame.loc[frame["nan_cells"] != frame["recorded"]]
+        parts = [
+            f"{r.node!r} holds {r.nan_cells} NaN cells, recorded {r.recorded}"
+            if r.in_values
+            else f"{r.node!r} is recorded with {r.recorded} masked cells but is no column"
+            for r in bad.head(_SHOWN).itertuples()
+        ]
+        more = f"; and {len(bad) - _SHOWN} more node(s)" if len(bad) > _SHOWN else ""
+        return (
+            f"values columns do not match meta.json's missing.masked_cells_per_node (policy "
+            f"{params['policy']}) for {len(bad)} node(s): {'; '.join(parts)}{more}; the gaps "
+            f"in the canonical data are not the ones ingest left: {_REINGEST}"
+        )
+    if table == GAPS:
+        bad = frame.loc[frame["fillable"]]
+        parts = [
+            f"node {r.node!r} {_rows_span(r.start, r.stop)} ({r.steps} step(s))"
+            for r in bad.head(_SHOWN).itertuples()
+        ]
+        more = f", and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
+        return (
+            f"{len(bad)} gap(s) left as NaN in values that data.missing: interpolate with "
+            f"data.max_gap {params['max_gap']} would have filled (readings on both sides, at most "
+            f"{params['max_gap']} steps, within the training rows 0-{train_end - 1}): "
+            f"{', '.join(parts)}{more}; {_REINGEST}"
+        )
+    if kind == "expect_column_values_to_be_between":  # OBSERVED: train_observed >= 1
+        empty = frame.loc[frame["train_observed"] < 1, "node"].tolist()
+        return (
+            f"node(s) {_names(empty)} have no observed reading in the training steps (values "
+            f"rows 0-{train_end - 1}: all NaN), so nothing can be learnt or scaled for them; "
+            "drop them with data.max_missing_per_node (a share below 1, e.g. 0.9: nodes "
+            "missing more of their training steps are dropped) or move split.train_ratio so "
+            "that training reaches their readings, then re-ingest with `tokfrag ingest`"
+        )
+    return (  # OBSERVED: sum(test_observed) >= 1
+        f"the test part has no observed target: values rows {params['first_test_target']}-"
+        f"{num_steps - 1} (the test snapshots' targets) are NaN in every node, so no test "
+        "metric can be computed; move split.train_ratio (lower it) so that the test part "
+        "reaches observed readings, or drop the empty tail of the series, then re-ingest "
+        "with `tokfrag ingest`"
+    )
 
 
 def _import_gx() -> Any:
@@ -389,6 +617,8 @@ def _detail(  # one branch per expectation type keeps the messages side by side
     frame: pd.DataFrame,
     params: dict[str, Any],
 ) -> str:
+    if table in _DERIVED:
+        return _missing_detail(kind, table, frame, params)
     count = int(result.get("unexpected_count") or 0)
     rows = _rows(result)
     examples = _examples(result)
@@ -399,7 +629,13 @@ def _detail(  # one branch per expectation type keeps the messages side by side
             f"the canonical {table} table needs it, fix the loader"
         )
     if kind == "expect_column_values_to_not_be_null":
-        return f"{label} has {count} null/NaN values{rows}; fill or drop them before ingest"
+        hint = (
+            "; or, if the series really has gaps, keep them with data.missing: mask (or "
+            "interpolate, with data.max_gap) in params.yaml and re-ingest with tokfrag ingest"
+            if table == VALUES and column != "t"
+            else ""
+        )
+        return f"{label} has {count} null/NaN values{rows}; fill or drop them before ingest{hint}"
     if kind == "expect_column_values_to_be_in_type_list":
         if "observed_value" in result:
             return (
@@ -548,6 +784,7 @@ def validate_series(
     val_fraction: float,
     split_by: str = "snapshots",
     docs_dir: Path | None = None,
+    missing: Mapping[str, Any] | None = None,
 ) -> ValidationReport:
     """Validate canonical ``values`` and ``edges`` tables with Great Expectations.
 
@@ -555,7 +792,13 @@ def validate_series(
     ``report.raise_if_failed()`` to stop a pipeline). Row numbers in the details are 0-based
     positions in the table. With ``docs_dir``, GX's HTML data docs for this run are written
     there (``index.html``, one page per suite and per validation).
+
+    ``missing``: the ``missing`` record of ``meta.json`` (``policy``, ``max_gap``,
+    ``masked_cells_per_node``, ...). None, or policy ``refuse``, refuses any NaN in a node
+    column; ``mask`` and ``interpolate`` let the recorded gaps through and check them (see the
+    module notes). Raises ``ValueError`` for a policy that is none of these.
     """
+    policy = _gap_policy(missing)
     start = time.perf_counter()
     # Positional rows and string column names, whatever the caller's index/labels (no copy of
     # the data under pandas copy-on-write).
@@ -570,7 +813,11 @@ def validate_series(
         "val_fraction": val_fraction,
         "split_by": split_by,
         "split_error": "",
+        "num_steps": len(values),
+        "policy": policy,
+        "max_gap": None if missing is None else missing.get("max_gap"),
     }
+    split = None
     split_failures: list[Failure] = []
     if lags < 1 or horizon < 1:
         split_failures.append(
@@ -585,7 +832,11 @@ def validate_series(
     else:
         min_rows = minimum_steps(lags, horizon, train_ratio, val_fraction, split_by)
         try:
-            chronological_split(len(values), lags, horizon, train_ratio, val_fraction, split_by)
+            split = chronological_split(
+                len(values), lags, horizon, train_ratio, val_fraction, split_by
+            )
+            params["train_end"] = split.train_steps_end
+            params["first_test_target"] = split.first_test_target
         except SplitError as err:
             params["split_error"] = str(err)
             # Otherwise the GX row-count expectation reports it. Plain failure when no length
@@ -599,26 +850,35 @@ def validate_series(
 
     gx = _import_gx()
     gx_context = _context(gx, docs_dir)
-    values_suite = _values_expectations(gx, values, min_rows)
-    edges_suite = _edges_expectations(gx, edges, nodes)
-    values_result = _run_suite(gx, gx_context, VALUES, values, values_suite, dataset)
-    edges_result = _run_suite(gx, gx_context, EDGES, edges, edges_suite, dataset)
+    gaps_allowed = policy in GAP_POLICIES
+    batches: list[tuple[str, pd.DataFrame, list[Any]]] = [
+        (VALUES, values, _values_expectations(gx, values, min_rows, gaps_allowed)),
+        (EDGES, edges, _edges_expectations(gx, edges, nodes)),
+    ]
+    if gaps_allowed:
+        assert missing is not None  # a gap policy comes from a record
+        duplicated = {c for c, n in Counter(values.columns).items() if n > 1}
+        single = [n for n in nodes if n not in duplicated]  # the column count check reports those
+        batches += _missing_suites(gx, values, single, missing, policy, split)
+
+    keyed: list[tuple[tuple[int, int], Failure]] = []
+    gx_results: list[dict[str, Any]] = []
+    for table, frame, expectations in batches:
+        result = _run_suite(gx, gx_context, table, frame, expectations, dataset)
+        keyed += _failures(result, frame, params)
+        gx_results.append(_json_safe(result.to_json_dict()))
     _prune_docs(docs_dir)
 
-    keyed = _failures(values_result, values, params) + _failures(edges_result, edges, params)
     keyed.sort(key=lambda pair: pair[0])
     failures = tuple(f for _, f in keyed) + tuple(split_failures)
-    checked = len(values_suite) + len(edges_suite) + (1 if min_rows is None else 0) + 1
+    checked = sum(len(e) for _, _, e in batches) + (1 if min_rows is None else 0) + 1
     return ValidationReport(
         dataset=dataset,
         success=not failures,
         failures=failures,
         checked=checked,
         seconds=time.perf_counter() - start,
-        gx_results=(
-            _json_safe(values_result.to_json_dict()),
-            _json_safe(edges_result.to_json_dict()),
-        ),
+        gx_results=tuple(gx_results),
     )
 
 

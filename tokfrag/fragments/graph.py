@@ -39,7 +39,8 @@ def correlation_graph(values_train: np.ndarray, k: int) -> tuple[np.ndarray, np.
     model, so nothing a test target uses may shape it. The result is symmetric (an edge kept
     by either end is kept both ways), has no self loops, and weighs each edge by ``|corr|``;
     pairs with zero correlation (e.g. a constant node) are never joined. Ties are broken by
-    the lower node index.
+    the lower node index. Missing readings (NaN) are taken at the node's training mean, so
+    they add nothing to the correlation's sums.
 
     Args:
         values_train: ``(T_train, N)`` training steps, rows in time order.
@@ -68,12 +69,15 @@ def correlation_graph(values_train: np.ndarray, k: int) -> tuple[np.ndarray, np.
             f"expected training values of shape (T_train, N) with T_train >= 2, "
             f"got {values_train.shape}"
         )
-    if not np.isfinite(values_train).all():
-        raise ValueError("training values contain NaN or infinite values")
+    if np.isinf(values_train).any():
+        raise ValueError("training values contain infinite values")
     num_nodes = values_train.shape[1]
     if not 1 <= k <= num_nodes - 1:
         raise ValueError(f"k={k} neighbours is not possible with {num_nodes} nodes; use 1..N-1")
-    centred = values_train - values_train.mean(axis=0)
+    if np.isnan(values_train).all(axis=0).any():
+        raise ValueError("a node has no reading in the training steps")
+    # A missing reading (NaN) sits at its node's mean: it adds nothing to the sums.
+    centred = np.nan_to_num(values_train - np.nanmean(values_train, axis=0), nan=0.0)
     norm = np.sqrt((centred**2).sum(axis=0))  # (N,)
     safe = np.where(norm > 0, norm, 1.0)
     corr = np.abs((centred.T @ centred) / np.outer(safe, safe))  # (N, N), 0 for constant nodes

@@ -22,9 +22,19 @@ class NodeScaler:
 
     @classmethod
     def fit(cls, values: np.ndarray) -> NodeScaler:
-        """Fit on ``(T_train, N)`` training steps; never pass steps a test target uses."""
-        mean = values.mean(axis=0)
-        std = values.std(axis=0)
+        """Fit on ``(T_train, N)`` training steps; never pass steps a test target uses.
+
+        Missing readings (NaN, under ``data.missing: mask`` or ``interpolate``) are left out
+        of each node's mean and standard deviation; a node needs one reading."""
+        values = np.asarray(values, dtype=np.float64)
+        empty = np.isnan(values).all(axis=0) if len(values) else np.ones(values.shape[1], bool)
+        if empty.any():
+            raise ValueError(
+                f"node position(s) {np.flatnonzero(empty).tolist()} have no reading in the "
+                "training steps: a scaler cannot be fit for them"
+            )
+        mean = np.nanmean(values, axis=0)
+        std = np.nanstd(values, axis=0)
         return cls(mean=mean, std=np.where(std > 0, std, 1.0))
 
     def transform(self, x: np.ndarray) -> np.ndarray:

@@ -104,14 +104,27 @@ def load_forecaster(path: str | Path) -> Forecaster:
     return _KINDS[kind].load(Path(path))
 
 
-def check_windows(windows: np.ndarray, lags: int, num_nodes: int | None = None) -> np.ndarray:
-    """Validate a ``(S, N, lags)`` batch of windows and return it as float64."""
+def check_windows(
+    windows: np.ndarray, lags: int, num_nodes: int | None = None, allow_missing: bool = False
+) -> np.ndarray:
+    """Validate a ``(S, N, lags)`` batch of windows and return it as float64.
+
+    By default every value must be finite. With ``allow_missing=True`` a NaN marks a missing
+    input (a gap in the series, ``data.missing: mask``) and is let through; +/-inf is still
+    refused.
+    """
     windows = np.asarray(windows, dtype=np.float64)
     if windows.ndim != 3 or windows.shape[2] != lags:
         raise ValueError(f"expected windows of shape (S, N, {lags}), got {windows.shape}")
     if num_nodes is not None and windows.shape[1] != num_nodes:
         raise ValueError(f"expected {num_nodes} nodes per window, got {windows.shape[1]}")
-    if not np.isfinite(windows).all():
+    if allow_missing:
+        if np.isinf(windows).any():
+            raise ValueError(
+                f"windows contain {int(np.isinf(windows).sum())} infinite values; "
+                "mark a missing input with NaN instead"
+            )
+    elif not np.isfinite(windows).all():
         raise ValueError("windows contain NaN or infinite values")
     return windows
 

@@ -28,6 +28,7 @@ from tokfrag.models.forecaster import (
     register_kind,
     save_module,
 )
+from tokfrag.models.masking import masked_mse, observed_channel
 from tokfrag.models.scaled import NodeScaledForecaster
 from tokfrag.models.skip import LinearSkip
 
@@ -116,7 +117,8 @@ class GConvGRUCell(nn.Module):
 class FragmentNetConfig:
     """Sizes of :class:`FragmentNet`. ``covariates`` is ``F``, the calendar covariates per
     step (0: none); ``skip`` adds the ridge-started linear map from the lags (and the target
-    steps' covariates) to the forecast."""
+    steps' covariates) to the forecast; ``observed`` reads each step's 0/1 observed flag
+    beside its value (``data.missing: mask``)."""
 
     num_nodes: int
     lags: int
@@ -126,6 +128,7 @@ class FragmentNetConfig:
     dropout: float = 0.3
     skip: bool = True
     covariates: int = 0
+    observed: bool = False
 
 
 class FragmentNet(nn.Module):
@@ -136,7 +139,8 @@ class FragmentNet(nn.Module):
     windows runs as one block-diagonal graph of ``B * N`` nodes: no Python loop over windows,
     only over the ``lags`` time steps of the recurrence. With ``F`` covariates, each step's
     calendar covariates enter the cell beside the node's value, and the target steps' ones
-    enter the skip.
+    enter the skip. With ``observed``, each step's 0/1 observed flag enters the cell beside
+    the (filled) value too; the skip reads the filled values only.
 
     Args:
         config: sizes; see :class:`FragmentNetConfig`.
@@ -144,8 +148,10 @@ class FragmentNet(nn.Module):
         edge_weight: ``(E,)`` its edge weights.
 
     Shapes:
-        - **x** ``(B, N, lags)`` standardised values; **c** ``(B, lags + horizon, F)``
-          covariates of the input then the target steps (``None`` when ``F = 0``)
+        - **x** ``(B, N, lags)`` standardised values (gaps filled with 0); **c**
+          ``(B, lags + horizon, F)`` covariates of the input then the target steps (``None``
+          when ``F = 0``); **m** ``(B, N, lags)`` 1.0 observed / 0.0 filled (read only with
+          ``observed``; ``None``: all observed)
         - **output** ``(B, N, horizon)`` standardised forecasts
     """
 
@@ -154,7 +160,8 @@ class FragmentNet(nn.Module):
         self.config = config
         self.register_buffer("edge_index", edge_index.long())
         self.register_buffer("edge_weight", edge_weight.float())
-        self.cell = GConvGRUCell(1 + config.covariates, config.hidden_channels, K=config.K)
+        in_channels = 1 + int(config.observed) + config.covariates
+        self.cell = GConvGRUCell(in_channels, config.hidden_channels, K=config.K)
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_channels, config.horizon)
         self.skip = (
@@ -167,8 +174,9 @@ class FragmentNet(nn.Module):
         if self.skip is not None:
             self.skip.reset_parameters()
 
-    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, c: Tensor | None = None, m: Tensor | None = None) -> Tensor:
         b, n, lags = x.shape
+        m = observed_channel(x, m, self.config.observed)  # (B, N, L) or None
         f = self.config.covariates
         if f and (c is None or c.shape[1:] != (lags + self.config.horizon, f)):
             raise ValueError(
@@ -178,6 +186,8 @@ class FragmentNet(nn.Module):
         # (2, E'), (E',): normalised once for all 2 * lags convolutions of this batch.
         edge_index, norm = self.cell.normalize(edge_index, edge_weight, b * n, x.dtype)
         steps = x.reshape(b * n, lags, 1)  # (B*N, L, 1)
+        if m is not None:
+            steps = torch.cat([steps, m.reshape(b * n, lags, 1)], -1)  # (B*N, L, 2)
         if f:
             seen = c[:, :lags, None].expand(b, lags, n, f).transpose(1, 2)  # (B, N, L, F)
             steps = torch.cat([steps, seen.reshape(b * n, lags, f).to(x.dtype)], -1)
@@ -195,13 +205,16 @@ class FragmentNet(nn.Module):
         if self.skip is None:
             return
         c = batch.get("c")
-        self.skip.fit_ridge(batch["x"], batch["y"], None if c is None else c[:, self.config.lags :])
+        c = None if c is None else c[:, self.config.lags :]  # (S, H, F)
+        self.skip.fit_ridge(batch["x"], batch["y"], c, w=batch.get("w"))
         with torch.no_grad():
             self.head.weight.zero_()
             self.head.bias.zero_()
 
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        return nn.functional.mse_loss(self(batch["x"], batch.get("c")).float(), batch["y"])
+        """Mean squared error of the standardised forecast over the observed targets."""
+        pred = self(batch["x"], c=batch.get("c"), m=batch.get("m"))  # (B, N, H)
+        return masked_mse(pred, batch["y"], batch.get("w"))
 
 
 class GraphForecaster(NodeScaledForecaster):
@@ -210,7 +223,8 @@ class GraphForecaster(NodeScaledForecaster):
     ``(S, N, L)`` in data units -> forecasts ``(S, N, H)`` in data units, saved as safetensors +
     JSON. A subclass names its ``kind``, ``net_class`` (built as
     ``net_class(config_class(**sizes), edge_index, edge_weight)``) and ``config_class``;
-    one whose config has ``covariates`` can read calendar covariates (``calendar``)."""
+    one whose config has ``covariates`` can read calendar covariates (``calendar``), and one
+    built with ``observed`` reads windows with gaps (see :meth:`NodeScaledForecaster.tensors`)."""
 
     kind: ClassVar[str]
     family: ClassVar[str] = "fragment"
@@ -249,13 +263,17 @@ class GraphForecaster(NodeScaledForecaster):
         lags: int,
         horizon: int,
         calendar: CalendarSpec | None = None,
+        observed: bool = False,
         **sizes: Any,
     ) -> Self:
         """A fresh forecaster; ``calendar`` is read only by nets whose config has
-        ``covariates``."""
+        ``covariates``; ``observed`` builds the net with the 0/1 observed channel, so that it
+        reads windows with gaps (``data.missing: mask``)."""
         if calendar is not None and "covariates" in cls.config_class.__dataclass_fields__:
             sizes["covariates"] = calendar.num_features
-        config = cls.config_class(num_nodes=len(scaler.mean), lags=lags, horizon=horizon, **sizes)
+        config = cls.config_class(
+            num_nodes=len(scaler.mean), lags=lags, horizon=horizon, observed=observed, **sizes
+        )
         net = cls.net_class(config, *graph_tensors(edge_index, edge_weight))
         return cls(scaler, net, calendar)
 

@@ -34,6 +34,7 @@ from transformers.models.bert.modeling_bert import BertPreTrainedModel
 from tokfrag.fragments.calendar import CalendarSpec
 from tokfrag.fragments.scaler import NodeScaler
 from tokfrag.models.forecaster import read_config, register_kind
+from tokfrag.models.masking import masked_mse, observed_channel
 from tokfrag.models.scaled import NodeScaledForecaster
 from tokfrag.models.skip import LinearSkip
 from tokfrag.models.token_model import (
@@ -56,6 +57,8 @@ class InvertedTokenConfig(BertConfig):
         horizon: ``H``, steps forecast at once.
         covariates: ``F``, calendar covariates per step (0: no calendar token).
         skip: add the ridge-started linear skip.
+        observed: each node token also embeds its window's 0/1 observed flags
+            (``data.missing: mask``): the token embedding reads ``2 L`` values.
         **kwargs: any :class:`~transformers.BertConfig` field (``hidden_size``,
             ``num_hidden_layers``, ...; see :func:`~tokfrag.models.token_model.bert_sizes`).
     """
@@ -67,6 +70,7 @@ class InvertedTokenConfig(BertConfig):
     horizon: int = 1
     covariates: int = 0
     skip: bool = True
+    observed: bool = False
 
     def __post_init__(self, **kwargs: Any) -> None:
         embeds_only(self, self.num_nodes + int(self.covariates > 0))
@@ -80,12 +84,17 @@ class InvertedTokenNet(BertPreTrainedModel):
         \hat y_n = W_{\text{head}} \, \mathrm{BERT}\big([W_e x_1, \dots, W_e x_N,
             W_c c] + \mathrm{pos}\big)_n + \mathrm{skip}(x_n, c)
 
+    With ``config.observed``, node ``n``'s token is :math:`W_e [x_n \,\|\, m_n]`, its
+    (filled) window beside its 0/1 observed flags; the skip reads the filled window only.
+
     Args:
         config: sizes; see :class:`InvertedTokenConfig`.
 
     Shapes:
-        - **x** ``(B, N, L)`` standardised windows; **c** ``(B, L + H, F)`` covariates of
-          the input then the target steps (``None`` when ``F = 0``)
+        - **x** ``(B, N, L)`` standardised windows (gaps filled with 0); **c**
+          ``(B, L + H, F)`` covariates of the input then the target steps (``None`` when
+          ``F = 0``); **m** ``(B, N, L)`` 1.0 observed / 0.0 filled (read only with
+          ``observed``; ``None``: all observed)
         - **output** ``(B, N, H)`` standardised forecasts
     """
 
@@ -95,7 +104,7 @@ class InvertedTokenNet(BertPreTrainedModel):
     def __init__(self, config: InvertedTokenConfig) -> None:
         super().__init__(config)
         lags, f = config.context_length, config.covariates
-        self.embed = nn.Linear(lags, config.hidden_size)
+        self.embed = nn.Linear(lags * (1 + int(config.observed)), config.hidden_size)
         self.calendar_embed = (
             nn.Linear((lags + config.horizon) * f, config.hidden_size) if f else None
         )
@@ -105,9 +114,10 @@ class InvertedTokenNet(BertPreTrainedModel):
         self.skip = LinearSkip(lags, config.horizon, f) if config.skip else None
         self.post_init()
 
-    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, c: Tensor | None = None, m: Tensor | None = None) -> Tensor:
         b, n, lags = x.shape
-        tokens = self.embed(x)  # (B, N, D)
+        m = observed_channel(x, m, self.config.observed)  # (B, N, L) or None
+        tokens = self.embed(x if m is None else torch.cat([x, m], dim=-1))  # (B, N, D)
         if self.calendar_embed is not None:
             if c is None:
                 raise ValueError("this InvertedTokenNet reads covariates: pass c (B, L+H, F)")
@@ -126,14 +136,17 @@ class InvertedTokenNet(BertPreTrainedModel):
             return
         c = batch.get("c")
         lags = self.config.context_length
-        self.skip.fit_ridge(batch["x"], batch["y"], None if c is None else c[:, lags:])
+        c = None if c is None else c[:, lags:]  # (S, H, F)
+        self.skip.fit_ridge(batch["x"], batch["y"], c, w=batch.get("w"))
         with torch.no_grad():
             self.head.weight.zero_()
             self.head.bias.zero_()
 
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        """Mean squared error of the standardised forecast over ``(B, N, H)``."""
-        return nn.functional.mse_loss(self(batch["x"], batch.get("c")).float(), batch["y"])
+        """Mean squared error of the standardised forecast over the observed targets of
+        ``(B, N, H)``."""
+        pred = self(batch["x"], c=batch.get("c"), m=batch.get("m"))  # (B, N, H)
+        return masked_mse(pred, batch["y"], batch.get("w"))
 
 
 AutoConfig.register(InvertedTokenConfig.model_type, InvertedTokenConfig, exist_ok=True)
@@ -173,9 +186,12 @@ class InvertedForecaster(NodeScaledForecaster):
         horizon: int,
         calendar: CalendarSpec | None = None,
         skip: bool = True,
+        observed: bool = False,
         **sizes: Any,
     ) -> InvertedForecaster:
-        """A fresh forecaster over ``len(scaler.mean)`` nodes; ``sizes`` are
+        """A fresh forecaster over ``len(scaler.mean)`` nodes; ``observed`` builds the
+        network with the 0/1 observed channel, so that it reads windows with gaps
+        (``data.missing: mask``); ``sizes`` are
         :func:`~tokfrag.models.token_model.bert_sizes`' keyword arguments."""
         config = InvertedTokenConfig(
             num_nodes=len(scaler.mean),
@@ -183,6 +199,7 @@ class InvertedForecaster(NodeScaledForecaster):
             horizon=horizon,
             covariates=0 if calendar is None else calendar.num_features,
             skip=skip,
+            observed=observed,
             **bert_sizes(**sizes),
         )
         return cls(scaler, InvertedTokenNet(config), calendar)

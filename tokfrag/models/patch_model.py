@@ -23,6 +23,11 @@ loss alone 1.02 (predicting zero: 1.01), a stats token alone 0.76, both 0.71 (AR
   over-stationarisation.
 - ``loss_units="data"``: the squared error is taken after denormalising, in the units the
   forecasts are scored in.
+
+Gaps (``data.missing: mask``, ``observed``): the tokenizer already takes each window's
+``loc`` and ``scale`` over its observed values, so a gap is filled with 0 in normalised
+units, the window's observed mean; each patch also carries its steps' 0/1 observed flags
+(a token reads ``2 * patch_len`` values), and the loss counts observed targets only.
 """
 
 from __future__ import annotations
@@ -37,6 +42,13 @@ from transformers import AutoConfig, AutoModel, BertConfig, BertModel
 from transformers.models.bert.modeling_bert import BertPreTrainedModel
 
 from tokfrag.models.forecaster import check_windows, read_config, register_kind
+from tokfrag.models.masking import (
+    has_missing,
+    masked_mse,
+    observed_channel,
+    refuse_missing,
+    split_missing,
+)
 from tokfrag.models.token_model import (
     bert_sizes,
     embeds_only,
@@ -44,7 +56,7 @@ from tokfrag.models.token_model import (
     run_batched,
     save_token_forecaster,
 )
-from tokfrag.tokens.patch import PatchTokenizer
+from tokfrag.tokens.patch import PatchedWindows, PatchTokenizer
 
 LOSS_UNITS = ("data", "normalised")
 
@@ -64,6 +76,8 @@ class PatchTokenConfig(BertConfig):
         loss_units: ``"data"``: mean squared error of the denormalised forecast against the
             target in data units; ``"normalised"``: of the normalised forecast against the
             normalised target, as PatchTST.
+        observed: each patch token also embeds its steps' 0/1 observed flags
+            (``data.missing: mask``): the patch embedding reads ``2 * patch_len`` values.
         **kwargs: any :class:`~transformers.BertConfig` field (``hidden_size``,
             ``num_hidden_layers``, ...; see :func:`~tokfrag.models.token_model.bert_sizes`).
     """
@@ -76,6 +90,7 @@ class PatchTokenConfig(BertConfig):
     horizon: int = 1
     stats_token: bool = True
     loss_units: str = "data"
+    observed: bool = False
 
     def __post_init__(self, **kwargs: Any) -> None:
         if self.loss_units not in LOSS_UNITS:
@@ -100,13 +115,18 @@ class PatchTokenNet(BertPreTrainedModel):
             [W_s \, s, \; W_p \, x_1, \dots, W_p \, x_P] + \mathrm{pos})\big),
         \qquad s = (\mathrm{sign}(\mu) \log(1 + |\mu|), \; \log \sigma)
 
+    With ``config.observed``, patch ``p``'s token is :math:`W_p [x_p \,\|\, m_p]`, its
+    (filled) values beside their 0/1 observed flags.
+
     Args:
         config: sizes and patch geometry; see :class:`PatchTokenConfig`.
 
     Shapes:
-        - **patches** ``(B, P, patch_len)`` float, normalised values
+        - **patches** ``(B, P, patch_len)`` float, normalised values (gaps filled with 0)
         - **loc**, **scale** ``(B,)`` float, each window's mean and scale (read only with
           ``config.stats_token``)
+        - **m** ``(B, P, patch_len)`` float, 1.0 observed / 0.0 filled (read only with
+          ``config.observed``; ``None``: all observed)
         - **output** ``(B, H)`` normalised forecasts
     """
 
@@ -115,7 +135,8 @@ class PatchTokenNet(BertPreTrainedModel):
 
     def __init__(self, config: PatchTokenConfig) -> None:
         super().__init__(config)
-        self.patch_embed = nn.Linear(config.patch_len, config.hidden_size)
+        width = config.patch_len * (1 + int(config.observed))
+        self.patch_embed = nn.Linear(width, config.hidden_size)
         self.stats_embed = nn.Linear(2, config.hidden_size) if config.stats_token else None
         self.bert = BertModel(config, add_pooling_layer=False)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
@@ -123,9 +144,16 @@ class PatchTokenNet(BertPreTrainedModel):
         self.post_init()
 
     def forward(
-        self, patches: Tensor, loc: Tensor | None = None, scale: Tensor | None = None
+        self,
+        patches: Tensor,
+        loc: Tensor | None = None,
+        scale: Tensor | None = None,
+        m: Tensor | None = None,
     ) -> Tensor:
-        tokens = self.patch_embed(patches)  # (B, P, D)
+        m = observed_channel(patches, m, self.config.observed)  # (B, P, patch_len) or None
+        tokens = self.patch_embed(
+            patches if m is None else torch.cat([patches, m], dim=-1)
+        )  # (B, P, D)
         if self.stats_embed is not None:
             if loc is None or scale is None:
                 raise ValueError("this PatchTokenNet has a stats token: pass loc and scale")
@@ -136,16 +164,25 @@ class PatchTokenNet(BertPreTrainedModel):
         return self.head(self.dropout(hidden.flatten(1)))  # (B, T*D) -> (B, H)
 
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        """Mean squared error over ``(B, N, ...)`` windows (``B * N`` sequences): of
-        ``forecast * scale + loc`` against the target (``loss_units="data"``), or of the
-        normalised forecast against ``y = (target - loc) / scale``."""
+        """Mean squared error over the observed targets of ``(B, N, ...)`` windows
+        (``B * N`` sequences): of ``forecast * scale + loc`` against the target
+        (``loss_units="data"``), or of the normalised forecast against
+        ``y = (target - loc) / scale``."""
         scale = batch["scale"].flatten()  # (B*N,)
-        pred = self(batch["patches"].flatten(0, 1), batch["loc"].flatten(), scale)  # (B*N, H)
+        m = batch.get("m")
+        pred = self(
+            batch["patches"].flatten(0, 1),
+            batch["loc"].flatten(),
+            scale,
+            None if m is None else m.flatten(0, 1),
+        )  # (B*N, H)
         pred, y = pred.float(), batch["y"].flatten(0, 1)  # (B*N, H), normalised
+        w = batch.get("w")
+        w = None if w is None else w.flatten(0, 1)  # (B*N, H)
         if self.config.loss_units == "data":
             # (pred - y) * scale is the error in data units: loc cancels.
-            return nn.functional.mse_loss(pred * scale[:, None], y * scale[:, None])
-        return nn.functional.mse_loss(pred, y)
+            return masked_mse(pred * scale[:, None], y * scale[:, None], w)
+        return masked_mse(pred, y, w)
 
 
 AutoConfig.register(PatchTokenConfig.model_type, PatchTokenConfig, exist_ok=True)
@@ -183,11 +220,12 @@ class PatchForecaster:
         horizon: int,
         stats_token: bool = True,
         loss_units: str = "data",
+        observed: bool = False,
         **sizes: Any,
     ) -> PatchForecaster:
-        """A fresh forecaster; ``stats_token`` and ``loss_units`` as in
-        :class:`PatchTokenConfig`, ``sizes`` are
-        :func:`~tokfrag.models.token_model.bert_sizes`' keyword arguments."""
+        """A fresh forecaster; ``stats_token``, ``loss_units`` and ``observed`` (read
+        windows with gaps, ``data.missing: mask``) as in :class:`PatchTokenConfig`, ``sizes``
+        are :func:`~tokfrag.models.token_model.bert_sizes`' keyword arguments."""
         config = PatchTokenConfig(
             context_length=lags,
             patch_len=tokenizer.patch_len,
@@ -195,6 +233,7 @@ class PatchForecaster:
             horizon=horizon,
             stats_token=stats_token,
             loss_units=loss_units,
+            observed=observed,
             **bert_sizes(**sizes),
         )
         return cls(tokenizer, PatchTokenNet(config))
@@ -207,6 +246,23 @@ class PatchForecaster:
     def horizon(self) -> int:
         return self.net.config.horizon
 
+    @property
+    def observed(self) -> bool:
+        """Whether the network reads the 0/1 observed flags (and so accepts gaps)."""
+        return bool(self.net.config.observed)
+
+    def _encode(self, windows: np.ndarray) -> tuple[PatchedWindows, np.ndarray, np.ndarray]:
+        """Validated windows ``(S, N, L)`` -> their encoding over ``S * N`` sequences, its
+        patches ``(S*N, P, patch_len)`` with gaps filled (0: the window's observed mean) and
+        their observed flags (same shape). Gaps are refused by a network without the flags."""
+        windows = check_windows(windows, self.lags, allow_missing=True)
+        if not self.observed:
+            refuse_missing(windows)
+        s, n, _ = windows.shape
+        encoded = self.tokenizer.encode(windows.reshape(s * n, self.lags))
+        patches, m = split_missing(encoded.patches)  # (S*N, P, patch_len) each
+        return encoded, patches, m
+
     def tensors(
         self,
         windows: np.ndarray,
@@ -216,20 +272,29 @@ class PatchForecaster:
         """Patch tensors per window: ``patches`` ``(S, N, P, patch_len)`` float32, ``loc`` and
         ``scale`` ``(S, N)`` float32 and, with targets, ``y`` ``(S, N, H)`` float32 targets
         normalised by their window's ``loc`` and ``scale``. Every node's window is normalised
-        and patched on its own (channel-independent)."""
-        windows = check_windows(windows, self.lags)
-        s, n, _ = windows.shape
-        encoded = self.tokenizer.encode(windows.reshape(s * n, self.lags))
+        and patched on its own (channel-independent).
+
+        Gaps (NaN): a network built with ``observed`` reads windows with gaps (``loc`` and
+        ``scale`` over the observed values, gaps filled with 0 in normalised units) and gets
+        ``m`` ``(S, N, P, patch_len)``, 1.0 observed / 0.0 filled; one built without it
+        refuses them. Targets with gaps give ``y`` with 0 there and ``w`` ``(S, N, H)``, the
+        observed targets, which the loss counts alone."""
+        encoded, patches, m = self._encode(windows)
+        s, n = np.shape(windows)[:2]
+        shape = (s, n, *patches.shape[1:])
         out = {
-            "patches": torch.from_numpy(encoded.patches)
-            .float()
-            .view(s, n, *encoded.patches.shape[1:]),
+            "patches": torch.from_numpy(patches).float().view(shape),
             "loc": torch.from_numpy(encoded.loc).float().view(s, n),
             "scale": torch.from_numpy(encoded.scale).float().view(s, n),
         }
+        if self.observed:
+            out["m"] = torch.from_numpy(m).float().view(shape)  # (S, N, P, patch_len)
         if targets is not None:
             y = np.asarray(targets, dtype=np.float64).reshape(s * n, self.horizon)
             y = (y - encoded.loc[:, None]) / encoded.scale[:, None]  # (S*N, H)
+            if has_missing(y):
+                y, w = split_missing(y)
+                out["w"] = torch.from_numpy(w).float().view(s, n, self.horizon)
             out["y"] = torch.from_numpy(y).float().view(s, n, self.horizon)
         return out
 
@@ -239,15 +304,18 @@ class PatchForecaster:
     ) -> np.ndarray:
         """Windows ``(S, N, L)`` -> forecasts ``(S, N, H)``; ``times`` is not read (this
         variant has no calendar covariates)."""
-        windows = check_windows(windows, self.lags)
-        s, n, _ = windows.shape
+        encoded, patches, m = self._encode(windows)
+        s, n = np.shape(windows)[:2]
         if s * n == 0:
             return np.zeros((s, n, self.horizon))
-        encoded = self.tokenizer.encode(windows.reshape(s * n, self.lags))
-        patches = torch.from_numpy(encoded.patches).float()  # (S*N, P, patch_len)
-        loc = torch.from_numpy(encoded.loc).float()
-        scale = torch.from_numpy(encoded.scale).float()
-        z = run_batched(self.net, (patches, loc, scale), batch_size).double().numpy()  # (S*N, H)
+        inputs = (
+            torch.from_numpy(patches).float(),  # (S*N, P, patch_len)
+            torch.from_numpy(encoded.loc).float(),  # (S*N,)
+            torch.from_numpy(encoded.scale).float(),  # (S*N,)
+        )
+        if self.observed:
+            inputs += (torch.from_numpy(m).float(),)  # (S*N, P, patch_len)
+        z = run_batched(self.net, inputs, batch_size).double().numpy()  # (S*N, H)
         point = z * encoded.scale[:, None] + encoded.loc[:, None]  # (S*N, H), data units
         return point.reshape(s, n, self.horizon)
 

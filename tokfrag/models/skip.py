@@ -9,6 +9,7 @@ LSTNet's "highway" and of DLinear, Zeng et al. 2023, https://arxiv.org/abs/2205.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -52,16 +53,52 @@ class LinearSkip(nn.Module):
             return self.linear(self._inputs(x.float(), None if c is None else c.float()))
 
     @torch.no_grad()
-    def fit_ridge(self, x: Tensor, y: Tensor, c: Tensor | None = None, alpha: float = 1.0) -> None:
+    def fit_ridge(
+        self,
+        x: Tensor,
+        y: Tensor,
+        c: Tensor | None = None,
+        alpha: float = 1.0,
+        w: Tensor | None = None,
+    ) -> None:
         """Set the weights to the ridge solution on training windows (closed form, the
         intercept not penalised): the skip then starts where an AR ridge model ends.
 
-        Shapes: **x** ``(S, N, L)``, **y** ``(S, N, H)``, **c** ``(S, H, F)`` or ``None``.
+        With ``w`` (the targets' 0/1 observed mask), each horizon step is fitted on the
+        (window, node) rows whose target at that step is observed; ``x`` is read as given
+        (gaps already filled). A step with no observed target starts at zero.
+
+        Shapes: **x** ``(S, N, L)``, **y** ``(S, N, H)``, **c** ``(S, H, F)`` or ``None``,
+        **w** ``(S, N, H)`` or ``None``.
         """
         from tokfrag.models.baselines import ridge_solve
 
-        inputs = self._inputs(x, c).reshape(-1, self.linear.in_features)
-        targets = y.reshape(-1, self.linear.out_features)
-        coef, intercept = ridge_solve(inputs.double().numpy(), targets.double().numpy(), alpha)
+        inputs = self._inputs(x, c).reshape(-1, self.linear.in_features).double().numpy()
+        targets = y.reshape(-1, self.linear.out_features).double().numpy()  # (S*N, H)
+        if w is None:
+            coef, intercept = ridge_solve(inputs, targets, alpha)  # (in, H), (H,)
+        else:
+            coef, intercept = _ridge_per_step(inputs, targets, w, alpha)
         self.linear.weight.copy_(torch.from_numpy(coef.T))  # (H, in)
         self.linear.bias.copy_(torch.from_numpy(intercept))
+
+
+def _ridge_per_step(
+    inputs: np.ndarray, targets: np.ndarray, w: Tensor, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One ridge fit per horizon step on the rows whose target there is observed.
+
+    Shapes: **inputs** ``(M, D)``, **targets** ``(M, H)``, **w** ``M * H`` entries ->
+    coefficients ``(D, H)``, intercept ``(H,)``.
+    """
+    from tokfrag.models.baselines import ridge_solve
+
+    seen = w.reshape(targets.shape).cpu().numpy() > 0  # (M, H)
+    coef = np.zeros((inputs.shape[1], targets.shape[1]))
+    intercept = np.zeros(targets.shape[1])
+    for h in range(targets.shape[1]):
+        rows = seen[:, h]
+        if rows.any():
+            step_coef, step_intercept = ridge_solve(inputs[rows], targets[rows, h : h + 1], alpha)
+            coef[:, h], intercept[h] = step_coef[:, 0], step_intercept[0]
+    return coef, intercept

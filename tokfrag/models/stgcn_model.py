@@ -22,6 +22,7 @@ from torch_geometric.nn import ChebConv
 
 from tokfrag.models.forecaster import register_kind
 from tokfrag.models.fragment_model import GraphForecaster
+from tokfrag.models.masking import masked_mse, observed_channel
 
 
 class TemporalGatedConv(nn.Module):
@@ -142,6 +143,8 @@ class STGCNConfig:
         kernel_size: temporal kernel width (``K_t``).
         K: Chebyshev filter size (``K_s``; ``K - 1`` hops).
         dropout: dropout after each block and before the read-out.
+        observed: read a second input channel, each step's 0/1 observed flag beside its
+            (filled) value (``data.missing: mask``).
     """
 
     num_nodes: int
@@ -153,6 +156,7 @@ class STGCNConfig:
     kernel_size: int = 3
     K: int = 2
     dropout: float = 0.0
+    observed: bool = False
 
     def __post_init__(self) -> None:
         for name in (
@@ -195,8 +199,13 @@ class STGCN(nn.Module):
         edge_index: ``(2, E)`` the static graph over ``config.num_nodes`` nodes.
         edge_weight: ``(E,)`` its edge weights.
 
+    With ``config.observed`` the input has two channels per node and step, the (filled)
+    value and its 0/1 observed flag.
+
     Shapes:
-        - **x** ``(B, N, lags)`` standardised values
+        - **x** ``(B, N, lags)`` standardised values (gaps filled with 0); **m**
+          ``(B, N, lags)`` 1.0 observed / 0.0 filled (read only with ``observed``; ``None``:
+          all observed)
         - **output** ``(B, N, horizon)`` standardised forecasts
     """
 
@@ -208,7 +217,7 @@ class STGCN(nn.Module):
         c = config.hidden_channels
         self.blocks = nn.ModuleList(
             STConvBlock(
-                1 if i == 0 else c,
+                1 + int(config.observed) if i == 0 else c,
                 config.spatial_channels,
                 c,
                 config.kernel_size,
@@ -229,9 +238,10 @@ class STGCN(nn.Module):
         self.out_norm.reset_parameters()
         self.head.reset_parameters()
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, m: Tensor | None = None) -> Tensor:
         b, n, lags = x.shape
-        h = x.unsqueeze(1)  # (B, 1, N, T)
+        m = observed_channel(x, m, self.config.observed)  # (B, N, T) or None
+        h = x.unsqueeze(1) if m is None else torch.stack([x, m], dim=1)  # (B, 1 or 2, N, T)
         for block in self.blocks:
             h = block(h, self.edge_index, self.edge_weight)  # (B, C, N, T)
         h = h.permute(0, 2, 3, 1).reshape(b, n, -1)  # (B, N, T*C), time-major per node
@@ -239,7 +249,9 @@ class STGCN(nn.Module):
         return self.head(self.dropout(self.out_norm(o)))  # (B, N, H)
 
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        return nn.functional.mse_loss(self(batch["x"]).float(), batch["y"])
+        """Mean squared error of the standardised forecast over the observed targets."""
+        pred = self(batch["x"], m=batch.get("m"))  # (B, N, H)
+        return masked_mse(pred, batch["y"], batch.get("w"))
 
 
 @register_kind

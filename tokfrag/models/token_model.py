@@ -32,9 +32,14 @@ from transformers.models.bert.modeling_bert import BertPreTrainedModel
 from transformers.utils import logging as hf_logging
 
 from tokfrag.models.forecaster import check_windows, read_config, register_kind, write_config
+from tokfrag.models.masking import has_missing
 from tokfrag.tokens.quantizer import NUM_SPECIAL, PAD_ID, MeanScaleQuantizer
 
 HF_DIR = "hf"  # the network's save_pretrained folder inside a saved forecaster folder
+QUANTIZED_READS_NO_GAPS = (
+    "the quantized token variant does not read gaps; under data.missing: mask use "
+    "token.variant inverted or patch"
+)
 
 
 def bert_sizes(
@@ -228,9 +233,20 @@ class TokenForecaster:
 
     @classmethod
     def build(
-        cls, quantizer: MeanScaleQuantizer, lags: int, horizon: int, **sizes: Any
+        cls,
+        quantizer: MeanScaleQuantizer,
+        lags: int,
+        horizon: int,
+        observed: bool = False,
+        **sizes: Any,
     ) -> TokenForecaster:
-        """A fresh forecaster; ``sizes`` are :func:`bert_sizes`' keyword arguments."""
+        """A fresh forecaster; ``sizes`` are :func:`bert_sizes`' keyword arguments.
+
+        Raises:
+            ValueError: ``observed=True``: this variant has no observed channel (gaps).
+        """
+        if observed:
+            raise ValueError(QUANTIZED_READS_NO_GAPS)
         config = QuantTokenConfig(
             n_bins=quantizer.n_bins, context_length=lags, horizon=horizon, **bert_sizes(**sizes)
         )
@@ -244,6 +260,13 @@ class TokenForecaster:
     def horizon(self) -> int:
         return self.net.config.horizon
 
+    def _check(self, windows: np.ndarray) -> np.ndarray:
+        """Validated ``(S, N, L)`` float64 windows; gaps (NaN) are refused by name."""
+        windows = check_windows(windows, self.lags, allow_missing=True)
+        if has_missing(windows):
+            raise ValueError(f"windows contain missing values (NaN): {QUANTIZED_READS_NO_GAPS}")
+        return windows
+
     def tensors(
         self,
         windows: np.ndarray,
@@ -253,7 +276,7 @@ class TokenForecaster:
         """Token tensors per window: ``input_ids``/``attention_mask`` ``(S, N, L+1)``,
         ``scale`` ``(S, N)`` and, with targets, ``labels`` ``(S, N, H)``. Every node's window
         is tokenised on its own (channel-independent)."""
-        windows = check_windows(windows, self.lags)
+        windows = self._check(windows)
         s, n, _ = windows.shape
         encoded = self.quantizer.encode(windows.reshape(s * n, self.lags))
         out = {
@@ -274,7 +297,7 @@ class TokenForecaster:
     ) -> np.ndarray:
         """Windows ``(S, N, L)`` -> forecasts ``(S, N, H)``; ``times`` is not read (this
         variant has no calendar covariates)."""
-        windows = check_windows(windows, self.lags)
+        windows = self._check(windows)
         s, n, _ = windows.shape
         if s * n == 0:
             return np.zeros((s, n, self.horizon))

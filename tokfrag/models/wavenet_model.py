@@ -20,6 +20,7 @@ from torch_geometric.utils import to_dense_adj
 
 from tokfrag.models.forecaster import register_kind
 from tokfrag.models.fragment_model import GraphForecaster
+from tokfrag.models.masking import masked_mse, observed_channel
 
 
 def random_walk_transitions(
@@ -109,6 +110,8 @@ class WaveNetConfig:
         embedding_dim: size of each node embedding (adaptive only).
         dropout: dropout after each graph convolution.
         batch_norm: batch-normalise the residual stream after each layer (the paper does).
+        observed: read a second input channel, each step's 0/1 observed flag beside its
+            (filled) value (``data.missing: mask``).
     """
 
     num_nodes: int
@@ -126,6 +129,7 @@ class WaveNetConfig:
     embedding_dim: int = 10
     dropout: float = 0.3
     batch_norm: bool = True
+    observed: bool = False
 
     def __post_init__(self) -> None:
         for name in (
@@ -194,8 +198,14 @@ class GraphWaveNet(nn.Module):
             (``E = 0`` allowed).
         edge_weight: ``(E,)`` its edge weights.
 
+    With ``config.observed`` the input has two channels per node and step, the (filled)
+    value and its 0/1 observed flag (the left padding of a short window counts as not
+    observed).
+
     Shapes:
-        - **x** ``(B, N, lags)`` standardised values
+        - **x** ``(B, N, lags)`` standardised values (gaps filled with 0); **m**
+          ``(B, N, lags)`` 1.0 observed / 0.0 filled (read only with ``observed``; ``None``:
+          all observed)
         - **output** ``(B, N, horizon)`` standardised forecasts
     """
 
@@ -221,7 +231,7 @@ class GraphWaveNet(nn.Module):
             )
 
         r, d, s = config.residual_channels, config.dilation_channels, config.skip_channels
-        self.start = nn.Conv2d(1, r, (1, 1))
+        self.start = nn.Conv2d(1 + int(config.observed), r, (1, 1))
         self.filters = nn.ModuleList()
         self.gates = nn.ModuleList()
         self.skips = nn.ModuleList()
@@ -258,14 +268,15 @@ class GraphWaveNet(nn.Module):
             out.append(torch.softmax(scores, dim=1))
         return out
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, m: Tensor | None = None) -> Tensor:
         b, n, lags = x.shape
         field = self.config.receptive_field
-        h = x.unsqueeze(1)  # (B, 1, N, L)
+        m = observed_channel(x, m, self.config.observed)  # (B, N, L) or None
+        h = x.unsqueeze(1) if m is None else torch.stack([x, m], dim=1)  # (B, 1 or 2, N, L)
         if lags < field:
-            h = nn.functional.pad(h, (field - lags, 0))  # (B, 1, N, RF)
+            h = nn.functional.pad(h, (field - lags, 0))  # (B, 1 or 2, N, RF)
         else:
-            h = h[..., -field:]  # (B, 1, N, RF)
+            h = h[..., -field:]  # (B, 1 or 2, N, RF)
         h = self.start(h)  # (B, R, N, RF)
         supports = self.supports()
         skip: Tensor | None = None
@@ -284,7 +295,9 @@ class GraphWaveNet(nn.Module):
         return out.squeeze(-1).transpose(1, 2)  # (B, N, H)
 
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        return nn.functional.mse_loss(self(batch["x"]).float(), batch["y"])
+        """Mean squared error of the standardised forecast over the observed targets."""
+        pred = self(batch["x"], m=batch.get("m"))  # (B, N, H)
+        return masked_mse(pred, batch["y"], batch.get("w"))
 
 
 @register_kind

@@ -62,6 +62,9 @@ class ForecastContract:
     dataset: str
     family: str
     time_unit: str = "steps"  # the `time` column: "steps" (step numbers) or "ns" (dates)
+    # data.missing: mask or interpolate: an empty (NaN) lag value is a missing reading, which
+    # the model reads as such; otherwise every lag value must be a finite number.
+    gaps: bool = False
 
     kind: ClassVar[str] = SERIES
     primary_metric: ClassVar[str] = "test_mse"  # champion: the lowest
@@ -136,6 +139,7 @@ class ForecastContract:
             dataset=data["dataset"],
             family=data["family"],
             time_unit=data.get("time_unit", "steps"),
+            gaps=bool(data.get("gaps", False)),
         )
 
 
@@ -311,12 +315,17 @@ def frame_to_windows(
     unique_ids, window_pos = np.unique(window_ids, return_inverse=True)
 
     values = frame[contract.lag_columns].to_numpy(dtype=np.float64)  # (rows, L)
-    bad = ~np.isfinite(values).all(axis=1)
+    bad = (np.isinf(values) if contract.gaps else ~np.isfinite(values)).any(axis=1)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
+        allowed = (
+            "finite numbers, or empty for a missing reading"
+            if contract.gaps
+            else "finite numbers (this model was trained without gaps: data.missing refuse)"
+        )
         raise ValueError(
-            f"window {_plain(window_ids[row])!r}, node {nodes[row]!r}: lag values must be finite "
-            f"numbers, got {values[row].tolist()}"
+            f"window {_plain(window_ids[row])!r}, node {nodes[row]!r}: lag values must be "
+            f"{allowed}, got {values[row].tolist()}"
         )
 
     windows = np.empty((len(unique_ids), len(contract.node_ids), contract.lags))  # (S, N, L)

@@ -94,6 +94,7 @@ class Candidate:
     example_windows: np.ndarray  # (1, N, L): a real window, becomes the input example
     example_times: np.ndarray | None = None  # (1,): its lag_1 step's time (int64)
     time_unit: str = "steps"  # what the `time` column holds: "steps" or "ns" (dates)
+    gaps: bool = False  # the model reads missing (NaN) lag values (data.missing mask/interpolate)
 
     def contract(self, dataset: str) -> ForecastContract:
         return ForecastContract(
@@ -103,6 +104,7 @@ class Candidate:
             dataset=dataset,
             family=self.family,
             time_unit=self.time_unit,
+            gaps=self.gaps,
         )
 
     @property

@@ -96,12 +96,37 @@ def trial_progress(total: int, description: str) -> Iterator[Any]:
         yield lambda done, total, best: update(done, note(best), total=total)
 
 
+def gaps_note(protocol: dict[str, Any]) -> str:
+    """What the protocol line says about missing readings: the masked metrics' share of
+    observed targets under data.missing mask or interpolate, and a sentinel's count."""
+    parts = []
+    gaps = protocol.get("missing")
+    if gaps:
+        parts.append(
+            f"masked metrics ({gaps['policy']}): {gaps['observed_test_targets']:,} of "
+            f"{gaps['test_targets']:,} test targets observed"
+            + (
+                f", {gaps['test_windows_without_target']} window(s) with none left out"
+                if gaps["test_windows_without_target"]
+                else ""
+            )
+        )
+    sentinel = protocol.get("sentinel")
+    if sentinel:
+        parts.append(
+            f"readings of {sentinel['missing_value']:g} declared missing: "
+            f"{sentinel['cells']:,} found"
+        )
+    return "".join(f"; {p}" for p in parts)
+
+
 def comparison_table(metrics: dict[str, Any]) -> Table:
     protocol = metrics["protocol"]
     if metrics["task"] == "forecasting":
         setting = (
             f"lags {protocol['lags']}, horizon {protocol['horizon']}, "
             f"{protocol['train_snapshots']} train / {protocol['test_snapshots']} test snapshots"
+            + gaps_note(protocol)
         )
     else:
         setting = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from tokfrag.report.table import (
     budget_sentence,
     columns,
     comparison_rows,
+    missing_sentence,
     ranking_key,
     value_text,
     verdict,
@@ -89,14 +91,16 @@ def _forecast_chart(
     predictions: dict[str, np.ndarray],
     nodes: Sequence[int],
     node_names: Sequence[str],
-    first_step: int,
+    target_steps: np.ndarray,
     path: Path,
 ) -> None:
-    """The first forecast step against the actual values, one panel per node."""
+    """The first forecast step against the actual values, one panel per node (unobserved
+    targets are NaN: the actual line shows a gap there); ``target_steps`` ``(S,)``: each
+    window's first target step."""
     plt = _pyplot()
     # The last 104 test steps (two years of weeks on Chickenpox): the whole split is too dense.
     shown = slice(max(len(y_test) - 104, 0), len(y_test))
-    steps = first_step + np.arange(len(y_test))[shown]
+    steps = target_steps[shown]
     fig, axes = plt.subplots(len(nodes), 1, figsize=(10, 2.4 * len(nodes)), squeeze=False)
     for ax, node, node_name in zip(axes[:, 0], nodes, node_names, strict=True):
         ax.plot(steps, y_test[shown, node, 0], color="black", lw=1.4, label="actual")
@@ -151,7 +155,7 @@ def _horizon_chart(
     fig, ax = plt.subplots(figsize=(7, 3.0))
     width = 0.8 / len(names)
     for i, name in enumerate(names):
-        per_step = ((y_test - predictions[name]) ** 2).mean(axis=(0, 1))
+        per_step = _nanmean((y_test - predictions[name]) ** 2, axis=(0, 1))
         rows.append((name, per_step.tolist()))
         family = "baseline" if name == "ridge_ar" else name
         ax.bar(
@@ -163,11 +167,169 @@ def _horizon_chart(
         )
     ax.set_xticks(steps)
     ax.set_xlabel("forecast step")
-    ax.set_ylabel("test MSE")
+    ax.set_ylabel("test MSE, observed targets" if np.isnan(y_test).any() else "test MSE")
     ax.legend(fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     _save(fig, path)
     return rows
+
+
+def _nanmean(values: np.ndarray, axis: Any) -> np.ndarray:
+    """The mean over the observed (non-NaN) cells; NaN where there are none, silently."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=axis)
+
+
+def _varied_nodes(y_test: np.ndarray, count: int) -> list[int]:
+    """The ``count`` nodes whose observed first-step test values vary most (a node with no
+    observed value comes last)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = np.nanstd(y_test[:, :, 0], axis=0)
+    spread = np.where(np.isnan(spread), -np.inf, spread)
+    return [int(n) for n in np.argsort(-spread, kind="stable")[:count]]
+
+
+def _number(value: float) -> str:
+    """A CSV cell: empty for NaN (an unobserved target), so plots leave a gap."""
+    return "" if np.isnan(value) else f"{value:.6f}"
+
+
+def _time_axis(times: Any, steps: np.ndarray) -> tuple[list[str], str]:
+    """Tick labels for the series positions ``steps``, and the axis label: the step numbers
+    (``times`` absent, or step numbers themselves), or dates when ``times`` are datetimes or
+    epoch nanoseconds (integers past 10**15: 1970-01-12 in ns, never a step count)."""
+    if times is None:
+        return [str(int(s)) for s in steps], "time step"
+    times = np.asarray(times)
+    picked = times[steps]
+    if np.issubdtype(times.dtype, np.datetime64) or (
+        np.issubdtype(times.dtype, np.integer) and len(times) and np.abs(times).max() > 10**15
+    ):
+        stamps = picked.astype("datetime64[ns]")
+        unit = "D" if (stamps == stamps.astype("datetime64[D]")).all() else "m"
+        return [str(t).replace("T", " ") for t in stamps.astype(f"datetime64[{unit}]")], "time"
+    return [f"{t:g}" for t in picked.tolist()], "time step"
+
+
+def _binned(values: np.ndarray, limit: int, axis: int) -> np.ndarray:
+    """Means over at most ``limit`` near-equal consecutive bins along ``axis`` (a single
+    missing step among thousands stays visible as a grey column instead of vanishing in the
+    image's resampling)."""
+    n = values.shape[axis]
+    if n <= limit:
+        return values
+    edges = np.linspace(0, n, limit + 1).astype(int)[:-1]
+    counts = np.diff(np.append(edges, n))
+    sums = np.add.reduceat(values, edges, axis=axis)
+    shape = [1, 1]
+    shape[axis] = len(counts)
+    return sums / counts.reshape(shape)
+
+
+# Above this many nodes the heat map sorts them by missing share and drops per-node labels.
+MISSING_NODE_LABELS = 60
+
+
+def _missingness_chart(
+    missing: np.ndarray,
+    node_ids: Sequence[str],
+    first_target_step: int,
+    times: np.ndarray | None,
+    path: Path,
+) -> None:
+    """Nodes (rows) against series steps (columns), missing cells dark, with the start of
+    the test targets marked."""
+    plt = _pyplot()
+    from matplotlib.colors import Normalize, PowerNorm
+
+    n_steps, n_nodes = missing.shape
+    shares = missing.mean(axis=0)
+    sort = n_nodes > MISSING_NODE_LABELS
+    order = np.argsort(-shares, kind="stable") if sort else np.arange(n_nodes)
+    cells = missing[:, order].T.astype(float)  # (nodes, steps)
+    # About one image column per pixel, and rows no thinner than a pixel or two.
+    binned = _binned(_binned(cells, 800, axis=1), 300, axis=0)
+    height = min(1.6 + 0.16 * n_nodes, 9.0)
+    fig, ax = plt.subplots(figsize=(11, height))
+    pooled = binned.shape != cells.shape
+    # Pooled cells show their share missing; the square-root scale keeps a lone gap in a
+    # cell of many steps visible.
+    norm = PowerNorm(0.5, vmin=0.0, vmax=1.0) if pooled else Normalize(vmin=0.0, vmax=1.0)
+    image = ax.imshow(
+        binned,
+        aspect="auto",
+        cmap="Greys",
+        norm=norm,
+        interpolation="nearest",
+        extent=(-0.5, n_steps - 0.5, n_nodes - 0.5, -0.5),
+    )
+    if pooled:
+        fig.colorbar(image, ax=ax, pad=0.01, label="share missing in cell")
+    if 0 <= first_target_step <= n_steps:
+        ax.axvline(first_target_step - 0.5, color="#C44E52", lw=1.4)
+        ax.text(
+            first_target_step,
+            1.01,
+            " test targets \u2192",
+            transform=ax.get_xaxis_transform(),
+            color="#C44E52",
+            fontsize=8,
+            va="bottom",
+            ha="left",
+        )
+    ticks = np.unique(np.linspace(0, n_steps - 1, min(n_steps, 7)).round().astype(int))
+    labels, axis_label = _time_axis(times, ticks)
+    ax.set_xticks(ticks, labels, fontsize=8)
+    ax.set_xlabel(axis_label)
+    if sort:
+        ax.set_yticks([])
+        ax.set_ylabel(f"{n_nodes} nodes, most missing at the top")
+    else:
+        ax.set_yticks(range(n_nodes), [str(node_ids[i]) for i in order], fontsize=7)
+        ax.set_ylabel("node")
+    ax.set_title(
+        f"missing readings: {missing.mean():.1%} of {n_steps:,} steps \u00d7 {n_nodes} nodes "
+        f"(dark: missing)",
+        fontsize=10,
+        pad=14,
+    )
+    _save(fig, path)
+
+
+def _missingness_plots(
+    plots_dir: Path,
+    missing: Any,
+    node_ids: Sequence[str],
+    first_target_step: int,
+    times: Any = None,
+) -> list[tuple[str, str]]:
+    """``missingness.csv`` (per node: missing steps and share) and ``missingness.png``, when
+    any reading is missing; nothing otherwise."""
+    if missing is None:
+        return []
+    missing = np.asarray(missing, dtype=bool)
+    if missing.ndim != 2:
+        raise ValueError(f"missing must be (steps, nodes), not of shape {missing.shape}")
+    if not missing.any():
+        return []
+    n_steps, n_nodes = missing.shape
+    if len(node_ids) != n_nodes:
+        raise ValueError(f"missing has {n_nodes} nodes, node_ids {len(node_ids)}")
+    if times is not None and len(times) != n_steps:
+        raise ValueError(f"missing has {n_steps} steps, times {len(times)}")
+    counts, shares = missing.sum(axis=0), missing.mean(axis=0)
+    with (plots_dir / "missingness.csv").open("w") as out:
+        out.write("node,missing_steps,missing_share\n")
+        for node, count, share in zip(node_ids, counts, shares, strict=True):
+            out.write(f"{node},{int(count)},{share:.6f}\n")
+    _missingness_chart(missing, node_ids, first_target_step, times, plots_dir / "missingness.png")
+    caption = (
+        f"missing readings per node and time step ({missing.mean():.1%} of all cells; "
+        "the red line marks the first test target)"
+    )
+    return [(caption, "missingness.png")]
 
 
 def _embed(path: Path) -> str:
@@ -180,17 +342,28 @@ def _forecast_plots(
     predictions: dict[str, np.ndarray],
     node_ids: Sequence[str],
     first_target_step: int,
+    missing: Any = None,
+    times: Any = None,
+    target_steps: Any = None,
 ) -> list[tuple[str, str]]:
+    # Each window's first target step: windows left out (no observed target) leave holes.
+    steps = (
+        first_target_step + np.arange(len(y_test))
+        if target_steps is None
+        else np.asarray(target_steps)
+    )
+    if len(steps) != len(y_test):
+        raise ValueError(f"{len(steps)} target steps for {len(y_test)} test windows")
     # The three nodes whose test series vary most make the clearest forecast pictures.
-    nodes = [int(n) for n in np.argsort(-y_test[:, :, 0].std(axis=0))[:3]]
+    nodes = _varied_nodes(y_test, 3)
     names = [n for n in ("token", "fragment", "ridge_ar") if n in predictions]
     with (plots_dir / "forecast.csv").open("w") as out:
         out.write("node,step,actual," + ",".join(names) + "\n")
         for node in nodes:
             for i in range(len(y_test)):
-                cells = [f"{predictions[n][i, node, 0]:.6f}" for n in names]
+                cells = [_number(predictions[n][i, node, 0]) for n in names]
                 out.write(
-                    f"{node_ids[node]},{first_target_step + i},{y_test[i, node, 0]:.6f},"
+                    f"{node_ids[node]},{steps[i]},{_number(y_test[i, node, 0])},"
                     + ",".join(cells)
                     + "\n"
                 )
@@ -199,7 +372,7 @@ def _forecast_plots(
         predictions,
         nodes,
         [node_ids[n] for n in nodes],
-        first_target_step,
+        steps,
         plots_dir / "forecast.png",
     )
     per_step = _horizon_chart(y_test, predictions, plots_dir / "horizon_error.png")
@@ -207,10 +380,11 @@ def _forecast_plots(
         out.write("model,step,mse\n")
         for name, values in per_step:
             out.writelines(f"{name},{k + 1},{v:.6f}\n" for k, v in enumerate(values))
-    return [
+    shown = [
         ("forecasts against actual values", "forecast.png"),
         ("test MSE per forecast step", "horizon_error.png"),
     ]
+    return shown + _missingness_plots(plots_dir, missing, node_ids, first_target_step, times)
 
 
 def _classification_plots(
@@ -321,8 +495,12 @@ def write_report(
     Every task gets ``scores.csv``/``.png`` (the primary metric per model, beside published
     figures), the learning curves of the final fits (``histories``) and the Optuna history.
     Forecasting adds ``forecast.csv``/``.png`` and ``horizon_error.csv``/``.png``
-    (``data``: ``y_test``, ``predictions``, ``node_ids``, ``first_target_step``);
-    classification a confusion matrix per family.
+    (``data``: ``y_test``, ``predictions``, ``node_ids``, ``first_target_step``; ``y_test``
+    is NaN at unobserved targets), and, when ``data["missing"]`` (the whole series' ``(T,
+    N)`` bool mask, True where a reading is missing) has a True cell,
+    ``missingness.csv``/``.png`` (``data["times"]``, optional: the ``(T,)`` step times,
+    numbers or epoch nanoseconds, for the time axis); classification a confusion matrix per
+    family.
     """
     plots_dir.mkdir(parents=True, exist_ok=True)
     rows = comparison_rows(metrics)
@@ -368,6 +546,8 @@ def _markdown(
         cells += [_cost(r, key, fmt) for key, _, fmt in COST_COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"Rule: {metrics['verdict']['rule']}." if "verdict" in metrics else ""]
+    if gaps := missing_sentence(metrics):
+        lines += ["", gaps]
     lines += ["", "## Tuning budget", "", budget_sentence(metrics), ""]
     for ref in metrics.get("published", []):
         lines.append(
@@ -412,7 +592,19 @@ def _html(
         for alt, file in images
     )
     p = metrics["protocol"]
-    protocol = html.escape(", ".join(f"{k} {v}" for k, v in p.items() if k != "label_names"))
+    # ``missing`` gets its own sentence; other nested entries (a sentinel's count) are
+    # spelled out rather than shown as a Python dict.
+    protocol = html.escape(
+        ", ".join(
+            f"{k} ({', '.join(f'{a} {b}' for a, b in v.items())})"
+            if isinstance(v, dict)
+            else f"{k} {v}"
+            for k, v in p.items()
+            if k not in ("label_names", "missing")
+        )
+    )
+    gaps = missing_sentence(metrics)
+    gaps_html = f'<p class="meta">{html.escape(gaps)}</p>' if gaps else ""
     seeds = max((r.get("n_seeds", 1) for r in rows), default=1)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -437,6 +629,7 @@ def _html(
 <code>{metrics["split_fingerprint"]}</code>, data sha256
 <code>{metrics["data_sha256"][:16]}&hellip;</code>. Families: mean &plusmn; std over
 {seeds} seed(s) of the final fit.</p>
+{gaps_html}
 <p class="verdict">{html.escape(verdict(metrics))}</p>
 {rule}
 {published_html}

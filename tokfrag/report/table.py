@@ -108,3 +108,41 @@ def budget_sentence(metrics: dict[str, Any]) -> str:
         f"Same tuning budget for both families: {given['n_trials']} trials and "
         f"{given['timeout_seconds']:.0f} s each; {used}."
     )
+
+
+def missing_sentence(metrics: dict[str, Any]) -> str:
+    """How the metrics treat gaps in the series (``protocol.missing``, written when
+    ``data.missing`` is not the default), or ``""`` when the data had none to treat."""
+    missing = metrics.get("protocol", {}).get("missing")
+    if not missing:
+        return ""
+    policy = missing.get("policy", "")
+    observed, targets = missing.get("observed_test_targets"), missing.get("test_targets")
+    over = (
+        f"computed over the {observed:,} observed of {targets:,} test targets"
+        if observed is not None and targets is not None
+        else "computed over the observed test targets only"
+    )
+    if policy == "mask":
+        sentence = f"Metrics are masked: {over} (data.missing: mask)"
+    elif policy == "interpolate":
+        sentence = (
+            "Gaps are interpolated (data.missing: interpolate): interpolated cells count as "
+            f"readings, and any gaps left are masked, so metrics are {over}"
+        )
+    else:
+        sentence = f"Missing readings are handled by data.missing: {policy}; metrics are {over}"
+    dropped = missing.get("test_windows_without_target")
+    if dropped:
+        windows = missing.get("test_windows")
+        of = f" of {windows:,}" if windows is not None else ""
+        noun = "window" if dropped == 1 else "windows"
+        verb = "is" if dropped == 1 else "are"
+        sentence += (
+            f"; {dropped:,}{of} test {noun} with no observed target {verb} left out of the "
+            "paired comparison"
+        )
+    share = missing.get("missing_share")
+    if share is not None:
+        sentence += f". {share:.1%} of the series' readings are missing in the data"
+    return sentence + "."

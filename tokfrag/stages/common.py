@@ -914,12 +914,14 @@ def forced_gate() -> dict[str, Any]:
 
 def _fits(theirs: Any, ours: Any) -> bool:
     """Can a model serving contract ``theirs`` answer this data's requests (``ours``)? The
-    same kind and task (nodes, lags and horizon, or classes), and for series the same
-    ``time`` column (step numbers or dates)."""
+    same kind and task (nodes, lags and horizon, or classes), for series the same ``time``
+    column (step numbers or dates), and, when this data keeps gaps (``data.missing`` mask or
+    interpolate), a champion that reads them."""
     return (
         theirs.kind == ours.kind
         and theirs.task_key() == ours.task_key()
         and getattr(theirs, "time_unit", None) == getattr(ours, "time_unit", None)
+        and (getattr(theirs, "gaps", False) or not getattr(ours, "gaps", False))
     )
 
 
@@ -927,9 +929,14 @@ def _describe(contract: Any) -> str:
     key = contract.task_key()
     if "node_ids" in key:
         times = "dates" if contract.time_unit == "ns" else "step numbers"
+        gaps = (
+            "; empty readings read as gaps (data.missing mask or interpolate)"
+            if getattr(contract, "gaps", False)
+            else "; no gaps (data.missing refuse)"
+        )
         return (
             f"{len(key['node_ids'])} nodes, lags {key['lags']}, horizon {key['horizon']} "
-            f"(times as {times})"
+            f"(times as {times}{gaps})"
         )
     return f"{len(key['label_names'])} classes {list(key['label_names'])}"
 

@@ -59,6 +59,29 @@ def _windows(series, split, part: str | np.ndarray) -> tuple[np.ndarray, np.ndar
     return x, y, series.time[np.asarray(snapshots) + split.lags - 1]
 
 
+def _test_windows(series, split) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The test windows that are scored: those with at least one observed target (every
+    window, when the series has no gap), and which of the split's test windows they are
+    (``keep``, bool ``(S_test,)``: the others were left out for having none)."""
+    from tokfrag.train.metrics import observed_windows
+
+    x, y, t = _windows(series, split, "test")
+    keep = observed_windows(y)
+    if not keep.any():
+        raise StageError(
+            f"no test window has an observed target: all {len(y)} test windows' targets are "
+            "missing, so nothing can be scored; move split.train_ratio, or drop the nodes "
+            "whose test part is empty (data.max_missing_per_node)"
+        )
+    return x[keep], y[keep], t[keep], keep
+
+
+def reads_gaps(params: Params) -> bool:
+    """Whether the series may keep gaps (``data.missing`` mask or interpolate): models are
+    then built with an observed channel and baselines with a per-node fill."""
+    return params.data.missing != "refuse"
+
+
 def choose_calendar(params: Params, series, train_steps: int):
     """The calendar covariates for this series, or ``None``, and why: a clock comes from
     dates in the time column, from ``calendar.start`` / ``calendar.step``, or from the
@@ -124,7 +147,12 @@ def validate(params: Params, layout: Layout):
     from tokfrag.data.canonical import read_canonical
 
     values, edges, meta = read_canonical(layout.data_dir)
-    return run_gate(params, layout, lambda docs: _gate(params, values, edges, docs), meta["sha256"])
+    return run_gate(
+        params,
+        layout,
+        lambda docs: _gate(params, values, edges, docs, meta.get("missing")),
+        meta["sha256"],
+    )
 
 
 def check(params: Params, spec: Any, parsed: Any):
@@ -134,8 +162,12 @@ def check(params: Params, spec: Any, parsed: Any):
     return _gate(params, values, edges)
 
 
-def _gate(params: Params, values, edges, docs_dir: Path | None = None):
+def _gate(params: Params, values, edges, docs_dir: Path | None = None, missing=None):
+    from tokfrag.data.canonical import META_ATTR
     from tokfrag.data.validation import validate_series
+
+    if missing is None:  # parsed tables carry what the policy did
+        missing = values.attrs.get(META_ATTR, {}).get("missing")
 
     s = params.split
     return validate_series(
@@ -148,6 +180,7 @@ def _gate(params: Params, values, edges, docs_dir: Path | None = None):
         val_fraction=s.val_fraction,
         split_by=s.by,
         docs_dir=docs_dir,
+        missing=missing,
     )
 
 
@@ -217,6 +250,7 @@ def build_forecaster(family: str, params: Params, series, layout: Layout):
 
     lags, horizon = params.split.lags, params.split.horizon
     calendar = read_calendar(layout)
+    observed = reads_gaps(params)  # an observed channel beside the filled inputs
     if family == "token":  # the token variants share the Transformer's sizes
         sizes = params.token.model.model_dump()
     if family == "token" and params.token.variant == "quantized":
@@ -225,20 +259,22 @@ def build_forecaster(family: str, params: Params, series, layout: Layout):
 
         q = params.token.tokenizer
         return TokenForecaster.build(
-            MeanScaleQuantizer(q.n_bins, q.low, q.high), lags, horizon, **sizes
+            MeanScaleQuantizer(q.n_bins, q.low, q.high), lags, horizon, observed=observed, **sizes
         )
     if family == "token" and params.token.variant == "patch":
         from tokfrag.models.patch_model import PatchForecaster
         from tokfrag.tokens.patch import PatchTokenizer
 
         p = params.token.patch
-        return PatchForecaster.build(PatchTokenizer(p.patch_len, p.stride), lags, horizon, **sizes)
+        return PatchForecaster.build(
+            PatchTokenizer(p.patch_len, p.stride), lags, horizon, observed=observed, **sizes
+        )
     scaler = NodeScaler.from_dict(read_json(layout.prepared / "scaler.json", "prepare"))
     if family == "token" and params.token.variant == "inverted":
         from tokfrag.models.inverted_model import InvertedForecaster
 
         return InvertedForecaster.build(
-            scaler, lags, horizon, calendar, skip=params.token.skip, **sizes
+            scaler, lags, horizon, calendar, skip=params.token.skip, observed=observed, **sizes
         )
     if family == "fragment":
         from tokfrag.models.fragment_model import FragmentForecaster
@@ -259,6 +295,7 @@ def build_forecaster(family: str, params: Params, series, layout: Layout):
             lags,
             horizon,
             calendar=calendar,
+            observed=observed,
             **sizes.model_dump(),
         )
     raise StageError(f"unknown family {family!r}; expected 'token' or 'fragment'")
@@ -320,7 +357,8 @@ def fit_parts(params: Params, layout: Layout, family: str, final: bool) -> FitPa
 def scoring(x_test: np.ndarray, y_test: np.ndarray) -> Any:
     """Series models are scored on test windows, given as ``(windows, times)``: metrics
     from the forecasts, and each window's squared error as its item score (their mean is
-    the MSE)."""
+    the MSE). With gaps, both count observed targets only (masked metrics), and the windows
+    are those with at least one (:func:`_test_windows`)."""
     from tokfrag.train import forecast_metrics
     from tokfrag.train.metrics import item_losses
 
@@ -345,19 +383,24 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
 
     series, split = _load_inputs(params, layout)
     x_train, y_train, t_train = _windows(series, split, "train")
-    x_test, y_test, t_test = _windows(series, split, "test")
+    x_test, y_test, t_test, keep = _test_windows(series, split)
+    unscored = int((~keep).sum())
     lags, horizon = split.lags, split.horizon
     trained = load_trained(layout, split.fingerprint())
     alpha, calendar = params.baselines.ridge_alpha, read_calendar(layout)
+    # With gaps, a missing input reading takes its node's training mean (the scaler's).
+    fill = _training_means(layout) if reads_gaps(params) else None
     baselines = {
-        "zero": fitted(lambda: ZeroForecaster(lags, horizon)),
-        "last_value": fitted(lambda: LastValueForecaster(lags, horizon)),
-        "historical_average": fitted(lambda: HistoricalAverageForecaster(lags, horizon)),
-        "ridge_ar": fitted(lambda: RidgeARForecaster(lags, horizon, alpha).fit(x_train, y_train)),
+        "zero": fitted(lambda: ZeroForecaster(lags, horizon, fill=fill)),
+        "last_value": fitted(lambda: LastValueForecaster(lags, horizon, fill=fill)),
+        "historical_average": fitted(lambda: HistoricalAverageForecaster(lags, horizon, fill=fill)),
+        "ridge_ar": fitted(
+            lambda: RidgeARForecaster(lags, horizon, alpha, fill=fill).fit(x_train, y_train)
+        ),
     }
     if calendar is not None:  # the linear filter with the covariates the families read
         baselines["ridge_ar_calendar"] = fitted(
-            lambda: RidgeARForecaster(lags, horizon, alpha, calendar).fit(
+            lambda: RidgeARForecaster(lags, horizon, alpha, calendar, fill=fill).fit(
                 x_train, y_train, times=t_train
             )
         )
@@ -386,6 +429,7 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
             "val_fraction": params.split.val_fraction,
             "train_snapshots": int(len(split.train)),
             "test_snapshots": int(len(split.test)),
+            **_gaps_protocol(params, layout, series, y_test, unscored),
         },
         "split_fingerprint": split.fingerprint(),
         "tuning": tuning_summary(layout, split.fingerprint()),
@@ -418,11 +462,43 @@ def evaluate(params: Params, layout: Layout) -> dict[str, Any]:
             node_ids=series.node_ids,
             first_target_step=split.first_test_target,
             histories=_histories(layout),
+            missing=np.isnan(series.values),
+            times=series.time,
+            target_steps=np.asarray(split.test)[keep] + split.lags,
         ),
         items,
         baselines[best_baseline(metrics)][0],
     )
     return metrics
+
+
+def _training_means(layout: Layout) -> np.ndarray:
+    """Each node's training mean ``(N,)``: the scaler ``prepare`` fit on training steps."""
+    return np.asarray(read_json(layout.prepared / "scaler.json", "prepare")["mean"], np.float64)
+
+
+def _gaps_protocol(
+    params: Params, layout: Layout, series, y_test: np.ndarray, unscored: int
+) -> dict[str, Any]:
+    """What the metrics made of the gaps (``protocol.missing``), under a policy that keeps
+    them (nothing under ``refuse``, where there are none); and ``protocol.sentinel``, a
+    reading the dataset declares missing and how many there were (Los-loop's zeros)."""
+    meta = read_json(layout.data_dir / "meta.json", "ingest")
+    sentinel = {"sentinel": meta["sentinel"]} if "sentinel" in meta else {}
+    if not reads_gaps(params):
+        return sentinel
+    per_window = int(np.prod(y_test.shape[1:]))
+    return {
+        **sentinel,
+        "missing": {
+            "policy": params.data.missing,
+            "missing_share": round(float(np.isnan(series.values).mean()), 6),
+            "test_windows": int(len(y_test) + unscored),
+            "test_windows_without_target": unscored,
+            "observed_test_targets": int(np.isfinite(y_test).sum()),
+            "test_targets": int((len(y_test) + unscored) * per_window),
+        },
+    }
 
 
 def champion_items(params: Params, layout: Layout, champion: Any) -> np.ndarray:
@@ -432,7 +508,7 @@ def champion_items(params: Params, layout: Layout, champion: Any) -> np.ndarray:
     from tokfrag.train.metrics import item_losses
 
     series, split = _load_inputs(params, layout)
-    x_test, y_test, t_test = _windows(series, split, "test")
+    x_test, y_test, t_test, _ = _test_windows(series, split)
     times = t_test.astype("datetime64[ns]") if series.time_unit == "ns" else t_test
     frame = champion.predict(windows_to_frame(x_test, series.node_ids, times=times))
     position = {node: i for i, node in enumerate(series.node_ids)}
@@ -450,7 +526,11 @@ def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[
     series, split = _load_inputs(params, layout)
     if metrics["split_fingerprint"] != split.fingerprint():
         raise StageError(f"{layout.metrics} is from another split; rerun `tokfrag evaluate`")
-    x_test, _, t_test = _windows(series, split, "test")
+    x_test, _, t_test, _ = _test_windows(series, split)
+    # The input example: the latest test window with the fewest missing readings (all of
+    # them, without gaps): a lag column left empty in every row would not infer as a number.
+    gaps = np.isnan(x_test).reshape(len(x_test), -1).sum(axis=1)  # (S,)
+    example = len(x_test) - 1 - int(np.argmin(gaps[::-1]))
     out = []
     for family in (*FAMILIES, BASELINE):  # the best baseline is a candidate like the families
         run_id, entry = evaluated_model(layout, metrics, family)
@@ -464,9 +544,10 @@ def candidates(params: Params, layout: Layout, metrics: dict[str, Any]) -> list[
                 lags=split.lags,
                 horizon=split.horizon,
                 data_sha256=series.sha256,
-                example_windows=np.ascontiguousarray(x_test[-1:]),
-                example_times=t_test[-1:],
+                example_windows=np.ascontiguousarray(x_test[example : example + 1]),
+                example_times=t_test[example : example + 1],
                 time_unit=series.time_unit,
+                gaps=reads_gaps(params),
             )
         )
     return out

@@ -186,13 +186,30 @@ def _batches(
         yield _to(data.take(idx), device), len(idx)
 
 
-def _mean_loss(model: nn.Module, data: Examples, batch_size: int, device: torch.device) -> float:
+def _weight(batch: dict[str, Any], size: int) -> float:
+    """What a batch's mean loss averages over, to pool batches into one mean: its examples,
+    or, for targets with gaps (a 0/1 mask ``w``, ``data.missing: mask``), its observed
+    targets, so the pooled loss is the masked MSE of the whole part whatever the batching."""
+    w = batch.get("w")
+    return float(w.sum()) if w is not None else float(size)
+
+
+def _mean_loss(
+    model: nn.Module, data: Examples, batch_size: int, device: torch.device, label: str
+) -> float:
     model.eval()
-    total, count = 0.0, 0
+    total, count = 0.0, 0.0
     with torch.no_grad():  # validation in fp32: the early-stopping signal stays exact
         for batch, size in _batches(data, batch_size, device, None):
-            total += float(model.loss(batch)) * size  # type: ignore[operator]
-            count += size
+            weight = _weight(batch, size)
+            total += float(model.loss(batch)) * weight  # type: ignore[operator]
+            count += weight
+    if count == 0 and len(data):
+        raise ValueError(
+            f"{label}: the validation part has no observed target (every target in it is "
+            "missing), so it cannot stop training; use a larger split.val_fraction (or "
+            "fewer tune.cv.folds), or drop the emptiest nodes with data.max_missing_per_node"
+        )
     return total / max(count, 1)
 
 
@@ -297,15 +314,16 @@ def fit(
                 nn.utils.clip_grad_norm_(params, config.clip_grad_norm)
             optimizer.step()
             scheduler.step()
-            running += float(loss.detach()) * size
-            seen += size
+            weight = _weight(batch, size)
+            running += float(loss.detach()) * weight
+            seen += weight
         record = {"train_loss": running / max(seen, 1), "lr": lr}
         if val is None:
             history.append({"epoch": epoch, **record})
             for callback in callbacks:
                 callback(epoch, record)
             continue
-        val_loss = _mean_loss(model, val, config.batch_size, device)
+        val_loss = _mean_loss(model, val, config.batch_size, device, config.label)
         if not math.isfinite(val_loss):
             raise _diverged(config, "validation loss", val_loss, epoch)
         record["val_loss"] = val_loss

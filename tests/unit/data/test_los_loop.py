@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tokfrag.data.canonical import to_series
+from tokfrag.data.canonical import META_ATTR, to_series
 from tokfrag.data.loaders import load_los_loop
 from tokfrag.data.registry import DataError, get_spec, resolve_file
 
@@ -143,3 +143,24 @@ def test_small_pair_parses_and_keeps_blank_speeds_for_the_gate(tmp_path):
         "target": ["a", "b"],
         "weight": [1.0, 0.5],
     }
+
+
+def test_zero_speeds_are_declared_missing_and_counted(loaded):
+    # METR-LA's detectors write 0 mph for "no reading"; the mirrored file has none, and
+    # meta.json says so (the protocol line in the evaluation reads it).
+    values, _ = loaded
+    assert values.attrs[META_ATTR]["sentinel"] == {"missing_value": 0.0, "cells": 0}
+
+
+def test_a_release_with_zero_speeds_is_refused_naming_the_keys(los_paths, tmp_path):
+    speed, adj = _copy(los_paths, tmp_path)
+    lines = speed.read_text().splitlines()
+    cells = lines[3].split(",")
+    cells[2] = "0"
+    lines[3] = ",".join(cells)
+    speed.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError) as info:
+        load_los_loop(speed, adj)
+    message = str(info.value)
+    assert "1 readings are 0 mph" in message and "line 4" in message
+    assert "data.missing_value: 0" in message and "data.missing: mask" in message

@@ -84,29 +84,44 @@ def test_interpolation_matches_numpy_interp_on_dates():
     pd.testing.assert_series_equal(out["t"], values["t"])
 
 
-def test_gap_longer_than_max_gap_is_refused_with_the_summary():
+def test_gaps_longer_than_max_gap_stay_missing_and_are_recorded(caplog):
     values = _frame(a=[1.0, NAN, NAN, NAN, 5.0, 6.0], b=[1.0, 2.0, NAN, 4.0, 5.0, 6.0])
-    with pytest.raises(DataError) as info:
-        apply_policy(values, _edges(), INTERPOLATE, where="r.csv", time="week")
-    message = str(info.value)
-    assert message.startswith("r.csv: data.missing: interpolate with data.max_gap: 2 cannot")
-    assert "1 of 2 gaps" in message and "1 longer than 2 step(s)" in message
-    assert "node 'a' from week 1 to 3 (3 steps; rows 1-3)" in message
-    assert "raise data.max_gap to 3" in message
-    assert "mask" in message and "not available in this version" in message
+    with caplog.at_level(logging.INFO, logger="tokfrag.data.missing"):
+        out, _ = apply_policy(values, _edges(), INTERPOLATE, where="r.csv", time="week")
+    assert out["b"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]  # 1 step <= max_gap 2: filled
+    assert out["a"].isna().tolist() == [False, True, True, True, False, False]  # 3: masked
+    record = _record(out)
+    assert record["interpolated_cells"] == 1 and record["interpolated_gaps"] == 1
+    assert record["masked_cells"] == 3 and record["masked_cells_per_node"] == {"a": 3}
+    assert "filled 1 readings in 1 of 2 gaps" in caplog.text
 
 
-@pytest.mark.parametrize(
-    ("column", "where"),
-    [([NAN, 1.0, 2.0, 3.0], "week 0 (1 step; row 0)"), ([1.0, 2.0, 3.0, NAN], "week 3")],
-)
-def test_leading_and_trailing_gaps_are_not_extrapolated(column, where):
+@pytest.mark.parametrize("column", [[NAN, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, NAN]])
+def test_leading_and_trailing_gaps_are_not_extrapolated(column):
     values = _frame(a=column, b=[1.0, 2.0, 3.0, 4.0])
+    out, _ = apply_policy(values, _edges(), INTERPOLATE, where="r.csv", time="week")
+    np.testing.assert_array_equal(out["a"].isna(), np.isnan(column))
+    assert _record(out)["interpolated_cells"] == 0 and _record(out)["masked_cells"] == 1
+
+
+def test_mask_keeps_every_gap_and_counts_them_per_node():
+    values = _frame(a=[1.0, NAN, NAN, 4.0, NAN], b=[NAN, 2.0, 3.0, 4.0, 5.0], c=[1.0] * 5)
+    out, _ = apply_policy(values, _edges(), {"missing": "mask"}, where="r.csv")
+    pd.testing.assert_frame_equal(out[["a", "b", "c"]], values[["a", "b", "c"]])
+    record = _record(out)
+    assert record["policy"] == "mask" and record["interpolated_cells"] == 0
+    assert record["masked_cells"] == 4 and record["masked_cells_per_node"] == {"a": 3, "b": 1}
+
+
+def test_mask_refuses_a_node_with_no_training_reading_naming_it():
+    values = _frame(a=[NAN, NAN, NAN, 4.0, 5.0, 6.0], b=np.arange(6.0))
     with pytest.raises(DataError) as info:
-        apply_policy(values, _edges(), INTERPOLATE, where="r.csv", time="week")
+        apply_policy(values, _edges(), {"missing": "mask"}, where="r.csv", train_steps=3)
     message = str(info.value)
-    assert "at the start or end of a node's series" in message and where in message
-    assert "never filled" in message
+    assert message.startswith("r.csv: 1 node(s) have no reading in the training rows (rows 0-2")
+    assert "'a'" in message and "data.max_missing_per_node" in message
+    out, _ = apply_policy(values, _edges(), {"missing": "mask"}, where="r.csv", train_steps=4)
+    assert _record(out)["masked_cells"] == 3
 
 
 # --- refuse: one summary message -----------------------------------------------------------------
@@ -380,11 +395,7 @@ def _data(**keys) -> dict:
 @pytest.mark.parametrize(
     ("keys", "fragments"),
     [
-        (
-            {"missing": "mask"},
-            ("data.missing", "mask", "not available in this version", "interpolate", "refuse"),
-        ),
-        ({"missing": "drop"}, ("data.missing", "refuse, interpolate", "'drop'")),
+        ({"missing": "drop"}, ("data.missing", "refuse, mask, interpolate", "'drop'")),
         ({"missing": "interpolate", "max_gap": 0}, ("data.max_gap", "at least 1", "(got 0)")),
         ({"missing": "interpolate", "max_gap": 1.5}, ("data.max_gap", "whole number")),
         ({"missing": "interpolate"}, ("data.missing: interpolate needs data.max_gap",)),
@@ -402,6 +413,12 @@ def test_bad_missing_keys_are_refused_naming_the_key(keys, fragments):
         parse_params(_data(**keys))
     for fragment in fragments:
         assert fragment in str(info.value), str(info.value)
+
+
+def test_mask_with_a_token_variant_that_cannot_read_gaps_is_refused():
+    with pytest.raises(ParamsError, match="token.variant quantized cannot read them"):
+        parse_params({**_data(missing="mask"), "token": {"variant": "quantized"}})
+    assert parse_params({**_data(missing="mask"), "token": {"variant": "patch"}})
 
 
 def test_missing_keys_apply_only_to_your_own_series():
@@ -438,19 +455,24 @@ def _straddling(steps: int = 40) -> pd.DataFrame:
 
 def test_interpolation_never_fills_training_rows_from_later_rows():
     # Training reads rows [0, 20): a gap of rows 18-19 would be filled from row 20, a test
-    # reading. Refused, and said why; the same gap with no split known is filled; a gap
-    # wholly after the training rows is filled (it feeds test windows only).
+    # reading. Left missing (masked); the same gap with no split known is filled; a gap
+    # wholly after the training rows stays missing too (filling it from the reading after it
+    # would put part of a test target into the inputs that forecast it).
     frame = _straddling()
     frame.loc[[18, 19], "a"] = np.nan
     policy = {"missing": "interpolate", "max_gap": 3}
-    with pytest.raises(DataError, match=r"across the end of the training steps \(row 20\)"):
-        apply_policy(frame, _edges(), policy, where="v.csv", train_steps=20)
+    kept, _ = apply_policy(frame, _edges(), policy, where="v.csv", train_steps=20)
+    assert kept["a"].isna().sum() == 2 and _record(kept)["interpolated_cells"] == 0
     filled, _ = apply_policy(frame, _edges(), policy, where="v.csv")
     assert not filled["a"].isna().any()
     later = _straddling()
     later.loc[[25, 26], "a"] = np.nan
-    filled, _ = apply_policy(later, _edges(), policy, where="v.csv", train_steps=20)
-    assert filled.attrs[META_ATTR]["missing"]["interpolated_cells"] == 2
+    kept, _ = apply_policy(later, _edges(), policy, where="v.csv", train_steps=20)
+    assert kept["a"].isna().sum() == 2 and _record(kept)["interpolated_cells"] == 0
+    earlier = _straddling()
+    earlier.loc[[17, 18], "a"] = np.nan  # its right-hand reading, row 19, is a training row
+    filled, _ = apply_policy(earlier, _edges(), policy, where="v.csv", train_steps=20)
+    assert not filled["a"].isna().any() and _record(filled)["interpolated_cells"] == 2
 
 
 def test_dropping_counts_only_the_training_rows_when_the_split_is_known():

@@ -180,18 +180,20 @@ def test_zero_windows_give_an_empty_forecast(chickenpox):
 
 
 def test_a_model_saved_before_the_skip_still_loads(chickenpox, tmp_path):
-    """Configs written by the previous release lack ``skip`` and ``covariates``: they load
-    as what they were (no skip, no calendar) and forecast as before."""
+    """Configs written by earlier releases lack ``skip``, ``covariates`` and ``observed``:
+    they load as what they were (no skip, no calendar, no observed channel) and forecast as
+    before."""
     model = _build(chickenpox, 1, skip=False)
     x, _ = slice_windows(chickenpox[0], 4, 1, np.arange(100, 110))
     folder = model.save(tmp_path / "old")
     config = json.loads((folder / CONFIG_FILE).read_text())
-    for key in ("skip", "covariates"):
+    for key in ("skip", "covariates", "observed"):
         del config["net"][key]
     del config["calendar"]
     (folder / CONFIG_FILE).write_text(json.dumps(config))
     loaded = load_forecaster(folder)
     assert loaded.net.skip is None and loaded.calendar is None
+    assert loaded.net.config.observed is False
     np.testing.assert_allclose(loaded.forecast(x), model.forecast(x), atol=1e-6)
 
 
@@ -234,3 +236,52 @@ def test_a_calendar_model_needs_times_and_uses_them(chickenpox, tmp_path):
     loaded = load_forecaster(model.save(tmp_path / "calendar"))
     assert loaded.calendar == model.calendar
     np.testing.assert_allclose(loaded.forecast(x, times=np.full(10, 26)), summer, atol=1e-6)
+
+
+def _with_gaps(values: np.ndarray, share: float = 0.3, seed: int = 0) -> np.ndarray:
+    gappy = values.copy()
+    gappy[np.random.default_rng(seed).random(values.shape) < share] = np.nan
+    return gappy
+
+
+def test_the_observed_flag_is_one_more_cell_input_beside_value_and_calendar(chickenpox):
+    values = chickenpox[0]
+    plain = _build(chickenpox, 1, calendar=_calendar())
+    model = _build(chickenpox, 1, calendar=_calendar(), observed=True)
+    f = model.calendar.num_features
+    assert plain.net.cell.gates.lins[0].in_channels == 1 + f + 8
+    assert model.net.cell.gates.lins[0].in_channels == 1 + 1 + f + 8  # value, flag, calendar
+    assert model.net.skip.linear.in_features == plain.net.skip.linear.in_features  # no flag
+    x, y = slice_windows(_with_gaps(values), 4, 1, np.arange(100, 120))
+    times = np.arange(100, 120) + 3
+    data = model.tensors(x, y, times=times)
+    assert set(data) == {"x", "m", "y", "w", "c"}
+    out = model.forecast(x, times=times)
+    assert out.shape == (20, 20, 1) and np.isfinite(out).all()
+    with pytest.raises(ValueError, match="without the observed channel"):
+        plain.forecast(x, times=times)
+
+
+def test_warm_start_with_gaps_fits_the_ridge_on_observed_targets(chickenpox):
+    """With gaps, the skip starts at the ridge fit of each horizon step on the windows and
+    nodes whose target there is observed, reading the filled lags (scikit-learn's ridge as
+    the referee)."""
+    from sklearn.linear_model import Ridge
+
+    model = _build(chickenpox, 2, observed=True)
+    x, y = slice_windows(_with_gaps(chickenpox[0]), 4, 2, np.arange(80))
+    data = model.tensors(x, y)
+    model.warm_start(data)
+    features = data["x"].reshape(-1, 4).numpy()
+    targets, seen = data["y"].reshape(-1, 2).numpy(), data["w"].reshape(-1, 2).numpy() > 0
+    expected = np.stack(
+        [
+            Ridge(alpha=1.0).fit(features[seen[:, h]], targets[seen[:, h], h]).predict(features)
+            for h in range(2)
+        ],
+        axis=-1,
+    )  # (S*N, H)
+    model.net.eval()
+    with torch.no_grad():
+        out = model.net(data["x"], m=data["m"]).reshape(-1, 2).numpy()
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)

@@ -1,4 +1,5 @@
-"""HistoricalAverageForecaster: T-GCN's rolling window mean, by hand and saved/loaded."""
+"""HistoricalAverageForecaster: T-GCN's rolling window mean, by hand and saved/loaded,
+without and with gaps (NaN inputs)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,62 @@ def test_save_load_identity(tmp_path):
     assert type(loaded) is HistoricalAverageForecaster
     assert (loaded.lags, loaded.horizon, loaded.family) == (6, 5, "baseline")
     np.testing.assert_array_equal(loaded.forecast(windows), model.forecast(windows))
+
+
+# --- gaps (data.missing: mask) ------------------------------------------------------------
+
+
+def _tgcn_ha_with_gaps(window: np.ndarray, horizon: int, fill: float) -> list[float]:
+    """The T-GCN loop where each mean skips missing values (None); ``fill`` when none."""
+    a = [None if np.isnan(v) else float(v) for v in window]
+    out = []
+    for _ in range(horizon):
+        seen = [v for v in a if v is not None]
+        a1 = sum(seen) / len(seen) if seen else fill
+        out.append(a1)
+        a = a[1:] + [a1]
+    return out
+
+
+def test_hand_made_window_with_gaps():
+    nan = np.nan
+    windows = np.array(
+        [[[1.0, nan, 4.0, nan], [nan, nan, nan, nan], [2.0, 2.0, 2.0, 6.0]]]
+    )  # (S=1, N=3, lags=4)
+    out = HistoricalAverageForecaster(4, 3, fill=[-1.0, 10.0, -1.0]).forecast(windows)
+    # node 0: mean(1, 4) = 2.5; mean(4, 2.5) = 3.25; mean(4, 2.5, 3.25) = 3.25
+    np.testing.assert_allclose(out[0, 0], [2.5, 3.25, 3.25], rtol=0, atol=1e-15)
+    # node 1: nothing observed -> its fill, which then counts as observed
+    np.testing.assert_array_equal(out[0, 1], [10.0, 10.0, 10.0])
+    # node 2 has no gap: the plain T-GCN recursion (3.0, then mean(2, 2, 6, 3) = 3.25, ...)
+    np.testing.assert_allclose(out[0, 2], _tgcn_ha(windows[0, 2], 3), rtol=1e-15)
+
+
+def test_matches_the_gap_skipping_loop_on_random_windows():
+    rng = np.random.default_rng(2)
+    windows = rng.uniform(10, 70, size=(6, 4, 8))
+    windows[rng.random(windows.shape) < 0.4] = np.nan
+    windows[0, 0] = np.nan
+    fill = rng.uniform(10, 70, size=4)
+    out = HistoricalAverageForecaster(8, 10, fill=fill).forecast(windows)
+    for s in range(6):
+        for n in range(4):
+            expected = _tgcn_ha_with_gaps(windows[s, n], 10, fill[n])
+            np.testing.assert_allclose(out[s, n], expected, rtol=1e-12)
+
+
+def test_gaps_without_fill_raise():
+    windows = np.ones((2, 2, 4))
+    windows[1, 0, 3] = np.nan
+    with pytest.raises(ValueError, match="built without `fill`"):
+        HistoricalAverageForecaster(4, 2).forecast(windows)
+
+
+def test_save_load_keeps_fill(tmp_path):
+    windows = np.random.default_rng(3).normal(size=(4, 3, 6))
+    windows[:, 1, :] = np.nan
+    model = HistoricalAverageForecaster(6, 5, fill=[1.0, 2.0, 3.0])
+    loaded = load_forecaster(model.save(tmp_path / "ha"))
+    np.testing.assert_array_equal(loaded.fill, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(loaded.forecast(windows), model.forecast(windows))
+    np.testing.assert_array_equal(loaded.forecast(windows)[:, 1], 2.0)

@@ -29,10 +29,12 @@ def values(chickenpox_file) -> np.ndarray:
     return frame.drop(columns="t").to_numpy(np.float64)
 
 
-def _build(values, horizon: int, calendar=None, seed: int = 0) -> InvertedForecaster:
+def _build(
+    values, horizon: int, calendar=None, seed: int = 0, observed: bool = False
+) -> InvertedForecaster:
     torch.manual_seed(seed)
     return InvertedForecaster.build(
-        NodeScaler.fit(values[:107]), 4, horizon, calendar=calendar, **SIZES
+        NodeScaler.fit(values[:107]), 4, horizon, calendar=calendar, observed=observed, **SIZES
     )
 
 
@@ -108,3 +110,32 @@ def test_times_are_checked(values):
         model.forecast(x)
     with pytest.raises(ValueError, match="one time per window"):
         model.forecast(x, times=np.arange(4))
+
+
+def test_an_observed_node_token_embeds_its_window_and_its_flags(values, tmp_path):
+    model = _build(values, 2, CALENDAR, observed=True)
+    assert model.net.embed.in_features == 2 * 4 and _build(values, 2).net.embed.in_features == 4
+    gappy = values.copy()
+    gappy[np.random.default_rng(0).random(values.shape) < 0.3] = np.nan
+    x, y = slice_windows(gappy, 4, 2, np.arange(100, 120))
+    times = np.arange(100, 120) + 3
+    data = model.tensors(x, y, times=times)
+    model.warm_start(data)  # the ridge on observed targets: finite, no NaN from the gaps
+    assert torch.isfinite(model.net.skip.linear.weight).all()
+    before = model.forecast(x, times=times)
+    assert before.shape == (20, 20, 2) and np.isfinite(before).all()
+    folder = model.save(tmp_path / "observed")
+    assert json.loads((folder / HF_DIR / CONFIG_FILE).read_text())["observed"] is True
+    np.testing.assert_array_equal(load_forecaster(folder).forecast(x, times=times), before)
+
+
+def test_a_network_saved_before_observed_loads_without_it(values, tmp_path):
+    model = _build(values, 1)
+    x, _ = slice_windows(values, 4, 1, np.arange(100, 110))
+    folder = model.save(tmp_path / "old")
+    hf_config = json.loads((folder / HF_DIR / CONFIG_FILE).read_text())
+    del hf_config["observed"]
+    (folder / HF_DIR / CONFIG_FILE).write_text(json.dumps(hf_config))
+    loaded = load_forecaster(folder)
+    assert loaded.net.config.observed is False
+    np.testing.assert_array_equal(loaded.forecast(x), model.forecast(x))

@@ -183,3 +183,41 @@ def test_a_few_epochs_on_chickenpox_lower_the_loss(chickenpox_file):
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
     out = model.forecast(slice_windows(series.values, 4, 1, split.test)[0])
     assert out.shape == (414, 20, 1) and np.isfinite(out).all()
+
+
+def _gappy(values: np.ndarray, share: float = 0.3, seed: int = 0) -> np.ndarray:
+    gappy = values.copy()
+    gappy[np.random.default_rng(seed).random(values.shape) < share] = np.nan
+    return gappy
+
+
+def test_observed_patches_are_filled_with_the_window_mean_and_carry_their_flags(values):
+    model = _build(2, observed=True)
+    assert model.net.patch_embed.in_features == 2 * 2  # values and flags of a patch
+    x, y = slice_windows(_gappy(values), 4, 2, np.arange(30))
+    data = model.tensors(x, y)
+    encoded = model.tokenizer.encode(x.reshape(-1, 4))  # loc, scale over observed values
+    gaps = np.isnan(encoded.patches).reshape(data["patches"].shape)
+    assert gaps.any()
+    np.testing.assert_array_equal(data["m"].numpy(), ~gaps)
+    assert (data["patches"][torch.from_numpy(gaps)] == 0).all()  # the observed mean
+    np.testing.assert_allclose(data["loc"].numpy().ravel(), encoded.loc, rtol=1e-6)
+    np.testing.assert_array_equal(data["w"].numpy(), ~np.isnan(y))
+    assert not torch.isnan(data["y"]).any()
+    out = model.forecast(x)
+    assert out.shape == (30, 20, 2) and np.isfinite(out).all()
+    with pytest.raises(ValueError, match="without the observed channel"):
+        _build(2).forecast(x)
+
+
+def test_an_observed_patch_model_round_trips_and_old_configs_load_without_it(values, tmp_path):
+    model = _build(1, observed=True)
+    x, _ = slice_windows(_gappy(values), 4, 1, np.arange(100, 120))
+    folder = model.save(tmp_path / "observed")
+    assert json.loads((folder / HF_DIR / CONFIG_FILE).read_text())["observed"] is True
+    np.testing.assert_array_equal(load_forecaster(folder).forecast(x), model.forecast(x))
+    old = _build(1).save(tmp_path / "old")
+    hf_config = json.loads((old / HF_DIR / CONFIG_FILE).read_text())
+    del hf_config["observed"]
+    (old / HF_DIR / CONFIG_FILE).write_text(json.dumps(hf_config))
+    assert load_forecaster(old).net.config.observed is False

@@ -175,3 +175,21 @@ def test_wrong_node_count_and_empty_batches(series):
     with pytest.raises(ValueError, match="20 nodes"):
         model.forecast(np.zeros((2, 19, 4)))
     assert model.forecast(np.zeros((0, 20, 4))).shape == (0, 20, 2)
+
+
+def test_observed_adds_the_flag_as_a_second_input_channel(series, tmp_path):
+    plain, model = _build(series, 4, 1), _build(series, 4, 1, observed=True)
+    assert plain.net.blocks[0].temporal1.conv.in_channels == 1
+    assert model.net.blocks[0].temporal1.conv.in_channels == 2  # value, observed flag
+    values = series.values.copy()
+    values[np.random.default_rng(0).random(values.shape) < 0.3] = np.nan
+    x, _ = slice_windows(values, 4, 1, np.arange(10))
+    assert np.isfinite(model.forecast(x)).all()
+    folder = model.save(tmp_path / "observed")
+    assert json.loads((folder / CONFIG_FILE).read_text())["net"]["observed"] is True
+    # A config saved before the field existed loads without the channel.
+    folder = plain.save(tmp_path / "old")
+    config = json.loads((folder / CONFIG_FILE).read_text())
+    del config["net"]["observed"]
+    (folder / CONFIG_FILE).write_text(json.dumps(config))
+    assert load_forecaster(folder).net.config.observed is False

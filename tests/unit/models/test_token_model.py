@@ -154,3 +154,13 @@ def test_zero_windows_give_an_empty_forecast():
     assert model.forecast(np.zeros((0, 20, 4))).shape == (0, 20, 2)
     # Channel-independent: any number of nodes, each window read on its own.
     assert model.forecast(np.ones((2, 19, 4))).shape == (2, 19, 2)
+
+
+def test_the_quantized_variant_refuses_gaps_by_name(values):
+    with pytest.raises(ValueError, match="quantized token variant does not read gaps"):
+        TokenForecaster.build(MeanScaleQuantizer(), 4, 1, observed=True, **SIZES)
+    model = _build(1)
+    x, _ = slice_windows(values, 4, 1, np.arange(5))
+    x[0, 3, 1] = np.nan
+    with pytest.raises(ValueError, match="token.variant inverted or patch"):
+        model.forecast(x)

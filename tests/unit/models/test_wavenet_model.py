@@ -235,3 +235,18 @@ def test_wrong_node_count_and_empty_batches(series):
     with pytest.raises(ValueError, match="20 nodes"):
         model.forecast(np.zeros((2, 19, 4)))
     assert model.forecast(np.zeros((0, 20, 4))).shape == (0, 20, 2)
+
+
+@pytest.mark.parametrize("lags", [4, 12])  # shorter and longer than the receptive field
+def test_observed_adds_the_flag_as_a_second_input_channel(series, lags):
+    plain = _build(series, lags, 1, num_blocks=1)
+    model = _build(series, lags, 1, num_blocks=1, observed=True)
+    assert (plain.net.start.in_channels, model.net.start.in_channels) == (1, 2)
+    values = series.values.copy()
+    values[np.random.default_rng(0).random(values.shape) < 0.3] = np.nan
+    x, y = slice_windows(values, lags, 1, np.arange(10))
+    data = model.tensors(x, y)
+    assert data["m"].shape == (10, 20, lags) and data["w"].shape == (10, 20, 1)
+    assert np.isfinite(model.forecast(x)).all() and torch.isfinite(model.net.loss(data))
+    with pytest.raises(ValueError, match="without the observed channel"):
+        plain.forecast(x)

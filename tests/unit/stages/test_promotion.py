@@ -91,3 +91,17 @@ def test_a_worse_model_leaves_the_champion_untouched(project: Path) -> None:
     assert int(aliases["champion"]) == new_champion
     tags = client.get_model_version("tokfrag-chickenpox", str(new_champion)).tags
     assert tags["promotion"] == moved["gate"]["reason"]
+
+
+def test_a_champion_that_cannot_read_gaps_is_not_compared_on_data_with_gaps() -> None:
+    from tokfrag.registry.frames import ForecastContract
+    from tokfrag.stages.common import _describe, _fits
+
+    def contract(gaps: bool) -> ForecastContract:
+        return ForecastContract(("a", "b"), 4, 1, "d", "fragment", gaps=gaps)
+
+    assert _fits(contract(False), contract(False)) and _fits(contract(True), contract(True))
+    assert _fits(contract(True), contract(False))  # a gap reader answers gapless requests
+    assert not _fits(contract(False), contract(True))
+    assert "no gaps (data.missing refuse)" in _describe(contract(False))
+    assert "read as gaps" in _describe(contract(True))

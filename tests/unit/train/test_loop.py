@@ -241,3 +241,42 @@ def test_length_buckets_cover_every_example_once_and_group_similar_lengths():
     assert spread < 0.25 * np.mean([float(lengths[b].max() - lengths[b].min()) for b in shuffled])
     again = batch_order(1000, 8, torch.Generator().manual_seed(1), lengths)
     assert all(torch.equal(a, b) for a, b in zip(order, again, strict=True))
+
+
+class _Constant(torch.nn.Module):
+    """Forecasts one learnable number everywhere, with the masked loss."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.level = torch.nn.Parameter(torch.zeros(()))
+
+    def loss(self, batch):
+        from tokfrag.models.masking import masked_mse
+
+        return masked_mse(self.level.expand_as(batch["y"]), batch["y"], batch.get("w"))
+
+
+def _gappy_targets(seed: int = 0) -> dict:
+    generator = torch.Generator().manual_seed(seed)
+    y = torch.randn(40, 3, 2, generator=generator)
+    w = (torch.rand(40, 3, 2, generator=generator) < 0.5).float()
+    w[:10] = 1.0  # the first windows fully observed, the rest about half: batches differ
+    return {"y": y, "w": w}
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 40])
+def test_the_validation_loss_is_the_masked_mse_of_the_whole_part_at_any_batch_size(batch_size):
+    from tokfrag.train.loop import TensorExamples, _mean_loss
+
+    data = _gappy_targets()
+    seen = data["w"] > 0
+    expected = float((data["y"][seen] ** 2).mean())  # the constant starts at 0
+    got = _mean_loss(_Constant(), TensorExamples(data), batch_size, torch.device("cpu"), "m")
+    assert got == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_validation_part_without_an_observed_target_is_an_error():
+    data = _gappy_targets()
+    val = {"y": data["y"][:5], "w": torch.zeros(5, 3, 2)}
+    with pytest.raises(ValueError, match="the validation part has no observed target"):
+        fit(_Constant(), data, val, LoopConfig(epochs=1, label="m"))
