@@ -38,7 +38,7 @@ run: install ## run the pipeline on the default dataset (dvc repro) and print th
 flow: install ## the pipeline as a Prefect flow (PREFECT_API_URL=... to watch it in a server's UI)
 	tokfrag run
 
-test: install ## run the test suite (real data, real stores; about 20 minutes on 2 cores)
+test: install ## run the test suite (real data, real stores; about 33 minutes on 2 cores)
 	pytest -m "not slow" -q
 
 test-postgres: install ## the tests against a real PostgreSQL server (started, then stopped)
@@ -47,8 +47,10 @@ test-postgres: install ## the tests against a real PostgreSQL server (started, t
 test-all: install ## the suite including tests marked slow
 	pytest -q
 
-lint: install ## ruff over the code and the tests
+lint: install ## ruff over the code and the tests; mypy (families/ and train/ strict)
 	ruff check tokfrag flows tasks tests bench
+	ruff format --check tokfrag flows tasks tests bench
+	mypy
 
 bench: install ## every benchmark suite -> bench/results/*.json, then BENCHMARKS.md
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -79,7 +79,7 @@ def model_label(params: Any, family: str) -> str:
     (``token_quantized``, ``token_patch``, ``fragment_gconvgru``; text: ``token_wordpiece``,
     ``token_pretrained``, ``fragment_docgraph``), so suites that fit the same model agree."""
     from tokfrag.data.registry import get_spec
-    from tokfrag.stages.series import model_name
+    from tokfrag.kinds.series import model_name
 
     source = params.data.source  # your own data, or a built-in dataset
     kind = source.kind if source is not None else get_spec(params.data.dataset).kind

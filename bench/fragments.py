@@ -67,7 +67,7 @@ def naive_windows(
 
 
 def slicer_records(name: str, values: np.ndarray, lags: int, horizon: int, repeats: int) -> list:
-    from tokfrag.fragments import slice_windows
+    from tokfrag.models.windows import slice_windows
 
     count = values.shape[0] - lags - horizon + 1
     # A selection like a split's: every snapshot but a few, so both sides build ~all windows.
@@ -138,15 +138,15 @@ def slicer_records(name: str, values: np.ndarray, lags: int, horizon: int, repea
 
 def fit_window_count(params: Any, root: Path) -> int:
     """How many windows one training epoch sees (the split's fit part)."""
-    from tokfrag.stages.common import Layout
-    from tokfrag.stages.series import _load_inputs
+    from tokfrag.kinds.series_data import load_inputs as _load_inputs
+    from tokfrag.layout import Layout
 
     _, split = _load_inputs(params, Layout.of(params, root))
     return len(split.fit)
 
 
 def train_info(params: Any, root: Path, family: str) -> dict[str, Any]:
-    from tokfrag.stages.common import Layout
+    from tokfrag.layout import Layout
 
     folder = Layout.of(params, root).model_dir(family)
     return json.loads((folder / "train.json").read_text())

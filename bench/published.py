@@ -185,7 +185,7 @@ FIGURES: tuple[PublishedFigure, ...] = (
         note=(
             "Computed by the data notes, not published elsewhere (no external source found); "
             "tokfrag's ridge_ar (alpha 1.0, fit on all 103 training snapshots) reproduces it "
-            "(0.7045; tests/unit/models/test_baselines.py)."
+            "(0.7045; tests/unit/families/baselines/test_series_baselines.py)."
         ),
     ),
     PublishedFigure(

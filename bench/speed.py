@@ -213,7 +213,7 @@ def checked(proc: subprocess.Popen, log: Path) -> None:
 
 # A stage process's imports before training starts (tune/train of a series family).
 STAGE_IMPORTS = (
-    "import tokfrag.stages.fitting, tokfrag.stages.series, tokfrag.train, tokfrag.models, "
+    "import tokfrag.stages.fitting, tokfrag.kinds.series, tokfrag.train, tokfrag.models, "
     "tokfrag.registry, tokfrag.tuning.study"
 )
 
@@ -224,8 +224,12 @@ def optimisations(repeats: int) -> list[tuple[str, str, float, float, str]]:
     import torch
     from torch_geometric.nn import ChebConv
 
-    from tokfrag.fragments.graph import batch_graph
-    from tokfrag.models.fragment_model import FragmentNet, FragmentNetConfig, NormedChebConv
+    from tokfrag.families.fragment.gconvgru_model import (
+        FragmentNet,
+        FragmentNetConfig,
+        NormedChebConv,
+    )
+    from tokfrag.families.fragment.graph import batch_graph
 
     torch.manual_seed(0)
     n, b = 20, 32  # Chickenpox's nodes, the default batch
@@ -261,7 +265,7 @@ def optimisations(repeats: int) -> list[tuple[str, str, float, float, str]]:
         ("GConvGRU train step (B=32, N=20, lags 4, 32 channels)", "train_step_ms",
          min(s[0] for s in steps), min(s[1] for s in steps),
          "the scaled Laplacian computed once per batch, not in each of the 2 x lags "
-         "ChebConv calls (tokfrag.models.fragment_model.NormedChebConv)"),
+         "ChebConv calls (tokfrag.families.fragment.gconvgru_model.NormedChebConv)"),
         ("tune/train stage imports (series)", "import_seconds",
          min(i[0] for i in imports), min(i[1] for i in imports),
          "scikit-learn imported by evaluate's metrics only, not by every stage"),

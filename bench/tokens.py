@@ -61,7 +61,7 @@ def chronos_tokenizer(n_bins: int, low: float, high: float, context_length: int)
     tokfrag's special ids (PAD 0, EOS 1), built from a ``ChronosConfig`` as Chronos does."""
     from chronos import ChronosConfig
 
-    from tokfrag.tokens.quantizer import EOS_ID, NUM_SPECIAL, PAD_ID
+    from tokfrag.families.token.quantizer import EOS_ID, NUM_SPECIAL, PAD_ID
 
     config = ChronosConfig(
         tokenizer_class="MeanScaleUniformBins",
@@ -96,7 +96,7 @@ def compare_ids(quantizer: Any, chronos: Any, windows: np.ndarray) -> dict[str, 
     """
     import torch
 
-    from tokfrag.tokens.quantizer import NUM_SPECIAL
+    from tokfrag.families.token.quantizer import NUM_SPECIAL
 
     ours = quantizer.encode(windows)
     ids, mask, scale = chronos.context_input_transform(torch.from_numpy(windows))
@@ -140,7 +140,7 @@ def chickenpox_windows(root: Path, params: Any) -> tuple[np.ndarray, str]:
     float64, channel-independent, from the canonical data in the scratch project; and its
     description."""
     from tokfrag.data.canonical import load_series
-    from tokfrag.fragments import slice_windows
+    from tokfrag.models.windows import slice_windows
     from tokfrag.stages import Layout
 
     series = load_series(Layout.of(params, root).data_dir)
@@ -160,7 +160,7 @@ def series_throughput(
     each ``(patch_len, stride)`` in ``patches``."""
     import torch
 
-    from tokfrag.tokens import MeanScaleQuantizer, PatchTokenizer
+    from tokfrag.families.token import MeanScaleQuantizer, PatchTokenizer
 
     records: list[dict[str, Any]] = []
     threads = torch.get_num_threads()
@@ -289,7 +289,7 @@ def mr_documents(root: Path, params: Any) -> dict[str, list[str]]:
 
 
 def text_throughput(docs: dict[str, list[str]], params: Any, repeats: int) -> list[dict]:
-    from tokfrag.tokens.text import TextTokenizer
+    from tokfrag.families.token.wordpiece import TextTokenizer
 
     t = params.token.text
     fit, test = docs["fit"], docs["test"]

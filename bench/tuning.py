@@ -104,12 +104,13 @@ def tuned_vs_handset(base, trials: int, seeds: int) -> list[dict]:
     import importlib
 
     from tokfrag import stages
-    from tokfrag.stages.common import Layout, fit_repeats
+    from tokfrag.layout import Layout
+    from tokfrag.stages.training import fit_repeats
 
     params = base.with_overrides({"tune.n_trials": trials, "train.repeats": seeds})
     root = RUNS / "tuning-overhead"  # tuned by bookkeeping() just before
     layout = Layout.of(params, root)
-    impl = importlib.import_module("tokfrag.stages.series")
+    impl = importlib.import_module("tokfrag.kinds.series")
     records = []
     for label in ("trial 0 (hand-set)", "best trial"):
         for family in stages.FAMILIES:

@@ -9,6 +9,7 @@ worker to set up), against the server ``PREFECT_API_URL`` points at, e.g. `tokfr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
@@ -22,7 +23,7 @@ def deployments(params_path: str | Path) -> list[RunnerDeployment]:
     """One deployment per scheduled (dataset, flow) pair, with its cron and timezone."""
     params_path = str(Path(params_path).resolve())
     schedule = load_params(params_path).schedule
-    out = []
+    out: list[Any] = []  # called outside an event loop, to_deployment returns deployments
     for dataset, when in schedule.datasets.items():
         # Re-validation always fetches and checks again (force); retraining is cached, so
         # it re-runs only the stages whose data, params or code changed since the last run.

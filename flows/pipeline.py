@@ -19,15 +19,14 @@ from typing import Any
 
 from prefect import Task, flow
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.runners import family_runner
 from tasks import caching
 from tasks import stages as t
 from tokfrag.config import Params, load_params
+from tokfrag.families import FAMILIES
 from tokfrag.stores import project_lock
-
-FAMILIES = ("token", "fragment")
 
 
 def _load(params_path: str, dataset: str | None) -> tuple[Params, str]:
@@ -48,7 +47,7 @@ def _stage(task: Task, params: Params, root: str, force: bool, family: str | Non
     return task.with_options(result_storage=caching.results_dir(root), refresh_cache=stale)
 
 
-def _fit_runner(params: Params, root: str, force: bool) -> TaskRunner:
+def _fit_runner(params: Params, root: str, force: bool) -> Any:  # a prefect TaskRunner
     """The configured runner; but when every family stage will be a cache hit, one thread
     in this process (starting worker processes costs seconds and would compute nothing)."""
     stale = force or not all(

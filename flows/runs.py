@@ -38,4 +38,5 @@ def stage_states(flow_run_id: UUID) -> dict[str, str]:
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
-        return {run.name: run.state.name for run in stage_runs(client, flow_run_id)}
+        runs = stage_runs(client, flow_run_id)
+        return {run.name: str(run.state.name) if run.state else "Unknown" for run in runs}

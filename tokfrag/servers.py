@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from tokfrag.config import Params
 
@@ -56,7 +57,8 @@ def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             tail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
-            raise ServerError(f"{process.args[0]} exited with {process.returncode}:\n{tail}")
+            command = cast(list[str], process.args)  # the server started from a list of str
+            raise ServerError(f"{command[0]} exited with {process.returncode}:\n{tail}")
         try:
             with urllib.request.urlopen(url, timeout=2) as answer:
                 if answer.status == 200:

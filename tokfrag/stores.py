@@ -102,7 +102,7 @@ _HELD_ENV = "TOKFRAG_PROJECT_LOCK"  # set while held: child processes inherit th
 
 
 @contextmanager
-def project_lock(root: Path, command: str) -> Iterator[None]:
+def project_lock(root: str | Path, command: str) -> Iterator[None]:
     """Hold the project folder for one writing command (a stage, or a whole flow run).
 
     Two runs in one folder would mix their outputs (one run's ``train`` replacing the model

@@ -23,7 +23,7 @@ ROOMS = {
     "dvc": (),  # DVC drives tokfrag from outside, through the CLI
 }
 # Model, token, fragment and training code: numerical libraries only (tracking is a callback).
-PURE = ("tokfrag/models", "tokfrag/tokens", "tokfrag/fragments", "tokfrag/train")
+PURE = ("tokfrag/models", "tokfrag/families", "tokfrag/train")
 PURE_ALLOWED = {
     "torch",
     "transformers",
@@ -37,15 +37,22 @@ PURE_ALLOWED = {
 }
 
 
-def _imports(path: Path) -> set[str]:
+def _modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, in full (``tokfrag.families.token.patch``); a
+    ``from package import name`` also counts as importing ``package.name``."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
+
+
+def _imports(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in _modules(path)}
 
 
 def _rel(path: Path) -> str:
@@ -75,3 +82,64 @@ def test_model_code_imports_only_numerical_libraries() -> None:
     }
     offenders = {k: v for k, v in offenders.items() if v}
     assert offenders == {}
+
+
+FAMILY_DIRS = sorted(
+    p for p in (REPO / "tokfrag" / "families").iterdir() if (p / "__init__.py").is_file()
+)
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def _offenders(sources: list[Path], banned: tuple[str, ...]) -> dict[str, list[str]]:
+    found = {
+        _rel(p): sorted(m for m in _modules(p) if any(_within(m, b) for b in banned))
+        for p in sources
+    }
+    return {k: v for k, v in found.items() if v}
+
+
+def test_families_are_found() -> None:
+    from tokfrag.families import FAMILIES
+
+    names = {p.name for p in FAMILY_DIRS}
+    assert set(FAMILIES) <= names and "baselines" in names
+
+
+def test_only_the_cli_imports_flows_or_tasks() -> None:
+    sources = [p for p in SOURCES if _rel(p).startswith("tokfrag/") and _rel(p) != "tokfrag/cli.py"]
+    assert _offenders(sources, ("flows", "tasks")) == {}
+
+
+@pytest.mark.parametrize("family", [p.name for p in FAMILY_DIRS])
+def test_a_family_imports_no_other_family_nor_the_pipeline(family: str) -> None:
+    others = tuple(f"tokfrag.families.{p.name}" for p in FAMILY_DIRS if p.name != family)
+    banned = (*others, "tokfrag.registry", "tokfrag.tuning", "tokfrag.stages")
+    sources = sorted((REPO / "tokfrag" / "families" / family).rglob("*.py"))
+    assert _offenders(sources, banned) == {}
+    registry_imports = {_rel(p) for p in sources if "tokfrag.families" in _modules(p)}
+    assert registry_imports == set(), "a family must not import the registry"
+
+
+def test_the_model_contract_imports_no_family() -> None:
+    sources = sorted((REPO / "tokfrag" / "models").rglob("*.py"))
+    assert _offenders(sources, ("tokfrag.families",)) == {}
+
+
+def test_training_does_not_touch_the_registry() -> None:
+    sources = sorted((REPO / "tokfrag" / "train").rglob("*.py"))
+    assert _offenders(sources, ("tokfrag.registry",)) == {}
+
+
+def test_the_family_registry_is_the_only_place_that_imports_every_family() -> None:
+    """Outside a family's own package, one file may import from two or more families: the
+    registry. (The pipeline reaches families through it, and through ``baselines``.)"""
+    families = [f"tokfrag.families.{p.name}" for p in FAMILY_DIRS if p.name != "baselines"]
+    many = {
+        _rel(p)
+        for p in SOURCES
+        if sum(any(_within(m, f) for m in _modules(p)) for f in families) > 1
+    }
+    assert many == {"tokfrag/families/__init__.py"}

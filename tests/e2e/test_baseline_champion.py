@@ -79,7 +79,7 @@ import json
 import mlflow, numpy as np
 from tokfrag import stages
 from tokfrag.config import load_params
-from tokfrag.stages import series
+from tokfrag.kinds import series
 params = load_params("{project}")
 layout = stages.Layout.of(params, ".")
 model = mlflow.pyfunc.load_model("models:/{MODEL}@champion")

@@ -182,7 +182,7 @@ def _weights(root: Path) -> dict[str, bytes]:
 
 
 def _items(root: Path) -> dict[str, np.ndarray]:
-    from tokfrag.stages.common import RUNS_KEY  # the stamp of the scored runs: ids differ
+    from tokfrag.stages.records import RUNS_KEY  # the stamp of the scored runs: ids differ
 
     with np.load(_out(root) / "item_scores.npz") as data:
         return {k: data[k] for k in data.files if k != RUNS_KEY}

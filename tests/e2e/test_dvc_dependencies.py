@@ -22,7 +22,7 @@ not), ``calendar`` and ``fragment.graph`` in prepare (series only), ``baselines`
 (the ridge baselines: series only), ``fragment.graph.k`` (read only for a correlation graph:
 ``fragment.graph.source: correlation``, or data without a graph), ``verdict`` in register (read
 only by the gate against an existing champion, hence the second registration below), and
-``tokfrag/tokens`` in register (the text token model, or the quantized and patch variants).
+``tokfrag/families/token`` in register (the text token model, or the quantized and patch variants).
 The text path on trec was traced once by hand: its reads and code are declared too.
 """
 

@@ -21,8 +21,8 @@ from tokfrag_testing.params import merge
 
 from tokfrag.data.canonical import load_series
 from tokfrag.data.splits import chronological_split
-from tokfrag.fragments import slice_windows
-from tokfrag.models.forecaster import load_forecaster
+from tokfrag.families import load_forecaster
+from tokfrag.models.windows import slice_windows
 
 MODEL = f"tokfrag-{SERIES_DATASET}"
 OUT = Path("outputs") / SERIES_DATASET

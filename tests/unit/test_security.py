@@ -5,7 +5,7 @@ Unpickling is caught by a tripwire, not mocked away: while armed, ``pickle``'s, 
 ``cloudpickle``'s and ``joblib``'s loaders raise, and an audit hook records every
 ``pickle.find_class`` (which any unpickling of a class or function goes through, C
 unpickler included). Each model kind is built small, saved by its own ``save`` and loaded
-back by :func:`tokfrag.models.forecaster.load_forecaster` under the tripwire; the MLflow
+back by :func:`tokfrag.families.load_forecaster` under the tripwire; the MLflow
 pyfunc that the registry logs is loaded by ``mlflow.pyfunc.load_model`` the same way.
 """
 
@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from tokfrag.config import ParamsError, load_params
-from tokfrag.stages.common import FAMILIES, Layout, StageError
+from tokfrag.stages import FAMILIES, Layout, StageError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -139,10 +139,10 @@ def _series() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 def _graph_model(kind: str) -> Any:
     from tokfrag.config import FragmentModelConfig, STGCNSizes, WaveNetSizes
-    from tokfrag.fragments import NodeScaler
-    from tokfrag.models.fragment_model import FragmentForecaster
-    from tokfrag.models.stgcn_model import STGCNForecaster
-    from tokfrag.models.wavenet_model import WaveNetForecaster
+    from tokfrag.families.fragment.gconvgru_model import FragmentForecaster
+    from tokfrag.families.fragment.stgcn_model import STGCNForecaster
+    from tokfrag.families.fragment.wavenet_model import WaveNetForecaster
+    from tokfrag.models.scaler import NodeScaler
 
     cls, sizes = {
         "gconvgru": (FragmentForecaster, FragmentModelConfig(hidden_channels=8)),
@@ -162,25 +162,25 @@ def _build(kind: str) -> Any:
     torch.manual_seed(0)
     _, _, windows, targets = _series()
     if kind == "token_bert":
-        from tokfrag.models.token_model import TokenForecaster
-        from tokfrag.tokens import MeanScaleQuantizer
+        from tokfrag.families.token import MeanScaleQuantizer
+        from tokfrag.families.token.quantized_model import TokenForecaster
 
         return TokenForecaster.build(MeanScaleQuantizer(16, -3.0, 3.0), LAGS, HORIZON, **SIZES)
     if kind == "token_patch":
-        from tokfrag.models.patch_model import PatchForecaster
-        from tokfrag.tokens.patch import PatchTokenizer
+        from tokfrag.families.token.patch import PatchTokenizer
+        from tokfrag.families.token.patch_model import PatchForecaster
 
         return PatchForecaster.build(PatchTokenizer(4, 4), LAGS, HORIZON, **SIZES)
     if kind == "token_inverted":
-        from tokfrag.fragments import NodeScaler
-        from tokfrag.models.inverted_model import InvertedForecaster
+        from tokfrag.families.token.inverted_model import InvertedForecaster
+        from tokfrag.models.scaler import NodeScaler
 
         values = _series()[0]
         return InvertedForecaster.build(NodeScaler.fit(values[:40]), LAGS, HORIZON, **SIZES)
     if kind.startswith("fragment_") and kind != "fragment_docgraph":
         return _graph_model(kind.removeprefix("fragment_"))
     if kind == "token_text":
-        from tokfrag.models.text_token_model import TextTokenClassifier
+        from tokfrag.families.token.text_model import TextTokenClassifier
 
         return TextTokenClassifier.build(TEXTS, LABELS, vocab_size=200, max_length=24, **SIZES)
     if kind == "token_text_pretrained":
@@ -188,16 +188,17 @@ def _build(kind: str) -> Any:
 
         if not pretrained_available():
             pytest.skip("the local all-MiniLM-L6-v2 package is not installed")
-        from tokfrag.models.text_token_model import TextTokenClassifier
+        from tokfrag.families.token.text_model import TextTokenClassifier
 
         return TextTokenClassifier.build(TEXTS, LABELS, pretrained=True, max_length=24)
     if kind == "fragment_docgraph":
-        from tokfrag.models.docgraph_model import DocGraphClassifier
+        from tokfrag.families.fragment.docgraph_model import DocGraphClassifier
 
         return DocGraphClassifier.build(
             TEXTS, LABELS, min_count=1, embedding_dim=8, hidden_channels=8, num_layers=1
         )
-    from tokfrag.models import baselines, text_baselines
+    from tokfrag.families.baselines import series as baselines
+    from tokfrag.families.baselines import text as text_baselines
 
     if kind == "ridge_ar":
         return baselines.RidgeARForecaster(LAGS, HORIZON).fit(windows, targets)
@@ -238,11 +239,9 @@ KINDS = [
 
 def test_every_registered_kind_is_covered() -> None:
     """A new model kind must join KINDS (and so this file's checks)."""
-    import tokfrag.models.forecaster as forecaster
+    from tokfrag.families import saved_kinds
 
-    with pytest.raises(FileNotFoundError):  # loading anything imports (registers) every kind
-        forecaster.load_forecaster(Path("/nonexistent-tokfrag-folder"))
-    known = set(forecaster._KINDS)
+    known = set(saved_kinds())
     covered = {k.removesuffix("_pretrained") for k in KINDS}
     assert known <= covered, f"kinds without a security check: {sorted(known - covered)}"
 
@@ -257,7 +256,7 @@ def _answer(model: Any) -> np.ndarray:
 def test_saved_model_loads_without_unpickling(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    from tokfrag.models.forecaster import load_forecaster
+    from tokfrag.families import load_forecaster
 
     model = _build(kind)
     folder = model.save(tmp_path / kind)
@@ -297,7 +296,7 @@ def test_registered_pyfunc_is_models_from_code_and_loads_without_unpickling(
     unpickling the wrapper (cloudpickle would be MLflow's other path)."""
     import mlflow
 
-    from tokfrag.registry.frames import ClassifyContract, ForecastContract
+    from tokfrag.registry.contracts import ClassifyContract, ForecastContract
     from tokfrag.registry.pyfunc import log_model
 
     model = _build(kind)
@@ -340,7 +339,7 @@ def test_a_cloudpickled_pyfunc_would_trip_the_wire(
     MLflow would cloudpickle it, and loading would unpickle (caught here)."""
     import mlflow
 
-    from tokfrag.registry.frames import ClassifyContract
+    from tokfrag.registry.contracts import ClassifyContract
     from tokfrag.registry.pyfunc import TokfragModel
 
     monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
@@ -633,11 +632,11 @@ def test_absolute_store_paths_stay_allowed(tmp_path: Path) -> None:
 
 
 def test_tokenizers_save_as_plain_text(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    """Every tokenizer in tokfrag/tokens writes JSON (no pickle) and reloads from it without
+    """Every tokenizer in tokfrag/families/token writes JSON (no pickle) and reloads from it without
     unpickling, to the same ids."""
-    from tokfrag.tokens import MeanScaleQuantizer
-    from tokfrag.tokens.patch import PatchTokenizer
-    from tokfrag.tokens.text import TextTokenizer
+    from tokfrag.families.token import MeanScaleQuantizer
+    from tokfrag.families.token.patch import PatchTokenizer
+    from tokfrag.families.token.wordpiece import TextTokenizer
 
     windows = _series()[2]
     tokenizers: list[Any] = [

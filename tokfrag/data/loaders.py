@@ -87,7 +87,6 @@ def load_pgt_json(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # --- Los-loop (T-GCN's CSV pair) ------------------------------------------------------------
 
-LOS_LOOP_STEP_MINUTES = 5  # one row of los_speed.csv per 5 minutes (288 a day)
 LOS_LOOP_MISSING_VALUE = 0.0  # the detectors' "no reading" (as in METR-LA and PEMS)
 
 
@@ -149,7 +148,7 @@ def load_los_loop(speed_path: Path, adj_path: Path) -> tuple[pd.DataFrame, pd.Da
     ``los_speed.csv``: a header row of sensor ids (the METR-LA loop detectors), then one row
     per five-minute step (Los Angeles highways, 1-7 March 2012: 2016 steps = 7 days x 288) of
     speeds in mph. The file holds no timestamps, so ``t`` is the step number ``0 .. T-1``; step
-    ``t`` is ``t * 5`` minutes after the first reading (see :data:`LOS_LOOP_STEP_MINUTES`). A
+    ``t`` is ``t * 5`` minutes after the first reading (the registry entry's ``clock``). A
     blank cell is read as NaN and left for the validation gate; a non-numeric one is an error.
     A speed of 0 is METR-LA's "no reading" and is declared missing: the mirrored file has
     none (its minimum is 1.0 mph), ``meta.json`` records the count under ``sentinel``, and
@@ -220,10 +219,10 @@ def load_los_loop(speed_path: Path, adj_path: Path) -> tuple[pd.DataFrame, pd.Da
     # those cells): a zero here is declared missing, never a speed to learn or score.
     zeros = speeds == LOS_LOOP_MISSING_VALUE
     if zeros.any():
-        row, column = (int(k) for k in np.argwhere(zeros)[0])
+        step, column = (int(k) for k in np.argwhere(zeros)[0])
         raise DataError(
             f"{speed_path}: {int(zeros.sum())} readings are {LOS_LOOP_MISSING_VALUE:g} mph, which "
-            f"METR-LA's detectors write for no reading (first: line {row + 2}, sensor "
+            f"METR-LA's detectors write for no reading (first: line {step + 2}, sensor "
             f"{names[column]!r}); the built-in Los-loop has none, so this is another release. "
             "Read it as your own series (data.source) with data.missing_value: 0 and "
             "data.missing: mask"

@@ -41,6 +41,9 @@ would score forecasts against interpolated targets.
 What was done is recorded under ``missing`` in ``meta.json`` (see :func:`apply_policy`): the
 policy, the share of missing readings before any repair (in all and per node), the dropped
 nodes with their shares and the number of readings interpolated.
+
+The runs of missing readings and the rule for which are filled live in :mod:`tokfrag.data.gaps`
+(:class:`Gap`, :func:`find_gaps` and :func:`interpolate` are re-exported here).
 """
 
 from __future__ import annotations
@@ -56,7 +59,10 @@ import pandas as pd
 from tokfrag.config import MISSING_DEFAULTS as DEFAULTS
 from tokfrag.config import MISSING_POLICIES as POLICIES
 from tokfrag.data.canonical import META_ATTR
+from tokfrag.data.gaps import Gap, find_gaps, interpolate
 from tokfrag.data.registry import DataError
+
+__all__ = ["Gap", "Policy", "apply_policy", "find_gaps"]
 
 log = logging.getLogger(__name__)
 _WORST = 5  # nodes named in a summary
@@ -90,50 +96,6 @@ class Policy:
         if policy.missing == "interpolate" and (policy.max_gap is None or policy.max_gap < 1):
             raise DataError("data.missing: interpolate needs data.max_gap of at least 1 step")
         return policy
-
-
-@dataclass(frozen=True)
-class Gap:
-    """A run of missing readings of one node: rows ``start`` to ``stop - 1``."""
-
-    node: int  # column position among the nodes
-    start: int
-    stop: int
-
-    @property
-    def steps(self) -> int:
-        return self.stop - self.start
-
-    def interior(self, num_steps: int) -> bool:
-        """A reading on both sides (the only gaps interpolation fills)."""
-        return self.start > 0 and self.stop < num_steps
-
-    def reads_test(self, train_steps: int | None) -> bool:
-        """Whether its right-hand reading (row ``stop``) lies after the training rows
-        ``[0, train_steps)``: interpolating it would fill a value from a test reading (into
-        training rows, or into the inputs of a test window whose target that reading is)."""
-        return train_steps is not None and self.stop >= train_steps
-
-
-def find_gaps(missing: np.ndarray) -> list[Gap]:
-    """Every run of ``True`` down the columns of a ``(steps, nodes)`` mask, node by node."""
-    gaps = []
-    for node in range(missing.shape[1]):
-        edges = np.diff(np.concatenate(([0], missing[:, node].astype(np.int8), [0])))
-        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        gaps.extend(Gap(node, int(a), int(b)) for a, b in zip(starts, stops, strict=True))
-    return gaps
-
-
-def interpolate(matrix: np.ndarray, gaps: list[Gap]) -> np.ndarray:
-    """``matrix`` with each (interior) gap filled on the straight line between the readings
-    on its two sides: the k-th of n missing steps gets ``left + (right - left) * k / (n + 1)``."""
-    out = matrix.copy()
-    for gap in gaps:
-        left, right = out[gap.start - 1, gap.node], out[gap.stop, gap.node]
-        k = np.arange(1, gap.steps + 1, dtype=np.float64)
-        out[gap.start : gap.stop, gap.node] = left + (right - left) * k / (gap.steps + 1)
-    return out
 
 
 def _when(t: Any) -> str:
@@ -371,11 +333,8 @@ def apply_policy(
     if gaps and policy.missing == "refuse":
         raise DataError(summary(table, missing, gaps, policy, dropped=dropped))
     if gaps and policy.missing == "interpolate":
-        filled = [
-            g
-            for g in gaps
-            if g.interior(steps) and g.steps <= policy.max_gap and not g.reads_test(train_steps)
-        ]
+        max_gap = policy.max_gap or 0  # checked >= 1 for interpolate when the policy is read
+        filled = [g for g in gaps if g.fillable(steps, max_gap, train_steps)]
         matrix = interpolate(matrix, filled)
         record["interpolated_cells"] = sum(g.steps for g in filled)
         record["interpolated_gaps"] = len(filled)

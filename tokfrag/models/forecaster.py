@@ -11,6 +11,7 @@ for models with weights, ``model.safetensors``. Nothing is pickled.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -42,28 +43,19 @@ class Forecaster(Protocol):
     def save(self, path: Path) -> Path: ...
 
 
-_KINDS: dict[str, Any] = {}
-
-
-def register_kind(cls: Any) -> Any:
-    """Class decorator: make ``load_forecaster`` able to rebuild ``cls`` from its folder."""
-    _KINDS[cls.kind] = cls
-    return cls
-
-
 def write_config(path: Path, config: dict[str, Any]) -> None:
     path.mkdir(parents=True, exist_ok=True)
     (path / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
-def read_config(path: Path) -> dict[str, Any]:
+def read_config(path: str | Path) -> dict[str, Any]:
     config_path = Path(path) / CONFIG_FILE
     if not config_path.is_file():
         raise FileNotFoundError(f"{config_path}: no saved forecaster here (config.json missing)")
     return json.loads(config_path.read_text())
 
 
-def save_module(path: Path, config: dict[str, Any], module: Any) -> Path:
+def save_module(path: str | Path, config: dict[str, Any], module: Any) -> Path:
     """Write ``config.json`` and the module's weights as ``model.safetensors``."""
     from safetensors.torch import save_file
 
@@ -74,34 +66,22 @@ def save_module(path: Path, config: dict[str, Any], module: Any) -> Path:
     return path
 
 
-def load_weights(path: Path) -> dict[str, Any]:
+def load_weights(path: str | Path) -> dict[str, Any]:
     """The tensors in ``model.safetensors`` (no unpickling)."""
     from safetensors.torch import load_file
 
     return load_file(str(Path(path) / WEIGHTS_FILE))
 
 
-def load_forecaster(path: str | Path) -> Forecaster:
-    """Rebuild any saved forecaster from its folder (safetensors + JSON, no unpickling)."""
-    # Importing the implementations registers their kinds.
-    from tokfrag.models import (  # noqa: F401
-        baselines,
-        docgraph_model,
-        fragment_model,
-        inverted_model,
-        patch_model,
-        stgcn_model,
-        text_baselines,
-        text_token_model,
-        token_model,
-        wavenet_model,
-    )
-
+def rebuild(path: str | Path, kinds: Mapping[str, Any]) -> Any:
+    """Rebuild a saved model from its folder by the ``kind`` in its ``config.json``, looked
+    up in ``kinds`` (kind -> class with a ``load(path)``; :func:`tokfrag.families.saved_kinds`
+    lists every kind tokfrag saves)."""
     config = read_config(Path(path))
     kind = config.get("kind")
-    if kind not in _KINDS:
-        raise ValueError(f"{path}: unknown forecaster kind {kind!r}; known: {sorted(_KINDS)}")
-    return _KINDS[kind].load(Path(path))
+    if not isinstance(kind, str) or kind not in kinds:
+        raise ValueError(f"{path}: unknown forecaster kind {kind!r}; known: {sorted(kinds)}")
+    return kinds[kind].load(Path(path))
 
 
 def check_windows(

@@ -25,7 +25,7 @@ from tokfrag.models.masking import has_missing, refuse_missing, split_missing
 class NodeScaledForecaster:
     """Tensors in, forecasts out, for networks over node-standardised windows."""
 
-    scaler: Any  # tokfrag.fragments.NodeScaler
+    scaler: Any  # tokfrag.models.scaler.NodeScaler
     net: Any  # nn.Module with .config
     calendar: Any  # CalendarSpec | None
 

@@ -71,7 +71,7 @@ class LinearSkip(nn.Module):
         Shapes: **x** ``(S, N, L)``, **y** ``(S, N, H)``, **c** ``(S, H, F)`` or ``None``,
         **w** ``(S, N, H)`` or ``None``.
         """
-        from tokfrag.models.baselines import ridge_solve
+        from tokfrag.models.ridge import ridge_solve
 
         inputs = self._inputs(x, c).reshape(-1, self.linear.in_features).double().numpy()
         targets = y.reshape(-1, self.linear.out_features).double().numpy()  # (S*N, H)
@@ -91,7 +91,7 @@ def _ridge_per_step(
     Shapes: **inputs** ``(M, D)``, **targets** ``(M, H)``, **w** ``M * H`` entries ->
     coefficients ``(D, H)``, intercept ``(H,)``.
     """
-    from tokfrag.models.baselines import ridge_solve
+    from tokfrag.models.ridge import ridge_solve
 
     seen = w.reshape(targets.shape).cpu().numpy() > 0  # (M, H)
     coef = np.zeros((inputs.shape[1], targets.shape[1]))

@@ -5,20 +5,23 @@ functions (training gets a :class:`RunLogger` as its callback, nothing more). Se
 forecasters (:class:`Candidate`, :class:`ForecastContract`) and text classifiers
 (:class:`TextCandidate`, :class:`ClassifyContract`) register through the same
 :func:`register_candidates`.
+
+Modules: ``contracts`` (the served table contracts), ``series_frames`` / ``text_frames``
+(tables <-> arrays per kind), ``pyfunc`` (the MLflow wrapper), ``tracking`` (stores and
+runs), ``candidates`` (what registers, checked before any write), ``versions`` (version
+tags and digests), ``aliases`` (who is champion and challenger), ``champion`` (reading and
+loading it) and ``register`` (the round that ties them together).
 """
 
-from tokfrag.registry.frames import (
-    ClassifyContract,
-    Contract,
-    ForecastContract,
-    forecasts_to_frame,
-    frame_to_texts,
-    frame_to_windows,
-    probabilities_to_frame,
-    read_contract,
-    texts_to_frame,
-    windows_to_frame,
+from tokfrag.registry.aliases import CHALLENGER, CHAMPION
+from tokfrag.registry.candidates import AnyCandidate, Candidate, CandidateError, TextCandidate
+from tokfrag.registry.champion import (
+    ArtifactsChanged,
+    champion_contract,
+    current_champion,
+    load_champion,
 )
+from tokfrag.registry.contracts import ClassifyContract, Contract, ForecastContract, read_contract
 from tokfrag.registry.pyfunc import (
     ForecasterModel,
     TokfragModel,
@@ -26,22 +29,9 @@ from tokfrag.registry.pyfunc import (
     log_model,
     serving_requirements,
 )
-from tokfrag.registry.register import (
-    CHALLENGER,
-    CHAMPION,
-    AnyCandidate,
-    ArtifactsChanged,
-    Candidate,
-    CandidateError,
-    RegistrationError,
-    RegistrationResult,
-    TextCandidate,
-    champion_contract,
-    current_champion,
-    describe_registry,
-    load_champion,
-    register_candidates,
-)
+from tokfrag.registry.register import RegistrationError, RegistrationResult, register_candidates
+from tokfrag.registry.series_frames import forecasts_to_frame, frame_to_windows, windows_to_frame
+from tokfrag.registry.text_frames import frame_to_texts, probabilities_to_frame, texts_to_frame
 from tokfrag.registry.tracking import (
     RunLogger,
     Store,
@@ -52,6 +42,7 @@ from tokfrag.registry.tracking import (
     training_run,
     trial_runs,
 )
+from tokfrag.registry.versions import describe_registry
 
 __all__ = [
     "CHALLENGER",

@@ -2,7 +2,7 @@
 
 One wrapper, :class:`TokfragModel`, serves both kinds of data: it reads the model's
 ``contract.json`` and takes its behaviour from the contract's ``kind`` (see
-:mod:`tokfrag.registry.frames`):
+:mod:`tokfrag.registry.contracts`):
 
 * ``series``: a :class:`~tokfrag.models.forecaster.Forecaster` over the long window table;
 * ``text``: a :class:`~tokfrag.models.classifier.Classifier` over a ``text`` column,
@@ -12,7 +12,7 @@ Why models from code: ``python_model`` is the path of :mod:`tokfrag.registry._mo
 rather than a pickled object, and the model travels as plain files (``config.json`` +
 safetensors) plus ``contract.json``; loading a registered model therefore never unpickles
 anything, and a model logged today loads with tomorrow's code as long as the saved-folder
-format holds. Both kinds are rebuilt by :func:`tokfrag.models.forecaster.load_forecaster`,
+format holds. Both kinds are rebuilt by :func:`tokfrag.families.load_forecaster`,
 which dispatches on ``config.json``'s ``kind``.
 
 Why ``code_paths=[tokfrag]``: the entry file imports :class:`TokfragModel` and the model
@@ -36,7 +36,7 @@ import tempfile
 import warnings
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import mlflow
 import numpy as np
@@ -46,21 +46,19 @@ from mlflow.models.model import ModelInfo
 from mlflow.pyfunc import PythonModelContext
 
 import tokfrag
+from tokfrag.families import BASELINE, load_forecaster
 from tokfrag.models.classifier import Classifier
-from tokfrag.models.forecaster import Forecaster, load_forecaster
-from tokfrag.registry.frames import (
+from tokfrag.models.forecaster import Forecaster
+from tokfrag.registry.contracts import (
     SERIES,
     TEXT,
-    TIME_COL,
     ClassifyContract,
     Contract,
     ForecastContract,
-    forecasts_to_frame,
-    frame_to_texts,
-    frame_to_windows,
-    probabilities_to_frame,
     read_contract,
 )
+from tokfrag.registry.series_frames import TIME_COL, forecasts_to_frame, frame_to_windows
+from tokfrag.registry.text_frames import frame_to_texts, probabilities_to_frame
 
 FORECASTER_ARTIFACT = "forecaster"  # the saved model folder, either kind
 CONTRACT_ARTIFACT = "contract"
@@ -92,12 +90,12 @@ BASELINE_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-class TokfragModel(mlflow.pyfunc.PythonModel):
+class TokfragModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]  # lazy attribute
     """Pyfunc that serves any tokfrag model over its kind's table contract.
 
     Series: ``predict`` takes columns ``window``, ``node``, ``lag_L..lag_1`` and returns
     ``window``, ``node``, ``h1..hH``. Text: it takes a ``text`` column and returns ``label``
-    and ``proba_<name>`` per class, rows in input order. See :mod:`tokfrag.registry.frames`.
+    and ``proba_<name>`` per class, rows in input order. See :mod:`tokfrag.registry.contracts`.
     """
 
     def __init__(self) -> None:
@@ -169,7 +167,8 @@ class TokfragModel(mlflow.pyfunc.PythonModel):
 
     def _forecast(self, model_input: pd.DataFrame, contract: ForecastContract) -> pd.DataFrame:
         window_ids, windows, times = frame_to_windows(model_input, contract)  # (S, N, L)
-        forecasts = np.asarray(self.model.forecast(windows, times=times))  # (S, N, H)
+        model = cast(Forecaster, self.model)  # the contract says which kind it is
+        forecasts = np.asarray(model.forecast(windows, times=times))  # (S, N, H)
         expected = (*windows.shape[:2], contract.horizon)
         if forecasts.shape != expected:
             raise RuntimeError(f"forecaster returned shape {forecasts.shape}, expected {expected}")
@@ -177,7 +176,8 @@ class TokfragModel(mlflow.pyfunc.PythonModel):
 
     def _classify(self, model_input: pd.DataFrame, contract: ClassifyContract) -> pd.DataFrame:
         texts = frame_to_texts(model_input)
-        proba = np.asarray(self.model.predict_proba(texts), dtype=np.float64)  # (B, C)
+        model = cast(Classifier, self.model)  # the contract says which kind it is
+        proba = np.asarray(model.predict_proba(texts), dtype=np.float64)  # (B, C)
         expected = (len(texts), len(contract.label_names))
         if proba.shape != expected:
             raise RuntimeError(f"classifier returned shape {proba.shape}, expected {expected}")
@@ -217,13 +217,13 @@ def _time_optional_unless_read(signature: Any, model: Any) -> Any:
     """The input schema's ``time`` column is required only from models that read it (those
     with calendar covariates); the others accept requests without it."""
     from mlflow.models import ModelSignature
-    from mlflow.types.schema import ColSpec, Schema
+    from mlflow.types.schema import ColSpec, Schema, TensorSpec
 
     inputs = signature.inputs
     if inputs is None or TIME_COL not in inputs.input_names():
         return signature
     needed = getattr(model, "calendar", None) is not None
-    columns = [
+    columns: list[ColSpec | TensorSpec] = [
         ColSpec(c.type, c.name, required=c.required if c.name != TIME_COL else needed)
         for c in inputs.inputs
     ]
@@ -269,7 +269,7 @@ def log_model(
             signature=signature,
             input_example=example_frame,
             pip_requirements=serving_requirements(
-                contract.kind, baseline=getattr(wrapper.model, "family", None) == "baseline"
+                contract.kind, baseline=getattr(wrapper.model, "family", None) == BASELINE
             ),
             metadata={"tokfrag_contract": contract.to_dict()},
         )

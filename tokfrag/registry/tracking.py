@@ -25,9 +25,13 @@ from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 
 from tokfrag.config import RegistryConfig
+from tokfrag.families import BASELINE
 from tokfrag.stores import SQLITE_PREFIX, first_use_lock, sqlite_file, under
 
 _PARENT_TAG = "mlflow.parentRunId"  # how the UI nests a run under another
+# Set on a finished training run while its model is logged into it (which resumes the run as
+# RUNNING): a run left RUNNING with this tag was interrupted there, not in training.
+LOGGING_TAG = "tokfrag.logging_model"
 # MLflow rejects longer param values; truncating beats failing a finished training run.
 _MAX_PARAM_CHARS = 6000
 _MAX_METRICS_PER_BATCH = 1000  # MLflow's limit for one log_batch call
@@ -61,6 +65,14 @@ class Store:
         """
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
+
+    def check_dataset(self, dataset: str) -> None:
+        """Refuse a dataset other than the one this store was opened for."""
+        if self.dataset and dataset != self.dataset:
+            raise ValueError(
+                f"store was opened for dataset {self.dataset!r}, not {dataset!r}; "
+                f"call open_store(cfg, project_dir, {dataset!r})"
+            )
 
 
 def resolve_tracking_uri(uri: str, project_dir: Path) -> str:
@@ -219,15 +231,13 @@ class TrialRunLogger:
         self._epochs: list[Metric] = []
 
     def log_epoch(self, epoch: int, metrics: Mapping[str, float]) -> None:
-        timestamp = int(time.time() * 1000)
-        self._epochs.extend(Metric(k, float(v), timestamp, int(epoch)) for k, v in metrics.items())
+        self._epochs.extend(_as_metrics(metrics, step=int(epoch)))
 
     def finish(self, state: str, metrics: Mapping[str, float]) -> None:
         """Write the params, the epochs and ``metrics``, tag the trial's ``state``
         (COMPLETE, PRUNED or FAIL) and end the run (FAILED only for FAIL: a pruned trial
         ended as designed)."""
-        timestamp = int(time.time() * 1000)
-        batch = self._epochs + [Metric(k, float(v), timestamp, 0) for k, v in metrics.items()]
+        batch = self._epochs + _as_metrics(metrics, step=0)
         chunks = [
             batch[i : i + _MAX_METRICS_PER_BATCH]
             for i in range(0, len(batch), _MAX_METRICS_PER_BATCH)
@@ -281,7 +291,7 @@ def log_baseline_run(
     tags: Mapping[str, Any] | None = None,
 ) -> str:
     """Record a baseline's fit and scores as one finished run; returns its run id."""
-    all_tags = {"family": "baseline", **(tags or {})}
+    all_tags = {"family": BASELINE, **(tags or {})}
     with training_run(store, name, params=params, tags=all_tags) as run:
         run.log_metrics(metrics)
     return run.run_id
@@ -310,8 +320,12 @@ def _log_metric_batch(
 ) -> None:
     if not metrics:
         return
+    client.log_batch(run_id, metrics=_as_metrics(metrics, step=step))
+
+
+def _as_metrics(metrics: Mapping[str, float], step: int) -> list[Metric]:
+    """MLflow metric entities for ``metrics`` at ``step``, all stamped now."""
     timestamp = int(time.time() * 1000)
     # float() turns numpy and torch scalars into what MLflow's entities expect; the SQL
     # store itself maps NaN to a flag and clamps inf.
-    batch = [Metric(key, float(value), timestamp, step) for key, value in metrics.items()]
-    client.log_batch(run_id, metrics=batch)
+    return [Metric(key, float(value), timestamp, step) for key, value in metrics.items()]

@@ -16,6 +16,7 @@ from tokfrag.report.table import (
     budget_sentence,
     columns,
     comparison_rows,
+    every_family,
     value_text,
 )
 
@@ -155,7 +156,7 @@ def comparison_table(metrics: dict[str, Any]) -> Table:
 
 def budget_table(metrics: dict[str, Any]) -> Table:
     """What each family was given for tuning, and what it used."""
-    table = Table(title="tuning budget (the same for both families)")
+    table = Table(title=f"tuning budget (the same for {every_family()})")
     for column in ("family", "model", "trials", "complete", "pruned", "failed", "seconds"):
         table.add_column(column, justify="left" if column in ("family", "model") else "right")
     table.add_column("best val loss", justify="right")

@@ -1,8 +1,9 @@
 """The verdict: which family wins, by how much, how sure we are, what it costs, and which
 model is the champion once the baselines are counted.
 
-The rule (``verdict`` in params.yaml) is explicit. Both families are scored on the same test
-items; a family wins when the paired bootstrap interval of the difference in the primary
+The rule (``verdict`` in params.yaml) is explicit. Every family is scored on the same test
+items, and the two with the best mean score (with two families registered, both) are
+compared; a family wins when the paired bootstrap interval of the difference in the primary
 metric excludes zero. Otherwise there is no significant difference and the cheaper model is
 chosen (fewer parameters, then lower median latency, by default). The chosen family is then
 held against the named baseline of its task (AR ridge for series, TF-IDF + logistic
@@ -23,10 +24,11 @@ one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
+from tokfrag.families import BASELINE, FAMILIES
 from tokfrag.report.stats import (
     Interval,
     block_length_for,
@@ -35,7 +37,16 @@ from tokfrag.report.stats import (
     paired_bootstrap,
 )
 
-FAMILIES = ("token", "fragment")
+
+class _Bootstrap(TypedDict):
+    """The keyword arguments of :func:`compare_items` that every comparison of a verdict shares."""
+
+    horizon: int | None
+    confidence: float
+    resamples: int
+    seed: int
+
+
 # The baseline each task's winner must beat, by name: the strongest simple model of the task.
 NAMED_BASELINE = {"forecasting": "ridge_ar", "classification": "tfidf_logreg"}
 COST_LABELS = {
@@ -69,15 +80,29 @@ def cheaper(
     keys: Sequence[str],
     names: Sequence[str] = FAMILIES,
 ) -> tuple[str, str]:
-    """Which of two models (``names``, the families by default) costs less by ``keys`` in
-    order (ties fall to the next key, then to the first name), and the cost that decided it."""
-    first, second = names
+    """Which of the models ``names`` (the families by default) costs least by ``keys`` in
+    order, and the cost that decided it. At each key the cheapest stay in; a key that one of
+    them lacks, or on which they all tie, decides nothing; a tie left at the end falls to the
+    first name (the cost ``"tie"``)."""
+    left = list(names)
     for key in keys:
-        a, b = models[first].get(key), models[second].get(key)
-        if a is None or b is None or a == b:
+        costs = [models[name].get(key) for name in left]
+        if None in costs or len(set(costs)) == 1:
             continue
-        return (first if a < b else second), key
-    return first, "tie"
+        lowest = min(cost for cost in costs if cost is not None)  # no None left here
+        left = [name for name, cost in zip(left, costs, strict=True) if cost == lowest]
+        if len(left) == 1:
+            return left[0], key
+    return left[0], "tie"
+
+
+def _contenders(items: Mapping[str, np.ndarray], higher_is_better: bool) -> tuple[str, str]:
+    """The two families the paired comparison is between, in registry order: the two with
+    the best mean item score (with two families registered, both of them)."""
+    sign = -1.0 if higher_is_better else 1.0
+    best_two = sorted(FAMILIES, key=lambda f: sign * float(np.mean(items[f])))[:2]
+    first, second = sorted(best_two, key=FAMILIES.index)
+    return first, second
 
 
 def compare_items(
@@ -121,34 +146,35 @@ def decide(
     """Apply the verdict rule.
 
     Args:
-        models: ``metrics.json`` entries by model name; both families must be present.
+        models: ``metrics.json`` entries by model name; every family must be present.
         items: per-item scores by model name, shape ``(n,)``, the same ``n`` test items in
             the same order for every model (families: averaged over their seeds).
         registered_correct: classification only, the registered (first-seed) models' 0/1
             answers by family, for McNemar's test.
     """
-    boot = {
+    boot: _Bootstrap = {
         "confidence": confidence,
         "resamples": resamples,
         "seed": seed,
         "horizon": horizon if task == "forecasting" else None,
     }
-    interval = compare_items(items["token"], items["fragment"], **boot)
+    first, second = _contenders(items, higher_is_better)
+    interval = compare_items(items[first], items[second], **boot)
     direction = _favours(interval, higher_is_better)
     if task == "forecasting":
-        test = diebold_mariano(items["token"], items["fragment"], horizon=horizon)
+        test = diebold_mariano(items[first], items[second], horizon=horizon)
     else:
-        answers = registered_correct or {f: items[f] > 0.5 for f in FAMILIES}
-        test = mcnemar(answers["token"], answers["fragment"])
+        answers = registered_correct or {f: items[f] > 0.5 for f in (first, second)}
+        test = mcnemar(answers[first], answers[second])
     if direction:
-        winner = "token" if direction > 0 else "fragment"
+        winner = first if direction > 0 else second
         chosen, reason = winner, "significant"
     else:
         winner = None
-        chosen, cost = cheaper(models, cheaper_by)
+        chosen, cost = cheaper(models, cheaper_by, names=(first, second))
         reason = f"cheaper by {cost}"
 
-    baselines = [k for k, v in models.items() if v.get("family") == "baseline"]
+    baselines = [k for k, v in models.items() if v.get("family") == BASELINE]
     if not baselines:
         raise ValueError("the verdict needs at least one baseline model beside the families")
     sign = -1.0 if higher_is_better else 1.0
@@ -176,7 +202,7 @@ def decide(
         "metric": primary,
         "label": label,
         "higher_is_better": higher_is_better,
-        "difference": {"of": "token - fragment", **_interval_dict(interval)},
+        "difference": {"of": f"{first} - {second}", **_interval_dict(interval)},
         "test": {"name": test.name, "statistic": test.statistic, "p_value": test.p_value},
         "winner": winner,
         "chosen": chosen,
@@ -187,7 +213,7 @@ def decide(
         "strongest_baseline": None if strongest == baseline else held_against(strongest),
     }
     verdict["champion"], verdict["champion_reason"] = _champion(verdict, models, chosen, cheaper_by)
-    verdict["sentence"] = sentence(verdict, models)
+    verdict["sentence"] = sentence(verdict, models, (first, second))
     return verdict
 
 
@@ -216,17 +242,23 @@ def _ci(d: Mapping[str, Any]) -> str:
     return f"{d['estimate']:+.4f}, {d['confidence']:.0%} CI [{d['low']:+.4f}, {d['high']:+.4f}]"
 
 
-def sentence(verdict: Mapping[str, Any], models: Mapping[str, Mapping[str, Any]]) -> str:
-    """The verdict in words: metric, difference, interval, test, and the baseline."""
+def sentence(
+    verdict: Mapping[str, Any],
+    models: Mapping[str, Mapping[str, Any]],
+    compared: tuple[str, str],
+) -> str:
+    """The verdict in words: metric, difference, interval, test, and the baseline.
+    ``compared``: the two families the difference is between, in its order."""
     metric, label = verdict["metric"], verdict["label"]
     diff, test = verdict["difference"], verdict["test"]
-    value = {f: float(models[f][metric]) for f in FAMILIES}
+    value = {f: float(models[f][metric]) for f in compared}
     evidence = (
-        f"difference token - fragment {_ci(diff)} ({diff['method']} over "
+        f"difference {diff['of']} {_ci(diff)} ({diff['method']} over "
         f"{diff['n_items']} test items); {test['name']} p = {test['p_value']:.3g}"
     )
     chosen = verdict["chosen"]
-    other = "fragment" if chosen == "token" else "token"
+    first, second = compared
+    other = second if chosen == first else first
     if verdict["winner"]:
         text = (
             f"{chosen} wins on {label}: {value[chosen]:.4f} against {other}'s "
@@ -239,8 +271,8 @@ def sentence(verdict: Mapping[str, Any], models: Mapping[str, Mapping[str, Any]]
             mine, theirs = models[chosen].get(cost), models[other].get(cost)
             costs = f": {mine:,.4g} {COST_LABELS[cost]} against {theirs:,.4g}"
         text = (
-            f"No significant difference on {label}: token {value['token']:.4f}, fragment "
-            f"{value['fragment']:.4f} ({evidence}). {chosen} is chosen as the cheaper "
+            f"No significant difference on {label}: {first} {value[first]:.4f}, {second} "
+            f"{value[second]:.4f} ({evidence}). {chosen} is chosen as the cheaper "
             f"model{costs}."
         )
     text += _against(verdict["baseline"], models, metric, "the baseline")

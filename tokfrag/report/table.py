@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-FAMILY_ORDER = {"token": 0, "fragment": 1, "baseline": 2}
+from tokfrag.families import BASELINE, FAMILIES
+
+# Rows: the families in registry order, then the baselines, then anything else.
+FAMILY_ORDER = {**{family: i for i, family in enumerate(FAMILIES)}, BASELINE: len(FAMILIES)}
+
+
+def every_family() -> str:
+    """All the families, as the report's sentences name them: "both families" for two."""
+    return "both families" if len(FAMILIES) == 2 else f"all {len(FAMILIES)} families"
 
 
 def columns(metrics: dict[str, Any]) -> dict[str, str]:
@@ -34,7 +42,7 @@ def comparison_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per model, families first, each group best first."""
     rows = [{"model": name, **entry} for name, entry in metrics["models"].items()]
     key = ranking_key(metrics)
-    return sorted(rows, key=lambda r: (FAMILY_ORDER.get(r["family"], 9), key(r)))
+    return sorted(rows, key=lambda r: (FAMILY_ORDER.get(r["family"], len(FAMILY_ORDER)), key(r)))
 
 
 def verdict(metrics: dict[str, Any]) -> str:
@@ -45,16 +53,17 @@ def verdict(metrics: dict[str, Any]) -> str:
     models, primary = metrics["models"], metrics["primary_metric"]
     label = columns(metrics).get(primary, primary)
     key = ranking_key(metrics)
-    # Ties go to the token family, as in the registry (the first candidate listed wins a tie).
-    winner, loser = sorted(("token", "fragment"), key=lambda f: key(models[f]))
-    w, lo = models[winner][primary], models[loser][primary]
-    baselines = {k: v for k, v in models.items() if v["family"] == "baseline"}
+    # The best family against the next best. Ties go to the family registered first, as in
+    # the registry (the first candidate listed wins a tie).
+    winner, runner_up = sorted(FAMILIES, key=lambda f: key(models[f]))[:2]
+    w, lo = models[winner][primary], models[runner_up][primary]
+    baselines = {k: v for k, v in models.items() if v["family"] == BASELINE}
     best_name = min(baselines, key=lambda k: key(baselines[k]))
     best = baselines[best_name][primary]
     gap = abs(w - lo) / abs(lo) * 100 if lo else 0.0
     better = "higher" if metrics["higher_is_better"] else "lower"
     sentence = (
-        f"{winner} wins on {label}: {w:.4f} against {loser}'s {lo:.4f} "
+        f"{winner} wins on {label}: {w:.4f} against {runner_up}'s {lo:.4f} "
         f"({gap:.1f}% {better}, single seed, no significance test yet)."
     )
     if key(models[winner]) < key(baselines[best_name]):
@@ -62,7 +71,8 @@ def verdict(metrics: dict[str, Any]) -> str:
     else:
         sentence += (
             f" It does NOT beat the best baseline, {best_name} ({best:.4f}): "
-            "neither family has learned more than that baseline here."
+            f"{'neither' if len(FAMILIES) == 2 else 'no'} family has learned more than that "
+            "baseline here."
         )
     return sentence
 
@@ -70,7 +80,7 @@ def verdict(metrics: dict[str, Any]) -> str:
 def budget_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per family: the tuning budget it was given and what it used of it."""
     rows = []
-    for family in ("token", "fragment"):
+    for family in FAMILIES:
         tuning = metrics.get("tuning", {}).get(family, {"tuned": False})
         if not tuning.get("tuned"):
             rows.append({"family": family, "tuned": False})
@@ -87,7 +97,6 @@ def budget_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
                 "failed": used["failed"],
                 "seconds": f"{used['seconds']:.0f}/{configured['timeout_seconds']:.0f}",
                 "best_val_loss": best.get("value"),
-                "study": tuning.get("study_name", ""),
             }
         )
     return rows
@@ -97,15 +106,16 @@ def budget_sentence(metrics: dict[str, Any]) -> str:
     """The tuning budget in words: what each family was given and used."""
     rows = budget_rows(metrics)
     if not any(r["tuned"] for r in rows):
-        return "Untuned: both families trained their configured model (tune.n_trials is 0)."
-    given = metrics["tuning"]["token"]["configured"]
+        return f"Untuned: {every_family()} trained their configured model (tune.n_trials is 0)."
+    # The same for every family: the evaluation refuses families tuned under different budgets.
+    given = metrics["tuning"][FAMILIES[0]]["configured"]
     used = "; ".join(
         f"{r['family']} used {r['trials']} trials ({r['complete']} complete, {r['pruned']} "
         f"pruned, {r['failed']} failed) and {r['seconds']} s"
         for r in rows
     )
     return (
-        f"Same tuning budget for both families: {given['n_trials']} trials and "
+        f"Same tuning budget for {every_family()}: {given['n_trials']} trials and "
         f"{given['timeout_seconds']:.0f} s each; {used}."
     )
 

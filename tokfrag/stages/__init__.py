@@ -6,21 +6,26 @@ stage reads its inputs from, and writes its outputs to, the project's :class:`La
 output is written to a staging path and renamed into place, so a failed stage never leaves a
 half-written output behind (nor clobbers the previous good one).
 
-Each function looks up the dataset's kind in the registry and hands over to
-:mod:`tokfrag.stages.series` (forecasting on a sensor graph) or :mod:`tokfrag.stages.text`
-(document classification); both share :mod:`tokfrag.stages.common`.
+Each function is the same for every kind of data: what differs between series
+(forecasting on a sensor graph) and text (document classification) is asked of the
+project's :class:`~tokfrag.kinds.Kind` (:func:`~tokfrag.kinds.kind_of`). The rest of the
+package holds the steps' shared parts: the validation gate's record (:mod:`.gate`), fitting
+(:mod:`.training`, and :mod:`.fitting` for tuning and the final fit), scoring
+(:mod:`.scoring`), evaluate's skeleton and its outputs (:mod:`.evaluation`,
+:mod:`.records`), and registration with its promotion gate (:mod:`.registration`,
+:mod:`.champion`).
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from tokfrag.atomic import write_json
 from tokfrag.config import Params
-from tokfrag.stages.common import FAMILIES, Layout, StageError, read_json
+from tokfrag.families import FAMILIES
+from tokfrag.kinds import kind_of
+from tokfrag.layout import Layout, StageError, read_json
 
 __all__ = [
     "FAMILIES",
@@ -37,11 +42,6 @@ __all__ = [
 ]
 
 
-def _impl(params: Params) -> ModuleType:
-    # The kind comes from data.source for your own data, else from the registry.
-    return importlib.import_module(f"tokfrag.stages.{params.data.kind}")
-
-
 def ingest(params: Params, root: str | Path) -> Path:
     """Resolve the dataset's files and write the canonical Parquet form to
     ``data/<dataset>/``. A built-in dataset's files come from the mirror, the cache or
@@ -52,7 +52,7 @@ def ingest(params: Params, root: str | Path) -> Path:
     from tokfrag.data.registry import get_spec, resolve_file
     from tokfrag.data.validation import ValidationFailed
 
-    impl = _impl(params)
+    kind = kind_of(params)
     layout = Layout.of(params, root)
     if params.data.source is None:
         spec = get_spec(params.data.dataset)
@@ -66,7 +66,7 @@ def ingest(params: Params, root: str | Path) -> Path:
     parsed = spec.parse(paths)
     # The gate runs here too, before anything is written: bad data never replaces the
     # last good canonical copy (`validate` then records the pass, with its data docs).
-    report = impl.check(params, spec, parsed)
+    report = kind.check(params, spec, parsed)
     if not report.success:
         files = ", ".join(_shown(Path(p), layout.root) for p in paths.values())
         raise ValidationFailed(
@@ -74,7 +74,7 @@ def ingest(params: Params, root: str | Path) -> Path:
             note=f"ingest wrote nothing ({_shown(layout.data_dir, layout.root)} is as it was); "
             f"fix {files} and rerun `tokfrag ingest`",
         )
-    return impl.ingest(params, layout, spec, parsed)
+    return kind.ingest(params, layout, spec, parsed)
 
 
 def _policy(params: Params) -> dict[str, Any]:
@@ -101,8 +101,7 @@ def check_file(params: Params, root: str | Path, path: str | Path):
             "the file; add data.source (kind, path, column names), see params.yaml"
         )
     spec, parsed = parse_file(params.data.source, Path(root), path, **_policy(params))
-    impl = _impl(params)
-    return impl.check(params, spec, parsed)
+    return kind_of(params).check(params, spec, parsed)
 
 
 def validate(params: Params, root: str | Path):
@@ -110,18 +109,25 @@ def validate(params: Params, root: str | Path):
     ``outputs/<dataset>/data_docs/`` and, pass or fail, into an MLflow run named
     ``validate``. Raises :class:`~tokfrag.data.validation.ValidationFailed` when it fails; a
     failed check also removes any earlier pass recorded for this dataset."""
-    impl = _impl(params)
+    from tokfrag.stages.gate import run_gate
+
+    kind = kind_of(params)
     layout = Layout.of(params, root)
     # A stale pass must not outlive a failed check of the same data: remove it first.
     layout.validation.unlink(missing_ok=True)
-    return impl.validate(params, layout)
+    gate, data_sha256 = kind.canonical_gate(params, layout)
+    return run_gate(params, layout, gate, data_sha256)
 
 
 def prepare(params: Params, root: str | Path) -> Path:
     """Fix the split (and, for series, fit the node scaler on training steps only). Refuses
     to run unless the validation gate passed on exactly this data and split."""
-    impl = _impl(params)
-    return impl.prepare(params, Layout.of(params, root))
+    from tokfrag.stages.gate import require_gate
+
+    kind = kind_of(params)
+    layout = Layout.of(params, root)
+    require_gate(layout, params)
+    return kind.prepare(params, layout)
 
 
 def _family(family: str) -> None:
@@ -138,9 +144,9 @@ def tune(
     from tokfrag.stages.fitting import tune as run_tuning
 
     _family(family)
-    impl = _impl(params)
+    kind = kind_of(params)
     _check_device(params)
-    return run_tuning(params, Layout.of(params, root), impl, family, workers)
+    return run_tuning(params, Layout.of(params, root), kind, family, workers)
 
 
 def train(params: Params, root: str | Path, family: str) -> dict[str, Any]:
@@ -150,9 +156,9 @@ def train(params: Params, root: str | Path, family: str) -> dict[str, Any]:
     from tokfrag.stages.fitting import final_fit
 
     _family(family)
-    impl = _impl(params)
+    kind = kind_of(params)
     _check_device(params)
-    return final_fit(params, Layout.of(params, root), impl, family)
+    return final_fit(params, Layout.of(params, root), kind, family)
 
 
 def _check_device(params: Params) -> None:
@@ -167,8 +173,10 @@ def _check_device(params: Params) -> None:
 def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
     """Score both families and the baselines on the test split (the only place it is read),
     log the figures to MLflow, and write ``metrics.json``, plots and the HTML report."""
-    impl = _impl(params)
-    return impl.evaluate(params, Layout.of(params, root))
+    from tokfrag.stages.evaluation import evaluate as run_evaluation
+
+    kind = kind_of(params)
+    return run_evaluation(params, Layout.of(params, root), kind)
 
 
 def register(params: Params, root: str | Path, force: bool = False) -> dict[str, Any]:
@@ -178,26 +186,23 @@ def register(params: Params, root: str | Path, force: bool = False) -> dict[str,
     only if it beats the current champion on this test split with significance (the
     promotion gate); otherwise the champion keeps its alias and the newcomer is
     ``challenger``. The gate fails closed (see
-    :func:`~tokfrag.stages.common.champion_gate`); ``force`` promotes without it, and the
+    :func:`~tokfrag.stages.champion.champion_gate`); ``force`` promotes without it, and the
     promoted version's ``promotion`` tag says so."""
+    from tokfrag.families import BASELINE
     from tokfrag.registry import open_store, register_candidates
-    from tokfrag.stages.common import (
-        BASELINE,
-        FAMILIES,
-        champion_gate,
-        check_evaluated,
-        forced_gate,
-        version_tags,
-    )
+    from tokfrag.stages.champion import champion_gate, forced_gate
+    from tokfrag.stages.records import check_evaluated
+    from tokfrag.stages.registration import candidates as make_candidates
+    from tokfrag.stages.registration import version_tags
     from tokfrag.stores import registry_lock
 
-    impl = _impl(params)
+    kind = kind_of(params)
     layout = Layout.of(params, root)
     metrics = read_json(layout.metrics, "evaluate")
     if "champion" not in metrics.get("verdict", {}):
         raise StageError(f"{layout.metrics} has no verdict's champion; rerun `tokfrag evaluate`")
     check_evaluated(layout, metrics)  # one finished evaluation, of the models on disk
-    candidates = impl.candidates(params, layout, metrics)
+    candidates = make_candidates(params, layout, kind, metrics)
     try:
         store = open_store(params.registry, layout.root, params.data.dataset)
     except Exception as err:  # a locked database, an unreachable tracking server
@@ -217,7 +222,7 @@ def register(params: Params, root: str | Path, force: bool = False) -> dict[str,
             gate = forced_gate()
         else:
             contract = candidates[0].contract(params.data.dataset)
-            gate = champion_gate(params, layout, store, impl, metrics, winner, contract)
+            gate = champion_gate(params, layout, store, kind, metrics, winner, contract)
         tags = {c.family: version_tags(params, layout, metrics, c.family) for c in candidates}
         result = register_candidates(
             store,

@@ -18,18 +18,19 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from types import ModuleType
 from typing import Any
 
 from tokfrag.atomic import write_json
 from tokfrag.config import Params, parse_params
-from tokfrag.stages.common import Layout, StageError, fit_repeats, loop_config, read_json
+from tokfrag.kinds import Kind, kind_of
+from tokfrag.layout import Layout, StageError, read_json
+from tokfrag.stages.training import fit_repeats, loop_config
 
 
 def study_digest(params: Params, family: str, model: str, tags: dict[str, str]) -> str:
     """A hash of everything that shapes a family's trials (not the budget, the number of
     workers or where the study is stored): equal digests resume the same study."""
-    section = params.token if family == "token" else params.fragment
+    section = getattr(params, family)
     material = {
         "dataset": params.data.dataset,
         "family": family,
@@ -49,7 +50,7 @@ def study_digest(params: Params, family: str, model: str, tags: dict[str, str]) 
 
 
 def tune(
-    params: Params, layout: Layout, impl: ModuleType, family: str, workers: int | None = None
+    params: Params, layout: Layout, kind: Kind, family: str, workers: int | None = None
 ) -> dict[str, Any]:
     from tokfrag.registry import open_store, training_run
     from tokfrag.report.console import trial_progress
@@ -64,9 +65,9 @@ def tune(
         summarise,
     )
 
-    model = impl.model_name(params, family)
+    model = kind.model_name(params, family)
     space = params.space(family, model)
-    parts = impl.fit_parts(params, layout, family, final=False)  # checks the prepared split
+    parts = kind.fit_parts(params, layout, family, final=False)  # checks the prepared split
     base = {"family": family, "model": model, **parts.tags, "cv": _cv_record(parts)}
     if params.tune.n_trials == 0:
         record = {**base, "tuned": False, "reason": "tune.n_trials is 0"}
@@ -181,8 +182,6 @@ def _objective(
     deadline: float,
 ):
     """Build one worker's objective (module level, so spawned worker processes can too)."""
-    import importlib
-
     from tokfrag.registry import open_store, trial_runs
     from tokfrag.train import TrainingDiverged, fit, seed_everything
     from tokfrag.tuning import TrialDiverged, make_objective
@@ -193,9 +192,9 @@ def _objective(
         torch.set_num_threads(threads)
     params = parse_params(raw_params)
     layout = Layout.of(params, root)
-    impl = importlib.import_module(f"tokfrag.stages.{params.data.kind}")
-    model = impl.model_name(params, family)
-    parts = impl.fit_parts(params, layout, family, final=False)
+    kind = kind_of(params)
+    model = kind.model_name(params, family)
+    parts = kind.fit_parts(params, layout, family, final=False)
     store = open_store(params.registry, layout.root, params.data.dataset)
 
     def fit_trial(overrides: dict[str, Any], fold: int, on_epoch):
@@ -228,7 +227,7 @@ def _objective(
     )
 
 
-def final_fit(params: Params, layout: Layout, impl: ModuleType, family: str) -> dict[str, Any]:
+def final_fit(params: Params, layout: Layout, kind: Kind, family: str) -> dict[str, Any]:
     """Fit the family's model for the registry: the tuned point on train + validation for
     the best trial's epoch count, or (tuning off) the configured model, early-stopped."""
     path = layout.tuning(family)
@@ -241,10 +240,10 @@ def final_fit(params: Params, layout: Layout, impl: ModuleType, family: str) -> 
             f"{path} says {family} was not tuned, but tune.n_trials is now "
             f"{params.tune.n_trials}; run `tokfrag tune {family}`"
         )
-    parts = impl.fit_parts(params, layout, family, final=bool(record["tuned"]))
+    parts = kind.fit_parts(params, layout, family, final=bool(record["tuned"]))
     if not record["tuned"]:
         return fit_repeats(params, layout, family, parts, extra={"tuned": False})
-    model = impl.model_name(params, family)
+    model = kind.model_name(params, family)
     folds = parts.folds_fingerprint
     digest = study_digest(params, family, model, {**parts.tags, "folds_fingerprint": folds})
     if record.get("study_digest") != digest:

@@ -229,7 +229,7 @@ def _cpu_has_bf16() -> bool:
         return False
 
 
-def _autocast(device: torch.device, bf16: bool):
+def _autocast(device: torch.device, bf16: bool) -> torch.autocast:
     # bf16 autocast: fast matmuls, no loss scaling needed (unlike fp16).
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16)
 
@@ -302,7 +302,8 @@ def fit(
     for epoch in range(1, config.epochs + 1):
         model.train()
         lr = optimizer.param_groups[0]["lr"]
-        running, seen = 0.0, 0
+        running = 0.0
+        seen: float = 0  # examples, or observed targets when the batch carries a mask
         for batch, size in _batches(train, config.batch_size, device, generator):
             optimizer.zero_grad(set_to_none=True)
             with _autocast(device, bf16):

@@ -39,7 +39,7 @@ def _observed_cells(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
             f"targets contain {int(np.isinf(y_true).sum())} infinite values; "
             "mark a target that was not observed with NaN"
         )
-    observed = ~np.isnan(y_true)
+    observed: np.ndarray = ~np.isnan(y_true)
     bad = int((observed & ~np.isfinite(y_pred)).sum())
     if bad:
         raise ValueError(
@@ -145,7 +145,8 @@ def observed_windows(y_true: np.ndarray) -> np.ndarray:
     y_true = np.asarray(y_true, dtype=np.float64)
     if y_true.ndim < 1:
         raise ValueError(f"expected targets of shape (S, N, H), got a scalar {y_true!r}")
-    return (~np.isnan(y_true)).reshape(_per_window(y_true)).any(axis=1)
+    windows: np.ndarray = (~np.isnan(y_true)).reshape(_per_window(y_true)).any(axis=1)
+    return windows
 
 
 def _per_window(y_true: np.ndarray) -> tuple[int, int]:

@@ -9,16 +9,10 @@ from tokfrag.tuning.objective import (
     TrialLog,
     make_objective,
 )
+from tokfrag.tuning.settings import Budget, StudySettings, TuningError
 from tokfrag.tuning.space import configured_point, suggest
-from tokfrag.tuning.study import (
-    Budget,
-    StudySettings,
-    TuningError,
-    optimize,
-    redact,
-    resolve_storage,
-    summarise,
-)
+from tokfrag.tuning.storage import redact, resolve_storage
+from tokfrag.tuning.study import optimize, summarise
 
 __all__ = [
     "Budget",

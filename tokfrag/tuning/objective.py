@@ -127,10 +127,10 @@ def make_objective(
         except BaseException:
             log.finish("FAIL", {})
             raise
-        values = [o.best_val_loss for o in outcomes]
-        if any(v is None for v in values):
+        values = [o.best_val_loss for o in outcomes if o.best_val_loss is not None]
+        if len(values) < len(outcomes):
             raise RuntimeError("a tuning trial must be fitted with a validation part")
-        value = sum(values) / len(values)  # type: ignore[arg-type]
+        value = sum(values) / len(values)
         best_epochs = [o.best_epoch for o in outcomes]
         # The final fit on all training windows runs for the folds' mean best epoch.
         best_epoch = max(1, round(sum(best_epochs) / len(best_epochs)))

@@ -8,6 +8,7 @@ from typing import Any
 import optuna
 
 from tokfrag.config import Params, SearchDimension
+from tokfrag.families import FAMILIES
 
 
 def suggest(trial: optuna.Trial, space: Mapping[str, SearchDimension]) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def _configured(params: Params, path: str) -> Any:
     kind = "text" if ".text." in path else "series"
     if path.startswith("train.text."):
         return params.train.loop_settings("text")[key]
-    if section in ("token", "fragment") and key in ("lr", "epochs"):
+    if section in FAMILIES and key in ("lr", "epochs"):
         return params.train.loop_settings(kind, params.family_loop(section, kind)).get(key)
     return None
 

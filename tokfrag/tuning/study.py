@@ -19,132 +19,25 @@ import signal
 import socket
 import sys
 import time
-import warnings
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
-from optuna.storages.journal import JournalFileBackend
 from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
-from tokfrag.config import PrunerConfig
-from tokfrag.stores import SQLITE_PREFIX, first_use_lock, redact_url, sqlite_url, under
+from tokfrag.stores import SQLITE_PREFIX
+from tokfrag.tuning.settings import Budget, StudySettings, TuningError
+from tokfrag.tuning.storage import make_storage, redact
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-JOURNAL_PREFIX = "journal:"
 
 # (worker index, torch threads for it (0 = leave the default), the budget's end as a
 # time.time() value) -> objective
 ObjectiveFactory = Callable[[int, int, float], Callable[[optuna.Trial], float]]
 # (finished trials, budgeted trials, best value so far or None)
 Progress = Callable[[int, int, float | None], None]
-
-
-class TuningError(RuntimeError):
-    """Tuning cannot go on: a worker died, a storage is unusable, or no trial completed."""
-
-
-@dataclass(frozen=True)
-class StudySettings:
-    """Where a study lives and how it samples, prunes and notices dead trials."""
-
-    name: str
-    storage: str  # an SQLAlchemy URL, or ``journal:/abs/path`` (see :func:`resolve_storage`)
-    seed: int
-    pruner: PrunerConfig
-    max_epochs: int  # the most steps a trial reports: epochs per fold x folds (hyperband)
-    heartbeat_seconds: int = 5
-    grace_seconds: int = 20
-    max_retries: int = 1
-
-
-@dataclass(frozen=True)
-class Budget:
-    n_trials: int
-    timeout_seconds: float
-
-
-def resolve_storage(storage: str | None, root: Path) -> str:
-    """``None`` -> ``sqlite:///<root>/optuna.db``; a relative SQLite URL or journal path is
-    made absolute under ``root``; other URLs (``postgresql://``, ``mysql://``) pass through.
-    A plain path (or ``journal:PATH``) means Optuna's journal file storage."""
-    root = Path(root).resolve()
-    if storage is None:
-        return f"{SQLITE_PREFIX}{root / 'optuna.db'}"
-    if storage.startswith(SQLITE_PREFIX):
-        url = sqlite_url(storage, root)
-        if url is None:
-            raise TuningError(
-                f"tune.storage {storage!r} has no database file: a killed run could not resume; "
-                "use e.g. 'sqlite:///optuna.db'"
-            )
-        return url
-    if "://" in storage:
-        return storage
-    return f"{JOURNAL_PREFIX}{under(root, storage.removeprefix(JOURNAL_PREFIX))}"
-
-
-def redact(storage: str) -> str:
-    """The storage URL with any password hidden, fit to be logged."""
-    return redact_url(storage)
-
-
-def make_storage(settings: StudySettings) -> optuna.storages.BaseStorage:
-    """An RDB storage with heartbeats and retries, or a journal file (no heartbeats: a trial
-    killed there stays RUNNING and is not retried; prefer an RDB URL for that)."""
-    if settings.storage.startswith(JOURNAL_PREFIX):
-        path = Path(settings.storage[len(JOURNAL_PREFIX) :])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(path)))
-    engine_kwargs: dict[str, Any] = {}
-    if settings.storage.startswith(SQLITE_PREFIX):
-        Path(settings.storage.removeprefix(SQLITE_PREFIX)).parent.mkdir(parents=True, exist_ok=True)
-        # Several workers share the file: wait for a lock instead of failing at once.
-        engine_kwargs["connect_args"] = {"timeout": 60}
-    else:
-        engine_kwargs["pool_pre_ping"] = True
-    try:
-        # The first open creates the schema; concurrent first opens of one file must queue.
-        with warnings.catch_warnings(), first_use_lock(settings.storage):
-            # Heartbeats are marked experimental; they are what makes a killed trial retry.
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            retry = RetryHeartbeatStaleTrialCallback(max_retry=settings.max_retries)
-            storage = RDBStorage(
-                settings.storage,
-                engine_kwargs=engine_kwargs,
-                heartbeat_interval=settings.heartbeat_seconds,
-                grace_period=settings.grace_seconds,
-                heartbeat_stale_trial_callback=retry,
-            )
-            if settings.storage.startswith(SQLITE_PREFIX):
-                _write_ahead(storage)
-        return storage
-    except Exception as err:
-        raise TuningError(
-            f"tune.storage {redact(settings.storage)}: cannot open the study storage ({err}); "
-            "check the URL, that the server is up, and that its driver is installed"
-        ) from None
-
-
-def _write_ahead(storage: RDBStorage) -> None:
-    """SQLite in write-ahead-log mode, without an fsync per commit: a trial reports every
-    epoch, and the default journal made those writes a tenth of a small model's epoch.
-    A killed process loses nothing committed (only a power cut could lose the last
-    commits); keep the file on a local disk, as WAL needs."""
-    from sqlalchemy import event
-
-    def on_connect(connection: Any, _record: Any) -> None:
-        connection.execute("PRAGMA synchronous=NORMAL")
-
-    event.listen(storage.engine, "connect", on_connect)
-    with storage.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA journal_mode=WAL")  # stored in the file itself
-    storage.engine.dispose()  # later connections get synchronous=NORMAL
 
 
 def _pruner(settings: StudySettings) -> optuna.pruners.BasePruner:

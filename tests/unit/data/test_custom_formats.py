@@ -23,7 +23,7 @@ from tokfrag.data.limits import (
     memory_limit,
 )
 from tokfrag.data.registry import DataError
-from tokfrag.fragments.graph import correlation_graph
+from tokfrag.families.fragment.graph import correlation_graph
 
 
 def _wide(rows: int = 30, nodes: int = 3) -> pd.DataFrame:

@@ -492,7 +492,7 @@ def test_dropping_counts_only_the_training_rows_when_the_split_is_known():
 
 
 def test_the_policy_is_described_in_one_line_for_the_registry():
-    from tokfrag.stages.common import missing_label
+    from tokfrag.stages.registration import missing_label
 
     assert missing_label(parse_params(_data())) == "refuse"
     params = parse_params(

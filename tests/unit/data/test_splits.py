@@ -8,7 +8,7 @@ import pytest
 
 from tokfrag.data.loaders import load_pgt_json
 from tokfrag.data.splits import SplitError, SplitIndices, chronological_split, minimum_steps
-from tokfrag.fragments import slice_windows
+from tokfrag.models.windows import slice_windows
 
 PGT = {"lags": 4, "horizon": 1, "train_ratio": 0.2, "val_fraction": 0.2}
 

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from tokfrag.models.baselines import LastValueForecaster, RidgeARForecaster, ZeroForecaster
-from tokfrag.models.forecaster import Forecaster, check_windows, load_forecaster
+from tokfrag.families import load_forecaster
+from tokfrag.families.baselines.series import LastValueForecaster, RidgeARForecaster, ZeroForecaster
+from tokfrag.models.forecaster import Forecaster, check_windows
 
 
 def test_check_windows_accepts_and_converts():

@@ -12,16 +12,17 @@ import numpy as np
 import pytest
 import torch
 
-from tokfrag.fragments import NodeScaler, slice_windows
-from tokfrag.models.forecaster import load_forecaster
-from tokfrag.models.fragment_model import FragmentForecaster
-from tokfrag.models.inverted_model import InvertedForecaster
+from tokfrag.families import load_forecaster
+from tokfrag.families.fragment.gconvgru_model import FragmentForecaster
+from tokfrag.families.fragment.stgcn_model import STGCNForecaster
+from tokfrag.families.fragment.wavenet_model import WaveNetForecaster
+from tokfrag.families.token import PatchTokenizer
+from tokfrag.families.token.inverted_model import InvertedForecaster
+from tokfrag.families.token.patch_model import PatchForecaster
 from tokfrag.models.masking import masked_mse, observed_channel, split_missing
-from tokfrag.models.patch_model import PatchForecaster
+from tokfrag.models.scaler import NodeScaler
 from tokfrag.models.skip import LinearSkip
-from tokfrag.models.stgcn_model import STGCNForecaster
-from tokfrag.models.wavenet_model import WaveNetForecaster
-from tokfrag.tokens import PatchTokenizer
+from tokfrag.models.windows import slice_windows
 from tokfrag.train import LoopConfig, fit
 
 NODES, LAGS, HORIZON = 5, 6, 2

@@ -18,7 +18,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from tokfrag.models.baselines import LastValueForecaster, RidgeARForecaster  # noqa: E402
+from tokfrag.families.baselines.series import LastValueForecaster, RidgeARForecaster  # noqa: E402
 from tokfrag.registry import Candidate, Store, training_run  # noqa: E402
 
 

@@ -32,7 +32,7 @@ from tokfrag.config import RegistryConfig
 from tokfrag.models.forecaster import CONFIG_FILE
 from tokfrag.registry import Candidate, Store, open_store, register_candidates
 from tokfrag.registry.pyfunc import FORECASTER_ARTIFACT
-from tokfrag.registry.register import LOGGING_TAG
+from tokfrag.registry.tracking import LOGGING_TAG
 
 DATASET = "faults"
 EXTRA = {"token": {"params_hash": "p-token"}, "fragment": {"params_hash": "p-fragment"}}
@@ -78,7 +78,7 @@ KILL_POINTS = [
     # Phase 3: the token version exists, the fragment version does not.
     ("between_versions", "mlflow:register_model", 2),
     # Phase 4 not begun: both versions exist, no alias moved.
-    ("before_aliases", "tokfrag.registry.register:_move_aliases", 1),
+    ("before_aliases", "tokfrag.registry.register:move_aliases", 1),
     # Phase 4 half done: champion moved, challenger not yet.
     ("between_aliases", "mlflow.tracking.client:MlflowClient.set_registered_model_alias", 2),
 ]

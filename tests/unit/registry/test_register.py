@@ -115,7 +115,7 @@ def test_a_champion_whose_files_changed_is_not_loaded(store, registered) -> None
 
     from tokfrag.models.forecaster import CONFIG_FILE
     from tokfrag.registry import ArtifactsChanged
-    from tokfrag.registry.register import ARTIFACTS_TAG, artifacts_digest
+    from tokfrag.registry.versions import ARTIFACTS_TAG, artifacts_digest
 
     client = _client(store)
     version = str(registered.champion_version)

@@ -22,7 +22,7 @@ from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from tokfrag.config import RegistryConfig  # noqa: E402
-from tokfrag.models.text_baselines import (  # noqa: E402
+from tokfrag.families.baselines.text import (  # noqa: E402
     MajorityClassifier,
     TfidfLogRegClassifier,
     TfidfLogRegConfig,

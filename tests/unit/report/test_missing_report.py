@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tokfrag.report import write_report
-from tokfrag.report.html import _time_axis
+from tokfrag.report.missingness import _time_axis
 from tokfrag.report.table import missing_sentence
 
 LAGS, HORIZON = 4, 3

@@ -94,8 +94,8 @@ def test_a_worse_model_leaves_the_champion_untouched(project: Path) -> None:
 
 
 def test_a_champion_that_cannot_read_gaps_is_not_compared_on_data_with_gaps() -> None:
-    from tokfrag.registry.frames import ForecastContract
-    from tokfrag.stages.common import _describe, _fits
+    from tokfrag.registry.contracts import ForecastContract
+    from tokfrag.stages.champion import _describe, _fits
 
     def contract(gaps: bool) -> ForecastContract:
         return ForecastContract(("a", "b"), 4, 1, "d", "fragment", gaps=gaps)

@@ -13,8 +13,8 @@ from tokfrag import stages
 from tokfrag.config import load_params
 from tokfrag.data.canonical import load_series
 from tokfrag.data.splits import chronological_split
-from tokfrag.fragments import NodeScaler
-from tokfrag.fragments.graph import correlation_graph
+from tokfrag.families.fragment.graph import correlation_graph
+from tokfrag.models.scaler import NodeScaler
 
 
 @pytest.fixture
@@ -81,8 +81,11 @@ def test_every_series_variant_builds_its_folds_with_the_calendar_prepare_chose(
 ) -> None:
     """Chickenpox's clock gives a year cycle; the variants that read calendar covariates get
     them for every window of every fold, and the others build and forecast without them."""
-    from tokfrag.stages.common import Layout
-    from tokfrag.stages.series import _load_inputs, _windows, fit_parts, read_calendar
+    from tokfrag.kinds.series import fit_parts
+    from tokfrag.kinds.series_data import load_inputs as _load_inputs
+    from tokfrag.kinds.series_data import read_calendar
+    from tokfrag.kinds.series_data import windows as _windows
+    from tokfrag.layout import Layout
 
     root, params = prepared
     section = getattr(params, family).model_copy(update={"variant": variant})

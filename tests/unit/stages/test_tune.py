@@ -20,9 +20,9 @@ from optuna.trial import TrialState
 
 from tokfrag import stages
 from tokfrag.config import load_params
+from tokfrag.kinds.series_data import load_inputs as _load_inputs
+from tokfrag.layout import Layout
 from tokfrag.stages import StageError
-from tokfrag.stages.common import Layout
-from tokfrag.stages.series import _load_inputs
 
 
 def _prepare(project: Path, **tune: object) -> Path:
@@ -284,7 +284,7 @@ def test_cross_validated_tuning_uses_identical_folds_for_both_families(project: 
     token = json.loads(layout.tuning("token").read_text())
     token["cv"]["fingerprint"] = "another-fold-set"
     layout.tuning("token").write_text(json.dumps(token))
-    from tokfrag.stages.common import tuning_summary
+    from tokfrag.stages.records import tuning_summary
 
     with pytest.raises(StageError, match="different budgets or folds"):
         tuning_summary(layout, split.fingerprint())

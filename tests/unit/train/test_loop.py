@@ -10,10 +10,11 @@ from torch import nn
 from tokfrag.config import parse_params
 from tokfrag.data.loaders import load_pgt_json
 from tokfrag.data.splits import chronological_split
-from tokfrag.fragments import NodeScaler, slice_windows
-from tokfrag.models.fragment_model import FragmentForecaster
-from tokfrag.models.token_model import TokenForecaster
-from tokfrag.tokens import MeanScaleQuantizer
+from tokfrag.families.fragment.gconvgru_model import FragmentForecaster
+from tokfrag.families.token import MeanScaleQuantizer
+from tokfrag.families.token.quantized_model import TokenForecaster
+from tokfrag.models.scaler import NodeScaler
+from tokfrag.models.windows import slice_windows
 from tokfrag.train import LoopConfig, TrainingDiverged, batch_order, fit, pick_device
 from tokfrag.train.loop import lr_factor
 

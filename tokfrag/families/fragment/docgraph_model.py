@@ -1,0 +1,310 @@
+"""Fragment family for text: one word graph per document -> gated GNN -> class probabilities.
+
+The network follows TextING (Zhang et al., 2020, "Every Document Owns Its Structure:
+Inductive Text Classification via Graph Neural Networks", https://arxiv.org/abs/2004.13826):
+word embeddings, a gated graph neural network (Li et al., 2016, GGNN,
+https://arxiv.org/abs/1511.05493: message passing whose node update is a GRU cell) over the
+symmetric-normalised co-occurrence graph, then a soft-attention read-out that sums the mean
+and the max over the document's words. It is built on ``torch_geometric.nn.GatedGraphConv``
+and ``global_mean_pool`` / ``global_max_pool``, none of which need torch-sparse.
+
+Word embeddings are learned from scratch, or (``pretrained=True``) start from the local
+all-MiniLM-L6-v2's input embeddings: each vocabulary word gets the mean of its WordPiece
+pieces' vectors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Batch, Data
+from torch_geometric.nn import GatedGraphConv, global_max_pool, global_mean_pool
+from torch_geometric.utils import scatter
+
+from tokfrag.families.fragment.docgraph import PAD_ID, WordVocab, build_doc_graphs
+from tokfrag.models.classifier import NetClassifier, check_texts
+from tokfrag.models.forecaster import (
+    load_weights,
+    read_config,
+    save_module,
+)
+
+VOCAB_FILE = "vocab.json"
+
+
+@dataclass(frozen=True)
+class DocGraphNetConfig:
+    """Size of the document-graph network; ``vocab_size`` comes from the word vocabulary.
+
+    ``pretrained`` only records how the embedding was initialised (the saved weights hold
+    it), so loading never needs the pretrained package. ``freeze_embeddings`` keeps the word
+    vectors fixed, as TextING does with its pretrained GloVe features.
+    """
+
+    vocab_size: int
+    num_classes: int
+    embedding_dim: int = 128
+    hidden_channels: int = 128
+    num_layers: int = 2
+    dropout: float = 0.5
+    pretrained: bool = False
+    freeze_embeddings: bool = False
+
+    def __post_init__(self) -> None:
+        if self.num_classes < 2:
+            raise ValueError(f"num_classes must be at least 2, got {self.num_classes}")
+        if self.num_layers < 1:
+            raise ValueError(f"num_layers must be at least 1, got {self.num_layers}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+def normalize_edge_weight(edge_index: Tensor, edge_weight: Tensor, num_nodes: int) -> Tensor:
+    r"""Symmetric normalisation without self loops, :math:`D^{-1/2} A D^{-1/2}` with
+    :math:`D_{ii} = \sum_j A_{ij}` (isolated nodes keep degree 0 and receive nothing).
+
+    Shapes: **edge_index** ``(2, E)``, **edge_weight** ``(E,)`` -> ``(E,)``.
+    """
+    src, dst = edge_index
+    # torch_geometric ships no type information: ``scatter`` is Any to mypy.
+    degree: Tensor = scatter(edge_weight, dst, dim=0, dim_size=num_nodes, reduce="sum")  # (M,)
+    inv_sqrt = degree.pow(-0.5).masked_fill(degree == 0, 0.0)  # (M,)
+    return inv_sqrt[src] * edge_weight * inv_sqrt[dst]  # (E,)
+
+
+class DocGraphNet(nn.Module):
+    r"""TextING's network: embed words, GGNN steps, gated mean+max read-out, linear head.
+
+    .. math::
+        h^{(0)}_v &= \tanh(W_0\, e_{x_v})
+
+        h^{(t)}_v &= \mathrm{GRU}\big(h^{(t-1)}_v,\;
+            \textstyle\sum_{u} \hat A_{vu} W_t h^{(t-1)}_u\big), \quad t = 1..T
+
+        r_v &= \sigma(W_a h^{(T)}_v) \odot \tanh(W_b h^{(T)}_v)
+
+        h_G &= \tfrac{1}{|V|}\textstyle\sum_v r_v + \max_v r_v, \qquad
+            p(y \mid G) = \mathrm{softmax}(W_c h_G)
+
+    with :math:`\hat A` the symmetric-normalised co-occurrence counts (no self loops; the
+    GRU's own state carries each word forward).
+
+    Args:
+        config: sizes; see :class:`DocGraphNetConfig`.
+
+    Shapes:
+        - **x** ``(M,)`` long word ids of all nodes in the batch; **edge_index** ``(2, E)``;
+          **edge_weight** ``(E,)`` co-occurrence counts; **batch** ``(M,)`` graph of each
+          node (``None``: one graph)
+        - **output** logits ``(G, C)``
+    """
+
+    def __init__(self, config: DocGraphNetConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=PAD_ID)
+        self.embedding.weight.requires_grad_(not config.freeze_embeddings)
+        self.project = nn.Linear(config.embedding_dim, config.hidden_channels)
+        self.ggnn = GatedGraphConv(config.hidden_channels, config.num_layers, aggr="add")
+        self.gate = nn.Linear(config.hidden_channels, config.hidden_channels)
+        self.value = nn.Linear(config.hidden_channels, config.hidden_channels)
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden_channels, config.num_classes)
+
+    def reset_parameters(self) -> None:
+        self.embedding.reset_parameters()
+        for module in (self.project, self.ggnn, self.gate, self.value, self.head):
+            module.reset_parameters()
+
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_weight: Tensor | None = None,
+        batch: Tensor | None = None,
+        num_graphs: int | None = None,
+    ) -> Tensor:
+        num_nodes = x.size(0)
+        if edge_weight is None:
+            edge_weight = x.new_ones(edge_index.size(1), dtype=torch.float)
+        if batch is None:
+            batch = x.new_zeros(num_nodes)
+        if num_graphs is None:
+            num_graphs = int(batch.max()) + 1 if num_nodes else 0
+        weight = normalize_edge_weight(edge_index, edge_weight.float(), num_nodes)  # (E,)
+        h = self.dropout(self.embedding(x))  # (M, E)
+        h = torch.tanh(self.project(h))  # (M, H)
+        h = self.ggnn(h, edge_index, weight)  # (M, H)
+        r = torch.sigmoid(self.gate(h)) * torch.tanh(self.value(h))  # (M, H)
+        pooled = global_mean_pool(r, batch, num_graphs) + global_max_pool(
+            r, batch, num_graphs
+        )  # (G, H)
+        logits: Tensor = self.head(self.dropout(pooled))  # (G, C)
+        return logits
+
+    def forward_graph(self, graph: Data) -> Tensor:
+        """Logits ``(G, C)`` for a PyG ``Batch`` (or one ``Data``) of document graphs."""
+        batch = getattr(graph, "batch", None)
+        num_graphs = int(getattr(graph, "num_graphs", 1)) if batch is not None else 1
+        logits: Tensor = self(graph.x, graph.edge_index, graph.edge_weight, batch, num_graphs)
+        return logits
+
+    def loss(self, batch: dict[str, Any]) -> Tensor:
+        """Mean cross-entropy of ``batch["labels"]`` ``(G,)`` for ``batch["graph"]``."""
+        logits = self.forward_graph(batch["graph"])  # (G, C)
+        return nn.functional.cross_entropy(logits.float(), batch["labels"])
+
+
+class DocGraphExamples:
+    """Document graphs for :func:`tokfrag.train.fit`: ``take(idx)`` gives
+    ``{"graph": Batch, "labels": (b,) long}`` (labels left out when there are none)."""
+
+    def __init__(self, graphs: Sequence[Data], labels: Tensor | None) -> None:
+        if labels is not None and len(labels) != len(graphs):
+            raise ValueError(f"{len(graphs)} documents but {len(labels)} labels")
+        self.graphs = list(graphs)
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return len(self.graphs)
+
+    def take(self, idx: Tensor) -> dict[str, Any]:
+        positions = torch.as_tensor(idx).flatten().tolist()
+        out: dict[str, Any] = {"graph": Batch.from_data_list([self.graphs[i] for i in positions])}
+        if self.labels is not None:
+            out["labels"] = self.labels[idx]
+        return out
+
+
+class DocGraphClassifier(NetClassifier):
+    """Word vocabulary + document-graph builder + :class:`DocGraphNet`, behind the
+    :class:`~tokfrag.models.classifier.Classifier` contract: ``B`` documents ->
+    ``(B, C)`` probabilities."""
+
+    kind: ClassVar[str] = "fragment_docgraph"
+    family: ClassVar[str] = "fragment"
+    predict_batch_size: ClassVar[int] = 512
+
+    def __init__(
+        self, vocab: WordVocab, net: DocGraphNet, label_names: Sequence[str], window: int = 3
+    ) -> None:
+        if net.config.vocab_size != len(vocab):
+            raise ValueError(f"net has {net.config.vocab_size} embeddings, vocab {len(vocab)}")
+        if net.config.num_classes != len(label_names):
+            raise ValueError(
+                f"net has {net.config.num_classes} outputs but {len(label_names)} labels"
+            )
+        if window < 2:
+            raise ValueError(f"window must be at least 2, got {window}")
+        self.vocab = vocab
+        self.net = net
+        self.window = window
+        self._label_names = tuple(label_names)
+
+    @classmethod
+    def build(
+        cls,
+        texts_train: Sequence[str],
+        label_names: Sequence[str],
+        *,
+        window: int = 3,
+        min_count: int = 2,
+        max_vocab: int | None = None,
+        embedding_dim: int = 128,
+        hidden_channels: int = 128,
+        num_layers: int = 2,
+        dropout: float = 0.5,
+        pretrained: bool = False,
+        freeze_embeddings: bool = False,
+        pretrained_path: str | Path | None = None,
+    ) -> DocGraphClassifier:
+        """A fresh classifier whose vocabulary is built from ``texts_train`` only.
+
+        Args:
+            texts_train: the training documents (never the test split).
+            label_names: the ``C`` class names, in label order.
+            window: co-occurrence window in tokens (TextING uses 3).
+            min_count, max_vocab: which training words get their own embedding; the rest
+                are ``[UNK]``.
+            embedding_dim, hidden_channels, num_layers, dropout: see
+                :class:`DocGraphNetConfig` (``num_layers`` = GGNN propagation steps).
+            pretrained: initialise word embeddings from the local all-MiniLM-L6-v2 (mean of
+                each word's WordPiece vectors); ``embedding_dim`` becomes its hidden size.
+            freeze_embeddings: keep the word vectors fixed (sensible with ``pretrained``).
+            pretrained_path: another local BERT-style folder to take embeddings from.
+        """
+        vocab = WordVocab.build(check_texts(texts_train), min_count=min_count, max_size=max_vocab)
+        init = None
+        if pretrained or pretrained_path is not None:
+            from tokfrag.models.pretrained import mean_piece_embeddings
+
+            folder = Path(pretrained_path) if pretrained_path is not None else None
+            init = mean_piece_embeddings(vocab.words, folder)  # (V, D)
+            embedding_dim = init.shape[1]
+        config = DocGraphNetConfig(
+            vocab_size=len(vocab),
+            num_classes=len(label_names),
+            embedding_dim=embedding_dim,
+            hidden_channels=hidden_channels,
+            num_layers=num_layers,
+            dropout=dropout,
+            pretrained=init is not None,
+            freeze_embeddings=freeze_embeddings,
+        )
+        net = DocGraphNet(config)
+        if init is not None:
+            with torch.no_grad():
+                net.embedding.weight.copy_(init)
+        return cls(vocab, net, label_names, window)
+
+    def graphs(self, texts: Sequence[str]) -> list[Data]:
+        """One co-occurrence graph per document (see :mod:`tokfrag.families.fragment.docgraph`)."""
+        return build_doc_graphs(check_texts(texts), self.vocab, self.window)
+
+    def examples(self, texts: Sequence[str], labels: np.ndarray | None = None) -> DocGraphExamples:
+        """Graphs of ``N`` documents (and their ``(N,)`` int labels) for the training loop."""
+        graphs = self.graphs(texts)
+        tensor = None if labels is None else torch.as_tensor(np.asarray(labels), dtype=torch.long)
+        return DocGraphExamples(graphs, tensor)
+
+    def _inputs(self, texts: Sequence[str]) -> list[Data]:
+        return self.graphs(texts)
+
+    def _logits(self, inputs: Sequence[Any], device: Any) -> Tensor:
+        batch = Batch.from_data_list(list(inputs)).to(device)
+        logits: Tensor = self.net.forward_graph(batch)  # (b, C)
+        return logits
+
+    def save(self, path: Path) -> Path:
+        path = Path(path)
+        config = {
+            "kind": self.kind,
+            "label_names": list(self.label_names),
+            "window": self.window,
+            "net": asdict(self.net.config),
+        }
+        save_module(path, config, self.net)
+        self.vocab.save(path / VOCAB_FILE)
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> DocGraphClassifier:
+        path = Path(path)
+        config = read_config(path)
+        if config.get("kind") != cls.kind:
+            raise ValueError(f"{path}: kind {config.get('kind')!r} is not {cls.kind!r}")
+        vocab_path = path / VOCAB_FILE
+        if not vocab_path.is_file():
+            raise FileNotFoundError(f"{vocab_path}: the saved vocabulary is missing")
+        net = DocGraphNet(DocGraphNetConfig(**config["net"]))
+        net.load_state_dict(load_weights(path))
+        net.eval()
+        vocab = WordVocab.from_dict(json.loads(vocab_path.read_text(encoding="utf-8")))
+        return cls(vocab, net, config["label_names"], int(config["window"]))

@@ -1,0 +1,36 @@
+"""The token family: data as discrete units, embedded and fed to a Transformer.
+
+:data:`FAMILY` is its registry entry. Its tokenizers turn data into the units a Transformer
+embeds, and back.
+
+All share one contract, :class:`~tokfrag.families.token.Tokenizer` (fit on training data only,
+encode, decode, save, load). Series: :class:`MeanScaleQuantizer` (Chronos-style bins) and
+:class:`PatchTokenizer` (PatchTST-style patches). Text: :class:`.wordpiece.TextTokenizer`
+(WordPiece trained on the training split; imported from its module, so series code never
+loads `tokenizers`).
+"""
+
+from typing import Any
+
+from tokfrag.families.token.family import FAMILY
+
+# The tokenizers load on first use, so naming the family (the CLI's --help) imports no numpy.
+_LAZY = {
+    "Tokenizer": "tokenizer",
+    "JsonConfigTokenizer": "tokenizer",
+    "MeanScaleQuantizer": "quantizer",
+    "QuantizedWindows": "quantizer",
+    "PatchTokenizer": "patch",
+    "PatchedWindows": "patch",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+
+
+__all__ = ["FAMILY", *_LAZY]
