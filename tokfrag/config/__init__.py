@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError, ValidationInfo, model_validator
+from pydantic import ValidationError, ValidationInfo, create_model, model_validator
 
 from tokfrag.config.base import _Section, check_dataset_name
 from tokfrag.config.data import (
@@ -57,6 +57,7 @@ from tokfrag.config.tuning import (
     SearchDimension,
     TuneConfig,
 )
+from tokfrag.families import REGISTRY
 
 __all__ = [
     "GAPLESS_TOKEN_VARIANTS",
@@ -196,6 +197,26 @@ class Params(_Section):
     def space(self, family: str, model: str) -> dict[str, SearchDimension]:
         """The search space configured for one family's model (empty when none is)."""
         return dict(self.tune.spaces.get(family, {}).get(model, {}))
+
+
+def _with_plugin_sections(params: type[Params]) -> type[Params]:
+    """``Params`` plus a section for each plug-in family (an installed package's
+    :class:`~tokfrag.models.family.Family` with its own section model)."""
+    extra: dict[str, Any] = {
+        name: (family.section, family.section())
+        for name, family in REGISTRY.items()
+        if family.section is not None
+    }
+    clash = sorted(set(extra) & set(params.model_fields))
+    if clash:
+        raise ValueError(f"plug-in families {clash} are named like params.yaml sections")
+    if not extra:
+        return params
+    extended: type[Params] = create_model("Params", __base__=params, **extra)
+    return extended
+
+
+Params = _with_plugin_sections(Params)  # type: ignore[misc]  # one class, built at import
 
 
 def parse_params(

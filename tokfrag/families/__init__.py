@@ -6,7 +6,9 @@ kind of data, its variants with a builder each. The pipeline, the verdict, the r
 registry and the Prefect flow iterate over :data:`FAMILIES`; none of them names a family.
 ``baselines/`` holds the yardsticks every family must beat; it is not a family.
 
-Adding a family is one new package plus one entry in :data:`REGISTRY`. Families never
+Adding a family is one new package plus one entry in :data:`REGISTRY`; or, without touching
+tokfrag, an installed package that exports a :class:`Family` (with its params ``section``)
+under the entry-point group ``tokfrag.families``, which is read here once. Families never
 import each other; shared parts live in :mod:`tokfrag.models`.
 """
 
@@ -18,9 +20,37 @@ from typing import Any
 from tokfrag.families import baselines, fragment, token
 from tokfrag.models.family import Family
 
-REGISTRY: dict[str, Family] = {f.name: f for f in (token.FAMILY, fragment.FAMILY)}
-FAMILIES: tuple[str, ...] = tuple(REGISTRY)
+PLUGIN_GROUP = "tokfrag.families"
 BASELINE = "baseline"  # the best baseline, a candidate beside the families
+
+
+def _plugins() -> tuple[Family, ...]:
+    """The families installed packages offer under :data:`PLUGIN_GROUP`."""
+    from importlib.metadata import entry_points
+
+    found = []
+    for point in entry_points(group=PLUGIN_GROUP):
+        family = point.load()
+        if not isinstance(family, Family) or family.section is None:
+            raise TypeError(
+                f"entry point {point.name!r} ({point.value}) in {PLUGIN_GROUP!r} must be a "
+                "tokfrag.models.family.Family with its params section (section=...)"
+            )
+        found.append(family)
+    return tuple(found)
+
+
+def _registry(families: tuple[Family, ...]) -> dict[str, Family]:
+    registry: dict[str, Family] = {}
+    for family in families:
+        if family.name in registry or family.name == BASELINE:
+            raise ValueError(f"two families are called {family.name!r}; rename the plug-in")
+        registry[family.name] = family
+    return registry
+
+
+REGISTRY: dict[str, Family] = _registry((token.FAMILY, fragment.FAMILY, *_plugins()))
+FAMILIES: tuple[str, ...] = tuple(REGISTRY)
 
 
 def get_family(name: str) -> Family:

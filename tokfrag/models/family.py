@@ -71,6 +71,9 @@ class Family:
             train (one variant, ``text``).
         saved: the classes of the family's saved models (each has a ``kind`` and a
             ``load(path)``), imported when called: what a registered model is rebuilt from.
+        section: for a family from outside tokfrag (a plug-in), the pydantic model of its
+            ``params.yaml`` section, with at least ``variant`` and ``lr`` (``None`` inherits
+            ``train.lr``). tokfrag's own families declare theirs in :mod:`tokfrag.config`.
     """
 
     name: str
@@ -78,6 +81,7 @@ class Family:
     series: Mapping[str, SeriesBuilder] = field(default_factory=dict)
     text: Mapping[str, TextBuilder] = field(default_factory=dict)
     saved: Callable[[], tuple[Any, ...]] = tuple
+    section: Any = None
 
     def variants(self, kind: str) -> tuple[str, ...]:
         """The variant names the family offers for ``kind`` (``series`` or ``text``)."""

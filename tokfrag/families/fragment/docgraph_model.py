@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,6 +28,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.nn import GatedGraphConv, global_max_pool, global_mean_pool
 from torch_geometric.utils import scatter
 
+from tokfrag.families.fragment.configs import DocGraphNetConfig
 from tokfrag.families.fragment.docgraph import PAD_ID, WordVocab, build_doc_graphs
 from tokfrag.models.classifier import NetClassifier, check_texts
 from tokfrag.models.forecaster import (
@@ -37,33 +38,6 @@ from tokfrag.models.forecaster import (
 )
 
 VOCAB_FILE = "vocab.json"
-
-
-@dataclass(frozen=True)
-class DocGraphNetConfig:
-    """Size of the document-graph network; ``vocab_size`` comes from the word vocabulary.
-
-    ``pretrained`` only records how the embedding was initialised (the saved weights hold
-    it), so loading never needs the pretrained package. ``freeze_embeddings`` keeps the word
-    vectors fixed, as TextING does with its pretrained GloVe features.
-    """
-
-    vocab_size: int
-    num_classes: int
-    embedding_dim: int = 128
-    hidden_channels: int = 128
-    num_layers: int = 2
-    dropout: float = 0.5
-    pretrained: bool = False
-    freeze_embeddings: bool = False
-
-    def __post_init__(self) -> None:
-        if self.num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {self.num_classes}")
-        if self.num_layers < 1:
-            raise ValueError(f"num_layers must be at least 1, got {self.num_layers}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
 def normalize_edge_weight(edge_index: Tensor, edge_weight: Tensor, num_nodes: int) -> Tensor:

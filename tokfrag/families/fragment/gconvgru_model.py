@@ -10,7 +10,7 @@ in each of the cell's ``2 * lags`` convolutions (:class:`NormedChebConv`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ClassVar, Self, cast
 
@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import ChebConv
 
+from tokfrag.families.fragment.configs import FragmentNetConfig
 from tokfrag.families.fragment.graph import batch_graph, graph_tensors
 from tokfrag.models.calendar import CalendarSpec
 from tokfrag.models.forecaster import (
@@ -115,24 +116,6 @@ class GConvGRUCell(nn.Module):
         h_tilde = torch.tanh(self.candidate(torch.cat([x, r * h], dim=-1), edge_index, norm))
         h_next: Tensor = z * h + (1 - z) * h_tilde  # (M, C)
         return h_next
-
-
-@dataclass(frozen=True)
-class FragmentNetConfig:
-    """Sizes of :class:`FragmentNet`. ``covariates`` is ``F``, the calendar covariates per
-    step (0: none); ``skip`` adds the ridge-started linear map from the lags (and the target
-    steps' covariates) to the forecast; ``observed`` reads each step's 0/1 observed flag
-    beside its value (``data.missing: mask``)."""
-
-    num_nodes: int
-    lags: int
-    horizon: int = 1
-    hidden_channels: int = 32
-    K: int = 2
-    dropout: float = 0.3
-    skip: bool = True
-    covariates: int = 0
-    observed: bool = False
 
 
 class FragmentNet(nn.Module):

@@ -13,13 +13,13 @@ network of the form ``net(config, edge_index, edge_weight)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import ChebConv
 
+from tokfrag.families.fragment.configs import STGCNConfig
 from tokfrag.families.fragment.gconvgru_model import GraphForecaster
 from tokfrag.models.masking import masked_mse, observed_channel
 
@@ -128,54 +128,6 @@ class STConvBlock(nn.Module):
         out = self.norm(out.transpose(1, -1)).transpose(1, -1)  # (B, C, N, T)
         dropped: Tensor = self.dropout(out)
         return dropped
-
-
-@dataclass(frozen=True)
-class STGCNConfig:
-    """Sizes of :class:`STGCN`.
-
-    Attributes:
-        num_nodes: nodes of the graph (``N``).
-        lags: input steps per window (``T``); any value >= 1 works (causal padding).
-        horizon: steps forecast (``H``).
-        hidden_channels: channels of the temporal convolutions.
-        spatial_channels: channels of each block's graph convolution (the bottleneck).
-        num_blocks: ST-conv blocks stacked.
-        kernel_size: temporal kernel width (``K_t``).
-        K: Chebyshev filter size (``K_s``; ``K - 1`` hops).
-        dropout: dropout after each block and before the read-out.
-        observed: read a second input channel, each step's 0/1 observed flag beside its
-            (filled) value (``data.missing: mask``).
-    """
-
-    num_nodes: int
-    lags: int
-    horizon: int = 1
-    hidden_channels: int = 32
-    spatial_channels: int = 16
-    num_blocks: int = 2
-    kernel_size: int = 3
-    K: int = 2
-    dropout: float = 0.0
-    observed: bool = False
-
-    def __post_init__(self) -> None:
-        for name in (
-            "num_nodes",
-            "lags",
-            "horizon",
-            "hidden_channels",
-            "spatial_channels",
-            "num_blocks",
-            "kernel_size",
-            "K",
-        ):
-            if getattr(self, name) < 1:
-                raise ValueError(
-                    f"STGCNConfig.{name} must be at least 1, got {getattr(self, name)}"
-                )
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"STGCNConfig.dropout must be in [0, 1), got {self.dropout}")
 
 
 class STGCN(nn.Module):

@@ -11,13 +11,13 @@ whole batch (no loop over windows or time steps).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.utils import to_dense_adj
 
+from tokfrag.families.fragment.configs import WaveNetConfig
 from tokfrag.families.fragment.gconvgru_model import GraphForecaster
 from tokfrag.models.masking import masked_mse, observed_channel
 
@@ -86,84 +86,6 @@ class DiffusionGraphConv(nn.Module):
                 out.append(h)
         mixed: Tensor = self.dropout(self.mlp(torch.cat(out, dim=1)))  # (B, C_out, N, T)
         return mixed
-
-
-@dataclass(frozen=True)
-class WaveNetConfig:
-    """Sizes of :class:`GraphWaveNet`.
-
-    Attributes:
-        num_nodes: nodes of the graph (``N``).
-        lags: input steps per window; windows shorter than the receptive field are
-            zero-padded on the left (as in the paper), longer ones use their last
-            ``receptive_field`` steps.
-        horizon: steps forecast (``H``).
-        residual_channels: channels of the residual stream.
-        dilation_channels: channels of the gated temporal convolutions.
-        skip_channels: channels of the skip connections.
-        end_channels: channels of the output layer.
-        num_blocks: blocks; each has ``layers_per_block`` layers of dilation 1, 2, 4, ...
-        layers_per_block: layers per block.
-        kernel_size: temporal kernel width.
-        K: diffusion steps per transition matrix.
-        adaptive: learn an adaptive adjacency from node embeddings.
-        embedding_dim: size of each node embedding (adaptive only).
-        dropout: dropout after each graph convolution.
-        batch_norm: batch-normalise the residual stream after each layer (the paper does).
-        observed: read a second input channel, each step's 0/1 observed flag beside its
-            (filled) value (``data.missing: mask``).
-    """
-
-    num_nodes: int
-    lags: int
-    horizon: int = 1
-    residual_channels: int = 32
-    dilation_channels: int = 32
-    skip_channels: int = 64
-    end_channels: int = 128
-    num_blocks: int = 4
-    layers_per_block: int = 2
-    kernel_size: int = 2
-    K: int = 2
-    adaptive: bool = True
-    embedding_dim: int = 10
-    dropout: float = 0.3
-    batch_norm: bool = True
-    observed: bool = False
-
-    def __post_init__(self) -> None:
-        for name in (
-            "num_nodes",
-            "lags",
-            "horizon",
-            "residual_channels",
-            "dilation_channels",
-            "skip_channels",
-            "end_channels",
-            "num_blocks",
-            "layers_per_block",
-            "K",
-            "embedding_dim",
-        ):
-            if getattr(self, name) < 1:
-                raise ValueError(
-                    f"WaveNetConfig.{name} must be at least 1, got {getattr(self, name)}"
-                )
-        if self.kernel_size < 2:
-            raise ValueError(
-                f"WaveNetConfig.kernel_size must be at least 2, got {self.kernel_size}"
-            )
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"WaveNetConfig.dropout must be in [0, 1), got {self.dropout}")
-
-    @property
-    def dilations(self) -> list[int]:
-        return [2**i for _ in range(self.num_blocks) for i in range(self.layers_per_block)]
-
-    @property
-    def receptive_field(self) -> int:
-        """Input steps one output step sees."""
-        return 1 + (self.kernel_size - 1) * sum(self.dilations)
 
 
 class GraphWaveNet(nn.Module):

@@ -31,6 +31,7 @@ from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTraine
 from transformers.models.bert.modeling_bert import BertPreTrainedModel
 from transformers.utils import logging as hf_logging
 
+from tokfrag.families.token.configs import EncoderSizes
 from tokfrag.families.token.quantizer import NUM_SPECIAL, PAD_ID, MeanScaleQuantizer
 from tokfrag.models.forecaster import check_windows, read_config, write_config
 from tokfrag.models.masking import has_missing
@@ -40,28 +41,26 @@ QUANTIZED_READS_NO_GAPS = (
     "the quantized token variant does not read gaps; under data.missing: mask use "
     "token.variant inverted or patch"
 )
+_ENCODER = EncoderSizes()  # the defaults of bert_sizes
 
 
 def bert_sizes(
-    hidden_size: int = 64,
-    num_layers: int = 2,
-    num_heads: int = 4,
-    intermediate_size: int = 128,
-    dropout: float = 0.1,
+    hidden_size: int = _ENCODER.hidden_size,
+    num_layers: int = _ENCODER.num_layers,
+    num_heads: int = _ENCODER.num_heads,
+    intermediate_size: int = _ENCODER.intermediate_size,
+    dropout: float = _ENCODER.dropout,
 ) -> dict[str, Any]:
-    """tokfrag's size names (``params.yaml`` ``token.model``) -> :class:`BertConfig` fields."""
-    if hidden_size % num_heads:
-        raise ValueError(
-            f"hidden_size ({hidden_size}) must be a multiple of num_heads ({num_heads}); "
-            "change one of them"
-        )
+    """tokfrag's size names (``params.yaml`` ``token.model``, :class:`EncoderSizes`) ->
+    :class:`BertConfig` fields."""
+    sizes = EncoderSizes(hidden_size, num_layers, num_heads, intermediate_size, dropout)
     return {
-        "hidden_size": hidden_size,
-        "num_hidden_layers": num_layers,
-        "num_attention_heads": num_heads,
-        "intermediate_size": intermediate_size,
-        "hidden_dropout_prob": dropout,
-        "attention_probs_dropout_prob": dropout,
+        "hidden_size": sizes.hidden_size,
+        "num_hidden_layers": sizes.num_layers,
+        "num_attention_heads": sizes.num_heads,
+        "intermediate_size": sizes.intermediate_size,
+        "hidden_dropout_prob": sizes.dropout,
+        "attention_probs_dropout_prob": sizes.dropout,
     }
 
 

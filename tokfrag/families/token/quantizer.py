@@ -58,9 +58,9 @@ class MeanScaleQuantizer(JsonConfigTokenizer):
 
     kind: ClassVar[str] = "mean_scale_quantizer"
 
-    n_bins: int = 256
-    low: float = -10.0
-    high: float = 10.0
+    n_bins: int = 16
+    low: float = -3.0
+    high: float = 3.0
 
     def __post_init__(self) -> None:
         if self.n_bins < 2:

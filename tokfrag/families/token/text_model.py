@@ -22,7 +22,7 @@ Nothing is pickled.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from tokfrag.families.token.configs import POOLINGS, TextTokenNetConfig
 from tokfrag.families.token.wordpiece import TextTokenizer
 from tokfrag.models.classifier import NetClassifier, check_texts
 from tokfrag.models.forecaster import read_config, write_config
@@ -38,40 +39,7 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel
 
 HF_FOLDER = "hf"
-POOLINGS = ("mean", "cls")
 AUTO_MAX_LENGTH = 512  # the longest encoding max_length="auto" may choose (BERT's limit)
-
-
-@dataclass(frozen=True)
-class TextTokenNetConfig:
-    """Size of the from-scratch encoder; ``vocab_size`` comes from the tokenizer.
-
-    With ``pretrained=True`` the sizes are the pretrained encoder's and only ``num_labels``
-    and ``dropout`` (of the new classification head) are used.
-    """
-
-    vocab_size: int
-    num_labels: int
-    max_length: int = 128
-    hidden_size: int = 128
-    num_layers: int = 2
-    num_heads: int = 4
-    intermediate_size: int = 256
-    dropout: float = 0.1
-    pad_token_id: int = 0
-    pretrained: bool = False
-    pooling: str = "mean"  # "mean": of the real tokens' last states; "cls": BERT's pooler
-
-    def __post_init__(self) -> None:
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
-        if self.hidden_size % self.num_heads:
-            raise ValueError(
-                f"hidden_size ({self.hidden_size}) must be a multiple of "
-                f"num_heads ({self.num_heads})"
-            )
-        if self.num_labels < 2:
-            raise ValueError(f"num_labels must be at least 2, got {self.num_labels}")
 
 
 class TextTokenNet(nn.Module):
