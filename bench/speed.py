@@ -224,11 +224,8 @@ def optimisations(repeats: int) -> list[tuple[str, str, float, float, str]]:
     import torch
     from torch_geometric.nn import ChebConv
 
-    from tokfrag.families.fragment.gconvgru_model import (
-        FragmentNet,
-        FragmentNetConfig,
-        NormedChebConv,
-    )
+    from tokfrag.families.fragment.gconvgru_model import FragmentNetConfig
+    from tokfrag.families.fragment.gconvgru_net import FragmentNet, NormedChebConv
     from tokfrag.families.fragment.graph import batch_graph
 
     torch.manual_seed(0)

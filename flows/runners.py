@@ -1,4 +1,4 @@
-"""The task runner that runs the two families, from ``pipeline`` in params.yaml."""
+"""The task runner that runs the families, from ``pipeline`` in params.yaml."""
 
 from __future__ import annotations
 

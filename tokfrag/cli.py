@@ -152,7 +152,7 @@ def train(
 
 @app.command()
 def evaluate(params: ParamsOption = Path("params.yaml")) -> None:
-    """Score both families and the baselines on the test split; write metrics, plots, report."""
+    """Score every family and the baselines on the test split; write metrics, plots, report."""
     from tokfrag import stages
     from tokfrag.report.console import budget_table, comparison_table, console
 
@@ -175,7 +175,7 @@ def register(
         ),
     ] = False,
 ) -> None:
-    """Register both families in MLflow; the verdict's choice becomes champion only if it
+    """Register every family in MLflow; the verdict's choice becomes champion only if it
     beats the current champion with significance (else it is challenger). When the
     champion cannot be read or scored, nothing is registered and the exit is non-zero."""
     from tokfrag import stages

@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
 from tokfrag.models.family import Family, SeriesSetting
-from tokfrag.models.forecaster import load_weights, read_config, save_module
+from tokfrag.models.saving import load_weights, read_config, save_module
 from tokfrag.models.masking import masked_mse
 from tokfrag.models.scaled import NodeScaledForecaster
 from tokfrag.models.scaler import NodeScaler

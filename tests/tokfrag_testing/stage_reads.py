@@ -184,7 +184,7 @@ def traced_reads() -> Iterator[Reads]:
 def traced_code(package: Path) -> Iterator[set[str]]:
     """Record the source files under ``package``'s folder whose functions are called in this
     process, in every thread, until the block ends; as paths relative to the folder above
-    the package (``tokfrag/stages/common.py``). Code run by an import (a module's body, a
+    the package (``tokfrag/stages/gate.py``). Code run by an import (a module's body, a
     class body, a call made at module level) is not counted: importing a module is not
     using it, and a module imported by an earlier stage is not imported again."""
     base = package.parent

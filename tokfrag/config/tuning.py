@@ -85,7 +85,7 @@ SPACE_MODELS = {
 
 
 class TuneConfig(_Section):
-    """Optuna tuning, with the same budget for both families. ``n_trials: 0`` turns tuning
+    """Optuna tuning, with the same budget for every family. ``n_trials: 0`` turns tuning
     off: each family trains its configured model, early-stopped on the validation part."""
 
     n_trials: int = Field(8, ge=0)  # finished trials (complete or pruned) per family

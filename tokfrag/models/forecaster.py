@@ -10,15 +10,13 @@ for models with weights, ``model.safetensors``. Nothing is pickled.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
+from tokfrag.models.saving import read_config
 
 
 @runtime_checkable
@@ -41,36 +39,6 @@ class Forecaster(Protocol):
         ...
 
     def save(self, path: Path) -> Path: ...
-
-
-def write_config(path: Path, config: dict[str, Any]) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    (path / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-
-
-def read_config(path: str | Path) -> dict[str, Any]:
-    config_path = Path(path) / CONFIG_FILE
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{config_path}: no saved forecaster here (config.json missing)")
-    return json.loads(config_path.read_text())
-
-
-def save_module(path: str | Path, config: dict[str, Any], module: Any) -> Path:
-    """Write ``config.json`` and the module's weights as ``model.safetensors``."""
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    write_config(path, config)
-    state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
-    save_file(state, str(path / WEIGHTS_FILE))
-    return path
-
-
-def load_weights(path: str | Path) -> dict[str, Any]:
-    """The tensors in ``model.safetensors`` (no unpickling)."""
-    from safetensors.torch import load_file
-
-    return load_file(str(Path(path) / WEIGHTS_FILE))
 
 
 def rebuild(path: str | Path, kinds: Mapping[str, Any]) -> Any:

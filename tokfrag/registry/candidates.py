@@ -23,7 +23,7 @@ import numpy as np
 from mlflow.exceptions import MlflowException
 
 from tokfrag.families import FAMILIES
-from tokfrag.models.forecaster import CONFIG_FILE
+from tokfrag.models.saving import CONFIG_FILE
 from tokfrag.registry.contracts import (
     CONTRACTS,
     SERIES,

@@ -21,7 +21,7 @@ from typing import Any
 
 import mlflow
 
-from tokfrag.models.forecaster import read_config
+from tokfrag.models.saving import read_config
 from tokfrag.registry.candidates import AnyCandidate
 from tokfrag.registry.contracts import SERIES, Contract
 from tokfrag.registry.tracking import Store

@@ -55,7 +55,8 @@ def verdict(metrics: dict[str, Any]) -> str:
     key = ranking_key(metrics)
     # The best family against the next best. Ties go to the family registered first, as in
     # the registry (the first candidate listed wins a tie).
-    winner, runner_up = sorted(FAMILIES, key=lambda f: key(models[f]))[:2]
+    present = [f for f in FAMILIES if f in models]  # an older file may lack a newer family
+    winner, runner_up = sorted(present, key=lambda f: key(models[f]))[:2]
     w, lo = models[winner][primary], models[runner_up][primary]
     baselines = {k: v for k, v in models.items() if v["family"] == BASELINE}
     best_name = min(baselines, key=lambda k: key(baselines[k]))

@@ -171,7 +171,7 @@ def _check_device(params: Params) -> None:
 
 
 def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
-    """Score both families and the baselines on the test split (the only place it is read),
+    """Score every family and the baselines on the test split (the only place it is read),
     log the figures to MLflow, and write ``metrics.json``, plots and the HTML report."""
     from tokfrag.stages.evaluation import evaluate as run_evaluation
 
@@ -180,7 +180,7 @@ def evaluate(params: Params, root: str | Path) -> dict[str, Any]:
 
 
 def register(params: Params, root: str | Path, force: bool = False) -> dict[str, Any]:
-    """Register both families' final models and the best baseline as versions of
+    """Register every family's final model and the best baseline as versions of
     ``<prefix>-<dataset>``. The verdict's champion (a family, or the baseline when neither
     family beats it; the family winner is then ``challenger``) takes the ``champion`` alias
     only if it beats the current champion on this test split with significance (the

@@ -23,7 +23,7 @@ from tokfrag.stages.training import load_trained
 
 
 def evaluate(params: Params, layout: Layout, kind: Kind) -> dict[str, Any]:
-    """Score both families (every seed of their final fits) and the kind's baselines on
+    """Score every family (every seed of their final fits) and the kind's baselines on
     the test split, judge them, and write the outputs; returns ``metrics.json``'s content."""
     from tokfrag.report import write_report
 
@@ -156,7 +156,8 @@ def write_evaluation(
                 d = verdict["difference"]
                 run.log_metrics(
                     {
-                        "difference_token_minus_fragment": d["estimate"],
+                        # "token - fragment" -> difference_token_minus_fragment
+                        "difference_" + d["of"].replace(" - ", "_minus_"): d["estimate"],
                         "difference_ci_low": d["low"],
                         "difference_ci_high": d["high"],
                         "test_p_value": verdict["test"]["p_value"],

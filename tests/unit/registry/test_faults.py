@@ -29,7 +29,7 @@ import mlflow
 import yaml
 
 from tokfrag.config import RegistryConfig
-from tokfrag.models.forecaster import CONFIG_FILE
+from tokfrag.models.saving import CONFIG_FILE
 from tokfrag.registry import Candidate, Store, open_store, register_candidates
 from tokfrag.registry.pyfunc import FORECASTER_ARTIFACT
 from tokfrag.registry.tracking import LOGGING_TAG

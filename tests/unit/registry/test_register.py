@@ -113,7 +113,7 @@ def test_champion_predicts_what_the_forecaster_forecasts(store, trained, registe
 def test_a_champion_whose_files_changed_is_not_loaded(store, registered) -> None:
     from urllib.parse import urlparse
 
-    from tokfrag.models.forecaster import CONFIG_FILE
+    from tokfrag.models.saving import CONFIG_FILE
     from tokfrag.registry import ArtifactsChanged
     from tokfrag.registry.versions import ARTIFACTS_TAG, artifacts_digest
 

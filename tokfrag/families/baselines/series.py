@@ -30,14 +30,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tokfrag.models.forecaster import (
-    CONFIG_FILE,
-    check_windows,
-    read_config,
-    window_covariates,
-    write_config,
-)
+from tokfrag.models.forecaster import check_windows, window_covariates
 from tokfrag.models.ridge import ridge_solve
+from tokfrag.models.saving import CONFIG_FILE, read_config, write_config
 
 
 def as_fill(fill: Sequence[float] | np.ndarray | None) -> np.ndarray | None:

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from tokfrag.models.classifier import check_texts
-from tokfrag.models.forecaster import WEIGHTS_FILE, read_config, write_config
+from tokfrag.models.saving import WEIGHTS_FILE, read_config, write_config
 
 VOCABULARY_FILE = "vocabulary.json"
 _SOLVERS = ("newton-cg", "lbfgs", "saga", "sag")  # multinomial-capable

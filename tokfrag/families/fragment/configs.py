@@ -5,7 +5,7 @@ Series (on the sensor graph): :class:`FragmentNetConfig` (GConvGRU,
 :class:`WaveNetConfig` (Graph WaveNet, :mod:`.wavenet_model`). Text:
 :class:`DocGraphNetConfig` (the document-graph network, :mod:`.docgraph_model`).
 
-``params.yaml`` sections are built from these dataclasses (:mod:`tokfrag.config.fragment`),
+``params.yaml`` sections are built from these dataclasses (:mod:`tokfrag.config.fragment_family`),
 so a default lives here only; the fields the data fixes (``num_nodes``, ``lags``,
 ``horizon``, ``covariates``, ``observed``, ``vocab_size``, ``num_classes``) are not keys of
 ``params.yaml``. Keep this module free of torch, so that ``import tokfrag.config`` stays

@@ -2,7 +2,7 @@
 Transformer encoder's sizes, ``params.yaml`` ``token.model``) and :class:`TextTokenNetConfig`
 (the text classifier's network).
 
-``params.yaml`` sections are built from these dataclasses (:mod:`tokfrag.config.token`), so
+``params.yaml`` sections are built from these dataclasses (:mod:`tokfrag.config.token_family`), so
 a default lives here only; keep this module free of torch, so that ``import tokfrag.config``
 stays light. The series networks' own configs subclass ``transformers``' ``BertConfig`` and
 stay in their model modules; they take their sizes from :class:`EncoderSizes` through

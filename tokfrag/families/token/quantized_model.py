@@ -14,191 +14,38 @@ forecaster folder holds tokfrag's own ``config.json`` (``kind`` and the tokenize
 network's Hugging Face folder under ``hf/``.
 
 This module also holds what both series token models share: :func:`bert_sizes` (tokfrag's
-size names -> BERT's) and :func:`save_token_forecaster` / :func:`load_token_net`.
+size names -> BERT's, in :mod:`.quantized_net`) and :func:`run_batched`; saving and loading
+the networks is :mod:`tokfrag.models.saving`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor, nn
-from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel
-from transformers.models.bert.modeling_bert import BertPreTrainedModel
-from transformers.utils import logging as hf_logging
+from transformers import AutoConfig, AutoModel
 
-from tokfrag.families.token.configs import EncoderSizes
-from tokfrag.families.token.quantizer import NUM_SPECIAL, PAD_ID, MeanScaleQuantizer
-from tokfrag.models.forecaster import check_windows, read_config, write_config
+from tokfrag.families.token.quantized_net import (
+    QuantTokenConfig,
+    QuantTokenNet,
+    bert_sizes,
+)
+from tokfrag.families.token.quantizer import MeanScaleQuantizer
+from tokfrag.models.forecaster import check_windows
 from tokfrag.models.masking import has_missing
+from tokfrag.models.saving import load_hf, read_config, save_hf
 
-HF_DIR = "hf"  # the network's save_pretrained folder inside a saved forecaster folder
 QUANTIZED_READS_NO_GAPS = (
     "the quantized token variant does not read gaps; under data.missing: mask use "
     "token.variant inverted or patch"
 )
-_ENCODER = EncoderSizes()  # the defaults of bert_sizes
-
-
-def bert_sizes(
-    hidden_size: int = _ENCODER.hidden_size,
-    num_layers: int = _ENCODER.num_layers,
-    num_heads: int = _ENCODER.num_heads,
-    intermediate_size: int = _ENCODER.intermediate_size,
-    dropout: float = _ENCODER.dropout,
-) -> dict[str, Any]:
-    """tokfrag's size names (``params.yaml`` ``token.model``, :class:`EncoderSizes`) ->
-    :class:`BertConfig` fields."""
-    sizes = EncoderSizes(hidden_size, num_layers, num_heads, intermediate_size, dropout)
-    return {
-        "hidden_size": sizes.hidden_size,
-        "num_hidden_layers": sizes.num_layers,
-        "num_attention_heads": sizes.num_heads,
-        "intermediate_size": sizes.intermediate_size,
-        "hidden_dropout_prob": sizes.dropout,
-        "attention_probs_dropout_prob": sizes.dropout,
-    }
-
-
-def embeds_only(config: BertConfig, tokens: int) -> None:
-    """Set up a BERT config whose tokens come in as ``inputs_embeds`` (no vocabulary: one
-    dummy id) over ``tokens`` learned positions, and check its heads divide its width."""
-    config.vocab_size = 1
-    config.max_position_embeddings = tokens
-    config.type_vocab_size = 1
-    config.pad_token_id = 0
-    config.tie_word_embeddings = False
-    check_heads(config)
-
-
-def check_heads(config: BertConfig) -> None:
-    if config.hidden_size % config.num_attention_heads:
-        raise ValueError(
-            f"hidden_size ({config.hidden_size}) must be a multiple of num_heads "
-            f"({config.num_attention_heads}); change one of them"
-        )
-
-
-class QuantTokenConfig(BertConfig):
-    """A :class:`~transformers.BertConfig` for :class:`QuantTokenNet`, plus what the
-    quantiser and the forecast fix: ``vocab_size`` (``n_bins`` + PAD + EOS) and
-    ``max_position_embeddings`` (``context_length`` + EOS) are derived, not set.
-
-    Args:
-        n_bins: the quantiser's value bins (classes of the head).
-        context_length: ``L``, input steps per window.
-        horizon: ``H``, steps forecast at once.
-        **kwargs: any :class:`~transformers.BertConfig` field (``hidden_size``,
-            ``num_hidden_layers``, ...; see :func:`bert_sizes`).
-    """
-
-    model_type = "tokfrag_quant_token"
-
-    n_bins: int = 16
-    context_length: int = 4
-    horizon: int = 1
-
-    def __post_init__(self, **kwargs: Any) -> None:
-        self.vocab_size = self.n_bins + NUM_SPECIAL
-        self.max_position_embeddings = self.context_length + 1
-        self.type_vocab_size = 1
-        self.pad_token_id = PAD_ID
-        self.tie_word_embeddings = False
-        check_heads(self)
-        super().__post_init__(**kwargs)
-
-
-class QuantTokenNet(BertPreTrainedModel):
-    r"""BERT encoder over quantised token windows with a per-horizon-step classification head
-    over bins.
-
-    Forecasting as classification over a quantised vocabulary follows Chronos (Ansari et al.,
-    2024, "Chronos: Learning the Language of Time Series", https://arxiv.org/abs/2403.07815);
-    the encoder is BERT's (Devlin et al., 2019, https://arxiv.org/abs/1810.04805), built from a
-    config:
-
-    .. math::
-        p(y_{t+h} = c_k) = \mathrm{softmax}_k(W_h \, \mathrm{BERT}(x)_{\text{EOS}})
-
-    Args:
-        config: sizes and vocabulary; see :class:`QuantTokenConfig`.
-
-    Shapes:
-        - **input_ids** ``(B, L + 1)`` long, EOS last; **attention_mask** ``(B, L + 1)``
-        - **output** logits ``(B, H, n_bins)``
-    """
-
-    config_class = QuantTokenConfig
-    config: QuantTokenConfig
-
-    def __init__(self, config: QuantTokenConfig) -> None:
-        super().__init__(config)
-        self.bert = BertModel(config, add_pooling_layer=False)
-        self.head = nn.Linear(config.hidden_size, config.horizon * config.n_bins)
-        self.post_init()
-
-    def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
-        hidden = self.bert(
-            input_ids=input_ids, attention_mask=attention_mask
-        ).last_hidden_state  # (B, L+1, D)
-        eos = hidden[:, -1]  # (B, D): the EOS token has attended to the whole window
-        logits: Tensor = self.head(eos)  # (B, H * n_bins)
-        return logits.view(-1, self.config.horizon, self.config.n_bins)  # (B, H, n_bins)
-
-    def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        """Cross-entropy of the target bins; ``batch`` holds whole windows, ``(B, N, ...)``,
-        so a batch of ``B`` windows is ``B * N`` sequences (the same data as the fragment
-        family sees per batch)."""
-        ids = batch["input_ids"].flatten(0, 1)  # (B*N, L+1)
-        mask = batch["attention_mask"].flatten(0, 1)  # (B*N, L+1)
-        logits = self(ids, mask)  # (B*N, H, n_bins)
-        labels = batch["labels"].flatten()  # (B*N*H,)
-        return nn.functional.cross_entropy(logits.flatten(0, 1).float(), labels)
 
 
 AutoConfig.register(QuantTokenConfig.model_type, QuantTokenConfig, exist_ok=True)
 AutoModel.register(QuantTokenConfig, QuantTokenNet, exist_ok=True)
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence the progress bars of ``save_pretrained`` / ``from_pretrained``."""
-    enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if enabled:
-            hf_logging.enable_progress_bar()
-
-
-def save_token_forecaster(path: str | Path, config: dict[str, Any], net: PreTrainedModel) -> Path:
-    """Write tokfrag's ``config.json`` (``config``, with ``kind``) and the network's
-    ``save_pretrained`` folder (``config.json`` + ``model.safetensors``) under ``hf/``."""
-    path = Path(path)
-    write_config(path, {**config, "hf": HF_DIR})
-    with _quiet():
-        net.save_pretrained(path / HF_DIR)  # safetensors: the only format transformers 5 writes
-    return path
-
-
-def load_token_net(path: str | Path, net_class: type[PreTrainedModel]) -> Any:
-    """``net_class.from_pretrained`` on the forecaster folder's ``hf/`` (local, safetensors),
-    on the CPU in eval mode."""
-    folder = Path(path) / read_config(path).get("hf", HF_DIR)
-    if not (folder / "config.json").is_file():
-        raise FileNotFoundError(
-            f"{folder}: no Hugging Face model folder here; save the forecaster again with "
-            "this version of tokfrag"
-        )
-    with _quiet():
-        # safetensors only: never a pickled .bin, even if one is put beside it.
-        net = net_class.from_pretrained(folder, local_files_only=True, use_safetensors=True)
-    return net.eval()
 
 
 def run_batched(net: nn.Module, inputs: tuple[Tensor, ...], batch_size: int) -> Tensor:
@@ -314,10 +161,10 @@ class TokenForecaster:
             "horizon": self.horizon,
             "quantizer": self.quantizer.to_dict(),
         }
-        return save_token_forecaster(path, config, self.net)
+        return save_hf(path, config, self.net)
 
     @classmethod
     def load(cls, path: str | Path) -> TokenForecaster:
         config = read_config(path)
         quantizer = MeanScaleQuantizer.from_dict(config["quantizer"])
-        return cls(quantizer, load_token_net(path, QuantTokenNet))
+        return cls(quantizer, load_hf(path, QuantTokenNet))

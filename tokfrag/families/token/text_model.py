@@ -24,121 +24,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from tokfrag.families.token.configs import POOLINGS, TextTokenNetConfig
+from tokfrag.families.token.configs import TextTokenNetConfig
+from tokfrag.families.token.text_net import TextTokenNet, label_maps
 from tokfrag.families.token.wordpiece import TextTokenizer
 from tokfrag.models.classifier import NetClassifier, check_texts
-from tokfrag.models.forecaster import read_config, write_config
+from tokfrag.models.saving import HF_DIR, quiet_hf, read_config, write_config
 
 if TYPE_CHECKING:
-    from transformers import PreTrainedModel
+    pass
 
-HF_FOLDER = "hf"
 AUTO_MAX_LENGTH = 512  # the longest encoding max_length="auto" may choose (BERT's limit)
-
-
-class TextTokenNet(nn.Module):
-    r"""A BERT sequence classifier over the mean of the document's token states (or, with
-    ``pooling="cls"``, BERT's tanh pooler on ``[CLS]``), through a linear layer:
-
-    .. math::
-        p(y \mid x) = \mathrm{softmax}\big(W \tfrac{1}{|x|} \textstyle\sum_t
-            \mathrm{BERT}(x)_t + b\big)
-
-    Mean pooling is how all-MiniLM-L6-v2 was trained (sentence-transformers; its pooler
-    was never tuned for sentences): fine-tuned on MR at learning rate 1e-4 it reached
-    validation accuracy 0.858 after 2 epochs, against 0.845 at best for ``[CLS]``.
-
-    Args:
-        model: a ``transformers`` ``BertForSequenceClassification`` (``.bert``, ``.dropout``,
-            ``.classifier``).
-        pooling: ``"mean"`` or ``"cls"``.
-
-    Shapes:
-        - **input_ids** ``(B, L)`` long; **attention_mask** ``(B, L)`` long, 0 on padding
-        - **output** logits ``(B, C)``
-    """
-
-    def __init__(self, model: PreTrainedModel, pooling: str = "mean") -> None:
-        super().__init__()
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-        self.model = model
-        self.pooling = pooling
-
-    @classmethod
-    def from_config(cls, config: TextTokenNetConfig, label_names: Sequence[str]) -> TextTokenNet:
-        """A randomly initialised BERT of the configured size (no download)."""
-        from transformers import BertConfig, BertForSequenceClassification
-
-        bert = BertConfig(
-            vocab_size=config.vocab_size,
-            hidden_size=config.hidden_size,
-            num_hidden_layers=config.num_layers,
-            num_attention_heads=config.num_heads,
-            intermediate_size=config.intermediate_size,
-            hidden_dropout_prob=config.dropout,
-            attention_probs_dropout_prob=config.dropout,
-            max_position_embeddings=config.max_length,
-            type_vocab_size=1,
-            pad_token_id=config.pad_token_id,
-            **_label_maps(label_names),
-        )
-        return cls(BertForSequenceClassification(bert), config.pooling)
-
-    @classmethod
-    def from_pretrained(
-        cls,
-        folder: str | Path,
-        label_names: Sequence[str],
-        dropout: float | None = None,
-        pooling: str = "mean",
-    ) -> TextTokenNet:
-        """A pretrained encoder with a new, randomly initialised classification head."""
-        from transformers import AutoModelForSequenceClassification
-
-        extra = {} if dropout is None else {"classifier_dropout": dropout}
-        model = _quietly(
-            AutoModelForSequenceClassification.from_pretrained,
-            str(folder),
-            use_safetensors=True,  # never a pickled .bin, even if one is put beside it
-            **_label_maps(label_names),
-            **extra,
-        )
-        return cls(model, pooling)
-
-    @property
-    def num_labels(self) -> int:
-        num_labels = self.model.config.num_labels
-        if num_labels is None:
-            raise ValueError("the wrapped model's config has no num_labels: not a classifier")
-        return int(num_labels)
-
-    def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
-        if self.pooling == "cls":
-            logits: Tensor = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
-            return logits
-        states = self.model.base_model(
-            input_ids=input_ids, attention_mask=attention_mask
-        ).last_hidden_state  # (B, L, D)
-        mask = attention_mask[..., None].to(states.dtype)  # (B, L, 1)
-        pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (B, D)
-        # The sequence classifier's own submodules (nn.Module's attribute lookup types them
-        # as ``Tensor | Module``).
-        dropout = cast(nn.Module, self.model.dropout)
-        classifier = cast(nn.Module, self.model.classifier)
-        pooled_logits: Tensor = classifier(dropout(pooled))  # (B, C)
-        return pooled_logits
-
-    def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        """Mean cross-entropy of ``batch["labels"]`` ``(B,)`` under the logits."""
-        logits = self(batch["input_ids"], batch["attention_mask"])  # (B, C)
-        return nn.functional.cross_entropy(logits.float(), batch["labels"])
 
 
 class TextTokenExamples:
@@ -236,7 +137,7 @@ class TextTokenClassifier(NetClassifier):
             tokenizer = TextTokenizer.from_pretrained(folder, max_length=limit)
             if auto:
                 tokenizer.set_max_length(tokenizer.covering_length(texts_train))
-            net = TextTokenNet.from_pretrained(
+            net = pretrained_text_net(
                 folder, label_names, dropout=sizes.get("dropout"), pooling=pooling
             )
             bert = net.model.config
@@ -289,8 +190,9 @@ class TextTokenClassifier(NetClassifier):
 
     def save(self, path: Path) -> Path:
         path = Path(path)
-        hf = path / HF_FOLDER
-        _quietly(self.net.model.save_pretrained, str(hf))
+        hf = path / HF_DIR
+        with quiet_hf():
+            self.net.model.save_pretrained(str(hf))
         self.tokenizer.save(hf)
         write_config(
             path,
@@ -312,40 +214,34 @@ class TextTokenClassifier(NetClassifier):
         config = read_config(path)
         if config.get("kind") != cls.kind:
             raise ValueError(f"{path}: kind {config.get('kind')!r} is not {cls.kind!r}")
-        model = _quietly(
-            AutoModelForSequenceClassification.from_pretrained,
-            str(path / HF_FOLDER),
-            use_safetensors=True,
-        )
+        with quiet_hf():
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(path / HF_DIR),
+                use_safetensors=True,
+            )
         net_config = {"pooling": "cls", **config["net"]}  # saved before pooling: [CLS]
         net = TextTokenNet(model, net_config["pooling"])
         net.eval()
-        tokenizer = TextTokenizer.load(path / HF_FOLDER)
+        tokenizer = TextTokenizer.load(path / HF_DIR)
         tokenizer.max_length = int(config["max_length"])
         return cls(tokenizer, net, config["label_names"], TextTokenNetConfig(**net_config))
 
 
-def _label_maps(label_names: Sequence[str]) -> dict[str, Any]:
-    names = [str(n) for n in label_names]
-    return {
-        "num_labels": len(names),
-        "id2label": dict(enumerate(names)),
-        "label2id": {n: i for i, n in enumerate(names)},
-    }
+def pretrained_text_net(
+    folder: str | Path,
+    label_names: Sequence[str],
+    dropout: float | None = None,
+    pooling: str = "mean",
+) -> TextTokenNet:
+    """A pretrained encoder with a new, randomly initialised classification head."""
+    from transformers import AutoModelForSequenceClassification
 
-
-def _quietly(load: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call a ``from_pretrained`` with transformers' progress bars and load report muted
-    (a new classification head is expected to be missing from a pretrained checkpoint)."""
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        return load(*args, **kwargs)
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
+    extra: dict[str, Any] = {} if dropout is None else {"classifier_dropout": dropout}
+    with quiet_hf():
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(folder),
+            use_safetensors=True,  # never a pickled .bin, even if one is put beside it
+            **label_maps(label_names),
+            **extra,
+        )
+    return TextTokenNet(model, pooling)

@@ -15,7 +15,7 @@ from tokfrag.families.baselines.text import (
     TfidfLogRegConfig,
 )
 from tokfrag.models.classifier import Classifier
-from tokfrag.models.forecaster import CONFIG_FILE, WEIGHTS_FILE, read_config
+from tokfrag.models.saving import CONFIG_FILE, WEIGHTS_FILE, read_config
 
 
 def _load(mirror, name: str) -> TextData:

@@ -18,11 +18,11 @@ from tokfrag.families.fragment.docgraph_model import (
     DocGraphClassifier,
     DocGraphExamples,
     DocGraphNetConfig,
-    normalize_edge_weight,
 )
+from tokfrag.families.fragment.docgraph_net import normalize_edge_weight
 from tokfrag.models.classifier import Classifier, TrainableClassifier
-from tokfrag.models.forecaster import CONFIG_FILE, WEIGHTS_FILE
 from tokfrag.models.pretrained import pretrained_available
+from tokfrag.models.saving import CONFIG_FILE, WEIGHTS_FILE
 from tokfrag.train.loop import LoopConfig, fit
 
 SIZES = {"embedding_dim": 16, "hidden_channels": 16, "num_layers": 2, "dropout": 0.0}

@@ -12,15 +12,10 @@ from torch_geometric.nn import ChebConv
 
 from tokfrag.data.loaders import load_pgt_json
 from tokfrag.families import load_forecaster
-from tokfrag.families.fragment.gconvgru_model import (
-    FragmentForecaster,
-    FragmentNet,
-    FragmentNetConfig,
-    GConvGRUCell,
-    NormedChebConv,
-)
+from tokfrag.families.fragment.gconvgru_model import FragmentForecaster, FragmentNetConfig
+from tokfrag.families.fragment.gconvgru_net import FragmentNet, GConvGRUCell, NormedChebConv
 from tokfrag.families.fragment.graph import graph_tensors
-from tokfrag.models.forecaster import CONFIG_FILE, WEIGHTS_FILE
+from tokfrag.models.saving import CONFIG_FILE, WEIGHTS_FILE
 from tokfrag.models.scaler import NodeScaler
 from tokfrag.models.windows import slice_windows
 

@@ -14,14 +14,9 @@ from tokfrag.data.loaders import load_pgt_json
 from tokfrag.data.splits import chronological_split
 from tokfrag.families import load_forecaster
 from tokfrag.families.fragment.graph import graph_tensors
-from tokfrag.families.fragment.stgcn_model import (  # importing registers "fragment_stgcn"
-    STGCN,
-    STConvBlock,
-    STGCNConfig,
-    STGCNForecaster,
-    TemporalGatedConv,
-)
-from tokfrag.models.forecaster import CONFIG_FILE, WEIGHTS_FILE
+from tokfrag.families.fragment.stgcn_model import STGCNConfig, STGCNForecaster
+from tokfrag.families.fragment.stgcn_net import STGCN, STConvBlock, TemporalGatedConv
+from tokfrag.models.saving import CONFIG_FILE, WEIGHTS_FILE
 from tokfrag.models.scaler import NodeScaler
 from tokfrag.models.windows import slice_windows
 from tokfrag.train import LoopConfig, fit

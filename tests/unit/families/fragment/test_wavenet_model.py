@@ -15,14 +15,13 @@ from tokfrag.data.loaders import load_pgt_json
 from tokfrag.data.splits import chronological_split
 from tokfrag.families import load_forecaster
 from tokfrag.families.fragment.graph import graph_tensors
-from tokfrag.families.fragment.wavenet_model import (  # importing registers "fragment_wavenet"
+from tokfrag.families.fragment.wavenet_model import WaveNetConfig, WaveNetForecaster
+from tokfrag.families.fragment.wavenet_net import (
     DiffusionGraphConv,
     GraphWaveNet,
-    WaveNetConfig,
-    WaveNetForecaster,
     random_walk_transitions,
 )
-from tokfrag.models.forecaster import CONFIG_FILE, WEIGHTS_FILE
+from tokfrag.models.saving import CONFIG_FILE, WEIGHTS_FILE
 from tokfrag.models.scaler import NodeScaler
 from tokfrag.models.windows import slice_windows
 from tokfrag.train import LoopConfig, fit

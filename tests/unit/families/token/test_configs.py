@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from tokfrag.families.token.configs import EncoderSizes, TextTokenNetConfig
-from tokfrag.families.token.quantized_model import bert_sizes
+from tokfrag.families.token.quantized_net import bert_sizes
 
 
 def test_every_encoder_takes_its_default_sizes_from_encoder_sizes():

@@ -13,10 +13,10 @@ from transformers import AutoModel
 
 from tokfrag.data.loaders import load_pgt_json
 from tokfrag.families import load_forecaster
-from tokfrag.families.token.inverted_model import InvertedForecaster, InvertedTokenNet
-from tokfrag.families.token.quantized_model import HF_DIR
+from tokfrag.families.token.inverted_model import InvertedForecaster
+from tokfrag.families.token.inverted_net import InvertedTokenNet
 from tokfrag.models.calendar import CalendarSpec
-from tokfrag.models.forecaster import CONFIG_FILE
+from tokfrag.models.saving import CONFIG_FILE, HF_DIR
 from tokfrag.models.scaler import NodeScaler
 from tokfrag.models.windows import slice_windows
 from tokfrag.train import LoopConfig, fit

@@ -16,9 +16,11 @@ from tokfrag.data.loaders import load_pgt_json
 from tokfrag.data.splits import chronological_split
 from tokfrag.families import load_forecaster
 from tokfrag.families.token import PatchTokenizer
-from tokfrag.families.token.patch_model import PatchForecaster, PatchTokenConfig, PatchTokenNet
-from tokfrag.families.token.quantized_model import HF_DIR, bert_sizes
-from tokfrag.models.forecaster import CONFIG_FILE, WEIGHTS_FILE, Forecaster
+from tokfrag.families.token.patch_model import PatchForecaster
+from tokfrag.families.token.patch_net import PatchTokenConfig, PatchTokenNet
+from tokfrag.families.token.quantized_net import bert_sizes
+from tokfrag.models.forecaster import Forecaster
+from tokfrag.models.saving import CONFIG_FILE, HF_DIR, WEIGHTS_FILE
 from tokfrag.models.windows import slice_windows
 from tokfrag.train import LoopConfig, fit
 

@@ -13,14 +13,9 @@ from transformers import AutoModel
 from tokfrag.data.loaders import load_pgt_json
 from tokfrag.families import load_forecaster
 from tokfrag.families.token import MeanScaleQuantizer
-from tokfrag.families.token.quantized_model import (
-    HF_DIR,
-    QuantTokenConfig,
-    QuantTokenNet,
-    TokenForecaster,
-    bert_sizes,
-)
-from tokfrag.models.forecaster import CONFIG_FILE, WEIGHTS_FILE
+from tokfrag.families.token.quantized_model import TokenForecaster
+from tokfrag.families.token.quantized_net import QuantTokenConfig, QuantTokenNet, bert_sizes
+from tokfrag.models.saving import CONFIG_FILE, HF_DIR, WEIGHTS_FILE
 from tokfrag.models.windows import slice_windows
 
 SIZES = {"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32}

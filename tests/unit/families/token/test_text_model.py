@@ -12,14 +12,13 @@ import torch
 
 from tokfrag.families import load_forecaster
 from tokfrag.families.token.text_model import (
-    HF_FOLDER,
     TextTokenClassifier,
     TextTokenExamples,
     TextTokenNetConfig,
 )
 from tokfrag.models.classifier import Classifier, TrainableClassifier
-from tokfrag.models.forecaster import CONFIG_FILE
 from tokfrag.models.pretrained import pretrained_available
+from tokfrag.models.saving import CONFIG_FILE, HF_DIR
 from tokfrag.train.loop import LoopConfig, fit
 
 SIZES = {"hidden_size": 16, "num_layers": 1, "num_heads": 2, "intermediate_size": 32}
@@ -99,7 +98,7 @@ def test_save_load_gives_identical_ids_and_outputs(model, mr, tmp_path):
     config = json.loads((folder / CONFIG_FILE).read_text())
     assert config["kind"] == "token_text" and config["label_names"] == list(LABELS)
     assert config["max_length"] == 48 and config["pretrained"] is False
-    names = {p.name for p in (folder / HF_FOLDER).iterdir()}
+    names = {p.name for p in (folder / HF_DIR).iterdir()}
     assert {"model.safetensors", "config.json", "tokenizer.json"} <= names
     assert not list(folder.rglob("*.bin")) and not list(folder.rglob("*.pt"))  # no pickle
     loaded = load_forecaster(folder)  # the shared loader rebuilds it from config.json
@@ -109,7 +108,7 @@ def test_save_load_gives_identical_ids_and_outputs(model, mr, tmp_path):
     )
     np.testing.assert_array_equal(loaded.predict_proba(texts), before)
     # the hf/ folder is a plain Hugging Face checkpoint with the label names
-    plain = AutoModelForSequenceClassification.from_pretrained(str(folder / HF_FOLDER))
+    plain = AutoModelForSequenceClassification.from_pretrained(str(folder / HF_DIR))
     assert plain.config.id2label == {0: "negative", 1: "positive"}
 
 
