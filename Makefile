@@ -38,7 +38,7 @@ run: install ## run the pipeline on the default dataset (dvc repro) and print th
 flow: install ## the pipeline as a Prefect flow (PREFECT_API_URL=... to watch it in a server's UI)
 	tokfrag run
 
-test: install ## run the test suite (real data, real stores; about 33 minutes on 2 cores)
+test: install ## run the test suite (real data, real stores; about 38 minutes on 2 cores)
 	pytest -m "not slow" -q
 
 test-postgres: install ## the tests against a real PostgreSQL server (started, then stopped)
