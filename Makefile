@@ -19,7 +19,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: help install run flow test test-postgres test-all lint bench ui mlflow-ui prefect-ui clean
+.PHONY: help install run flow test test-postgres test-all lint bench bench-quick ui mlflow-ui prefect-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -62,6 +62,12 @@ bench: install ## every benchmark suite -> bench/results/*.json, then BENCHMARKS
 	python bench/orchestration.py
 	python bench/speed.py --label after
 	python bench/report.py
+
+bench-quick: install ## smoke runs of tokens, fragments, speed -> bench/results/*-quick.json
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	python bench/tokens.py --quick
+	python bench/fragments.py --quick
+	python bench/speed.py --quick --label after
 
 ui: install ## Prefect server + UI and MLflow UI on 127.0.0.1 (Ctrl-C stops both)
 	tokfrag ui --prefect-port $(PREFECT_PORT) --mlflow-port $(MLFLOW_PORT)

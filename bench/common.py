@@ -1,28 +1,23 @@
 """What the benchmark scripts share: the machine, scratch projects run through the real
-stages, parameter overrides, timing, and the record format of ``bench/results/*.json``.
-
-A result file holds ``created``, ``command``, ``machine``, ``params`` and ``records``; each
-record is ``{"dataset", "protocol", "model", "family", "metric", "value", "std", "n_seeds",
-"seconds"}`` (``std``/``n_seeds``/``seconds`` are ``None`` where they do not apply, e.g. for
-published figures), plus optional extra keys such as ``source`` or ``note``.
+stages, parameter overrides, timing, and writing a result file (the record type itself is
+``records.Record``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import records as records_module
 import yaml
+from records import Record, record
 
 import tokfrag  # noqa: F401  (telemetry off)
 
@@ -130,64 +125,12 @@ def best_of(fns: Mapping[str, Callable[[], Any]], repeats: int) -> dict[str, flo
     return best
 
 
-# -- records -------------------------------------------------------------------------------
-
-
-def record(
-    dataset: str,
-    protocol: str,
-    model: str,
-    family: str,
-    metric: str,
-    value: float | None,
-    std: float | None = None,
-    n_seeds: int | None = None,
-    seconds: float | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    return {
-        "dataset": dataset,
-        "protocol": protocol,
-        "model": model,
-        "family": family,
-        "metric": metric,
-        "value": value,
-        "std": std,
-        "n_seeds": n_seeds,
-        "seconds": seconds,
-        **extra,
-    }
-
-
-def seed_record(
-    dataset: str,
-    protocol: str,
-    model: str,
-    family: str,
-    metric: str,
-    values: Iterable[float],
-    seconds: Iterable[float],
-    **extra: Any,
-) -> dict[str, Any]:
-    """Mean and sample std over seeds (std 0.0 for a single seed), mean seconds."""
-    values, seconds = list(values), list(seconds)
-    return record(
-        dataset,
-        protocol,
-        model,
-        family,
-        metric,
-        statistics.fmean(values),
-        statistics.stdev(values) if len(values) > 1 else 0.0,
-        len(values),
-        statistics.fmean(seconds),
-        **extra,
-    )
+# -- records ---------------------------------------------------------------------------------
 
 
 def published_records(
     dataset: str, protocol: str, split: dict[str, Any] | None = None
-) -> list[dict[str, Any]]:
+) -> list[Record]:
     """The registry's published figures for ``dataset`` as ``family: "published"`` records."""
     from tokfrag.data.registry import published_figures
 
@@ -206,24 +149,10 @@ def published_records(
 
 
 def write_result(
-    out: Path,
-    records: list[dict[str, Any]],
-    params: Any,
-    command: str,
-    **extra: Any,
+    out: Path, records: Sequence[Record], params: Any, command: str, **extra: Any
 ) -> Path:
-    """Write a result file (see the module notes); ``extra`` adds top-level keys."""
-    result = {
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": command,
-        "machine": machine(),
-        "params": params.model_dump() if hasattr(params, "model_dump") else params,
-        **extra,
-        "records": records,
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    return out
+    """Write a result file on this machine (see ``records.py``); ``extra`` adds top-level keys."""
+    return records_module.write_result(out, records, params, command, machine(), **extra)
 
 
 def dvc_project(name: str, params: dict[str, Any]) -> tuple[Path, dict[str, str]]:

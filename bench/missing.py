@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from common import REPO, RESULTS, load_base, override, prepare_project, scratch_project
+from records import Record
 from seeds import finish, run_seeds, seed_records
 
 sys.path.insert(0, str(REPO / "tests"))  # the gap maker the e2e test uses
@@ -69,7 +70,7 @@ def main() -> int:
     parser.add_argument("--params", type=Path, default=REPO / "params.yaml")
     parser.add_argument("--mirror", type=Path, default=REPO.parent / "shared" / "data")
     args = parser.parse_args()
-    records = []
+    records: list[Record] = []
     for policy, keys in POLICIES.items():
         root, source = gappy_project(f"chickenpox_gaps-{policy}", args.mirror)
         base = override(

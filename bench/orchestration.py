@@ -33,11 +33,11 @@ from common import (
     command_line,
     dvc_project,
     load_base,
-    record,
     scratch_project,
     timed,
     write_result,
 )
+from records import record
 
 PROTOCOL = "Chickenpox, PGT split; 4 trials per family, 1 final fit each; 2 CPU cores"
 

@@ -27,8 +27,7 @@ Usage::
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -55,25 +54,6 @@ class PublishedFigure:
     kind: str = "published"  # "published" or "reference" (computed by the data notes)
     confirmed: bool = True
     note: str = ""
-
-    def to_record(self, protocol: str | None = None) -> dict[str, Any]:
-        """The figure as a ``bench/common.py`` record (``family: "published"`` or
-        ``"reference"``), with its source and protocol as extra keys."""
-        return {
-            "dataset": self.dataset,
-            "protocol": protocol or self.protocol,
-            "model": self.model,
-            "family": self.kind,
-            "metric": self.metric,
-            "value": self.value,
-            "std": None,
-            "n_seeds": None,
-            "seconds": None,
-            "horizon": self.horizon,
-            "source": f"{self.source.citation}, {self.source.location}: {self.source.url}",
-            "published_protocol": self.protocol,
-            "confirmed": self.confirmed,
-        }
 
 
 # -- sources ---------------------------------------------------------------------------------
@@ -351,11 +331,6 @@ def figures(dataset: str, *, include_unconfirmed: bool = False) -> list[Publishe
 def datasets() -> list[str]:
     """Every dataset that has at least one figure (confirmed or not), in first-seen order."""
     return list(dict.fromkeys(f.dataset for f in FIGURES))
-
-
-def as_dicts(dataset: str, *, include_unconfirmed: bool = False) -> list[dict[str, Any]]:
-    """:func:`figures` as plain dicts (for JSON results and reports)."""
-    return [asdict(f) for f in figures(dataset, include_unconfirmed=include_unconfirmed)]
 
 
 if __name__ == "__main__":  # python bench/published.py: list everything, unconfirmed marked

@@ -38,9 +38,9 @@ from common import (
     prepare_project,
     published_records,
     scratch_project,
-    seed_record,
     write_result,
 )
+from records import Record, seed_record
 
 # T-GCN's Los-loop protocol (lehaifeng/T-GCN, main.py and input_data.py), plus tokfrag's own
 # early stopping on the last 20% of training windows (T-GCN has no validation part). Both
@@ -120,11 +120,11 @@ def seed_records(
     per_seed: list[dict],
     metric_names: dict[str, str] | None = None,
     **extra: Any,
-) -> list[dict]:
+) -> list[Record]:
     """One record per (model, metric) over the seeds (baselines: the first seed's, they are
     deterministic); ``metric_names`` keeps and renames only the metrics it lists."""
     first_metrics = per_seed[0]["metrics"]
-    records = []
+    records: list[Record] = []
     for model, first in first_metrics["models"].items():
         family = first["family"]
         runs = per_seed[:1] if family == "baseline" else per_seed
@@ -170,7 +170,7 @@ def run_los_loop(seeds: int, params_path: Path, out: Path, args: Any) -> None:
     """T-GCN's protocol: one scratch project and one model per horizon, each scored over its
     predicted steps 1..h (the evaluation's pooled ``test_mae``/``test_rmse``)."""
     budget = {"train.epochs": args.los_epochs, "train.patience": args.los_patience}
-    records: list[dict] = []
+    records: list[Record] = []
     for horizon in LOS_HORIZONS:
         base = load_base(params_path, "los_loop", {**LOS_LOOP, **budget, "split.horizon": horizon})
         scratch = prepare_project(base, scratch_project(f"los_loop-h{horizon}"))
@@ -187,13 +187,13 @@ def run_los_loop(seeds: int, params_path: Path, out: Path, args: Any) -> None:
     finish(out, records, base, "test_mae_steps_1_to_3", horizons=list(LOS_HORIZONS))
 
 
-def finish(out: Path, records: list[dict], base: Any, primary: str, **extra: Any) -> None:
+def finish(out: Path, records: list[Record], base: Any, primary: str, **extra: Any) -> None:
     write_result(out, records, base, command_line("make bench"), **extra)
     print(f"wrote {out}")
     for r in records:
-        if r["metric"] == primary:
-            std = f" ± {r['std']:.4f}" if r["std"] else ""
-            print(f"  {r['model']:<20} {r['family']:<9} {primary} {r['value']:.4f}{std}")
+        if r.metric == primary:
+            std = f" ± {r.std:.4f}" if r.std else ""
+            print(f"  {r.model:<20} {r.family:<9} {primary} {r.value:.4f}{std}")
 
 
 def _scalar_test_metric(key: str, value: object) -> bool:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from records import Record, ResultFile
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -24,27 +26,27 @@ class Outcome:
 class Target:
     name: str
     target: str
-    check: Callable[[Sequence[Any]], Outcome]
+    check: Callable[[Sequence[ResultFile]], Outcome]
     tried: str = ""
 
 
-def _records(files: Sequence[Any], name: str) -> list[dict[str, Any]]:
+def _records(files: Sequence[ResultFile], name: str) -> list[Record]:
     found = next((f for f in files if f.name == name), None)
     return [] if found is None else list(found.records)
 
 
-def _find(files: Sequence[Any], name: str, **match: Any) -> dict[str, Any] | None:
+def _find(files: Sequence[ResultFile], name: str, **match: Any) -> Record | None:
     for r in _records(files, name):
         if all(r.get(k) == v for k, v in match.items()):
             return r
     return None
 
 
-def _pm(r: dict[str, Any]) -> str:
+def _pm(r: Record) -> str:
     std = r.get("std")
     seeds = r.get("n_seeds")
     spread = f" ± {std:.4f}" if std else ""
-    return f"{r['value']:.4f}{spread}" + (
+    return f"{r.value:.4f}{spread}" + (
         f" ({seeds} seed{'s' if seeds != 1 else ''})" if seeds else ""
     )
 
@@ -59,11 +61,11 @@ def _threshold(
     at_least: float | None = None,
     **match: Any,
 ):
-    def check(files: Sequence[Any]) -> Outcome:
+    def check(files: Sequence[ResultFile]) -> Outcome:
         r = _find(files, file, **match)
         if r is None or r.get("value") is None:
             return MISSING
-        v = r["value"]
+        v = r.value
         met = (
             (below is None or v < below)
             and (above is None or v > above)
@@ -75,17 +77,18 @@ def _threshold(
 
 
 def _champion_vs(baseline: str):
-    def check(files: Sequence[Any]) -> Outcome:
+    def check(files: Sequence[ResultFile]) -> Outcome:
         r = _find(files, "tuning.json", metric=f"test_mse_minus_{baseline}")
         if r is None:
             return MISSING
-        text = f"{r['model']}: {r['value']:+.4f}, 95% CI [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]"
-        return Outcome(text, r["ci_high"] < 0, "tuning.json")
+        low, high = r.extra["ci_low"], r.extra["ci_high"]
+        text = f"{r.model}: {r.value:+.4f}, 95% CI [{low:+.4f}, {high:+.4f}]"
+        return Outcome(text, high < 0, "tuning.json")
 
     return check
 
 
-def _tuned_vs_handset(files: Sequence[Any]) -> Outcome:
+def _tuned_vs_handset(files: Sequence[ResultFile]) -> Outcome:
     parts, met = [], True
     for family in ("token", "fragment"):
         tuned = _find(files, "tuning.json", family=family, metric="test_mse", point="best trial")
@@ -94,7 +97,7 @@ def _tuned_vs_handset(files: Sequence[Any]) -> Outcome:
         )
         if tuned is None or hand is None:
             return MISSING
-        ok = tuned["value"] <= hand["value"] + (hand.get("std") or 0.0)
+        ok = tuned.value <= hand.value + (hand.get("std") or 0.0)
         met = met and ok
         parts.append(f"{family}: tuned {_pm(tuned)} vs hand-set {_pm(hand)}")
     return Outcome("; ".join(parts), met, "tuning.json")
@@ -106,7 +109,7 @@ HORIZONS = (3, 6, 9, 12)
 def _los_loop(families: Sequence[str], against: Sequence[str], metrics: Sequence[str]):
     """Every family below every reference at every horizon, on every metric."""
 
-    def check(files: Sequence[Any]) -> Outcome:
+    def check(files: Sequence[ResultFile]) -> Outcome:
         records = _records(files, "los_loop.json")
         if not records:
             return MISSING
@@ -114,9 +117,9 @@ def _los_loop(families: Sequence[str], against: Sequence[str], metrics: Sequence
         def value(model_prefix: str, metric: str, h: int) -> float | None:
             name = f"test_{metric}_steps_1_to_{h}"
             for r in records:
-                if r["metric"] == name and r.get("horizon") == h:
-                    if r["model"] == model_prefix or r["family"] == model_prefix:
-                        return r["value"]
+                if r.metric == name and r.get("horizon") == h:
+                    if r.model == model_prefix or r.family == model_prefix:
+                        return r.value
             return None
 
         misses, shown = [], []
@@ -138,7 +141,7 @@ def _los_loop(families: Sequence[str], against: Sequence[str], metrics: Sequence
     return check
 
 
-def _tgcn_rmse(files: Sequence[Any]) -> Outcome:
+def _tgcn_rmse(files: Sequence[ResultFile]) -> Outcome:
     from published import FIGURES
 
     records = _records(files, "los_loop.json")
@@ -153,9 +156,9 @@ def _tgcn_rmse(files: Sequence[Any]) -> Outcome:
         )
         mine = next(
             (
-                r["value"]
+                r.value
                 for r in records
-                if r["family"] == "fragment" and r["metric"] == f"test_rmse_steps_1_to_{h}"
+                if r.family == "fragment" and r.metric == f"test_rmse_steps_1_to_{h}"
             ),
             None,
         )
@@ -288,7 +291,7 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
-def section(files: Sequence[Any]) -> list[str]:
+def section(files: Sequence[ResultFile]) -> list[str]:
     """BENCHMARKS.md's "Targets" table."""
     lines = [
         "## Targets",

@@ -28,11 +28,11 @@ from common import (
     load_base,
     model_label,
     prepare_project,
-    record,
     scratch_project,
     timed,
     write_result,
 )
+from records import record
 
 PROTOCOL = "Chickenpox, PGT split (lags 4, horizon 1); SQLite study and MLflow store"
 

@@ -15,8 +15,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))  # the bench scripts import each other by name
 
 import report  # noqa: E402
-from common import record  # noqa: E402
 from published import FIGURES  # noqa: E402
+from records import Record, record  # noqa: E402
 
 MACHINE = {
     "platform": "Linux-test",
@@ -41,18 +41,18 @@ def rec(
     seconds: float | None = 1.5,
     protocol: str = PGT,
     **extra: Any,
-) -> dict[str, Any]:
+) -> Record:
     return record(dataset, protocol, model, family, metric, value, std, n, seconds, **extra)
 
 
-def write(folder: Path, name: str, records: list[dict[str, Any]], **extra: Any) -> None:
+def write(folder: Path, name: str, records: list[Record], **extra: Any) -> None:
     result = {
         "created": "2026-01-02T03:04:05+00:00",
         "command": f"python bench/{name}.py",
         "machine": MACHINE,
         "params": {},
         **extra,
-        "records": records,
+        "records": [r.to_json() for r in records],
     }
     (folder / f"{name}.json").write_text(json.dumps(result, indent=2))
 

@@ -62,3 +62,20 @@ def test_script_starts(script: str) -> None:
 def test_model_label_follows_the_params(dataset, updates, family, label) -> None:
     params = common.load_base(REPO / "params.yaml", dataset, updates)
     assert common.model_label(params, family) == label
+
+
+SUITES = sorted(
+    line.split()[1].removeprefix("bench/")
+    for line in (REPO / "Makefile").read_text().splitlines()
+    if line.strip().startswith("python bench/")
+)
+
+
+@pytest.mark.parametrize("name", sorted(set(SUITES)))
+def test_each_suite_is_one_module_of_at_most_300_lines(name: str) -> None:
+    assert len((BENCH / name).read_text().splitlines()) <= 300
+
+
+def test_every_bench_module_stays_small() -> None:
+    sizes = {p.name: len(p.read_text().splitlines()) for p in BENCH.glob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > 350} == {}
