@@ -39,7 +39,7 @@ flow: install ## the pipeline as a Prefect flow (PREFECT_API_URL=... to watch it
 	tokfrag run
 
 test: install ## run the test suite (real data, real stores; about 38 minutes on 2 cores)
-	pytest -m "not slow" -q
+	pytest -m "not slow" -q --durations=25
 
 test-postgres: install ## the tests against a real PostgreSQL server (started, then stopped)
 	pytest -m postgres -q

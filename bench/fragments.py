@@ -1,7 +1,7 @@
 """`make bench`: the fragment family's rows -> bench/results/fragments.json.
 
 1. Slicer throughput (windows/second, bench/fragments_slicer.py): ``slice_windows`` (strided
-   views; and with a snapshot selection, which copies the selected windows) against a naive
+   views; and with a split-like snapshot selection, which stays a view) against a naive
    Python loop that builds the same windows with ``np.stack`` of slices, on the same data in
    the same run (Chickenpox lags 4 / horizon 1 and Los-loop lags 12 / horizon 12), with the
    ratios; both must give identical arrays.

@@ -2,8 +2,10 @@
 
 tokfrag's ``MeanScaleQuantizer.encode`` against chronos-forecasting's
 ``MeanScaleUniformBins.context_input_transform`` on the same arrays in the same run (same
-bins, EOS appended by both), with the ratio and a check that both give the same token ids;
-and tokfrag's ``PatchTokenizer.encode`` on those arrays. The arrays are Gaussian random walks
+bins, EOS appended by both), with the ratio and two checks of the token ids: as each
+tokenizer computes them, and with both tokenising the same ``x / scale`` against the same
+boundaries (where only values exactly on a boundary may differ); and tokfrag's
+``PatchTokenizer.encode`` on those arrays. The arrays are Gaussian random walks
 (what a Chronos context batch looks like) and every Chickenpox node window.
 """
 
@@ -21,6 +23,10 @@ TOKENIZER = "tokenizer"  # the family of every tokenisation throughput record
 # (n_bins, low, high, where the settings come from) for MeanScaleQuantizer
 Bins = tuple[int, float, float, str]
 CHRONOS_T5_BINS: Bins = (4093, -15.0, 15.0, "Chronos-T5 settings: n_tokens 4096, 2 specials")
+# Every Chickenpox window takes about a millisecond to tokenise (both tokenizers together):
+# 30 times the rounds of the random walks, still under a second, so that the best of them
+# falls in a quiet moment of a shared machine as the walks' fewer, longer rounds do.
+CHICKENPOX_ROUNDS = 30
 
 
 def chronos_tokenizer(n_bins: int, low: float, high: float, context_length: int) -> Any:
@@ -93,6 +99,51 @@ def compare_ids(quantizer: Any, chronos: Any, windows: np.ndarray) -> dict[str, 
     }
 
 
+def compare_ids_same_scale(quantizer: Any, chronos: Any, windows: np.ndarray) -> dict[str, Any]:
+    """Token ids of both tokenizers when both tokenise the same ``x / scale`` against the same
+    boundaries, compared: Chronos' ``MeanScaleUniformBins._input_transform`` given tokfrag's
+    (float64) scale, with tokfrag's float64 boundaries in place of its float32 ones, on the
+    float32 values Chronos reads (it casts every context to float32); tokfrag's ``encode`` on
+    those same float32 values. Torch then divides in float64 as tokfrag does, so the ids can
+    differ only for a value exactly on a boundary: tokfrag (``np.searchsorted``) puts it in
+    the lower bin, Chronos (``torch.bucketize(right=True)``) in the upper one. Also counts
+    the differences given the same scale with Chronos' own float32 boundaries.
+    """
+    import copy
+
+    import torch
+
+    from tokfrag.families.token.quantizer import NUM_SPECIAL
+
+    x = np.asarray(windows, dtype=np.float32)
+    ours = quantizer.encode(x)
+    values = ours.input_ids[:, :-1]  # _input_transform appends no EOS
+    scale = torch.from_numpy(ours.scale)
+
+    def chronos_ids(tokenizer: Any) -> tuple[np.ndarray, np.ndarray]:
+        ids, mask, _ = tokenizer._input_transform(torch.from_numpy(x), scale=scale)
+        theirs = ids.numpy().astype(np.int64)
+        return np.where(theirs >= NUM_SPECIAL, theirs - 1, theirs), mask.numpy()
+
+    same_bins = copy.copy(chronos)
+    same_bins.boundaries = torch.from_numpy(np.concatenate([[-1e20], quantizer.boundaries, [1e20]]))
+    theirs, mask = chronos_ids(same_bins)
+    own_bins, _ = chronos_ids(chronos)
+    scaled = x.astype(np.float64) / ours.scale[:, None]
+    boundaries = quantizer.boundaries
+    nearest = np.clip(np.searchsorted(boundaries, scaled), 0, len(boundaries) - 1)
+    tie = boundaries[nearest] == scaled  # exactly on a boundary
+    differ = theirs != values
+    return {
+        "ids": int(differ.size),
+        "mismatched": int(differ.sum()),
+        "mismatched_not_on_a_boundary": int((differ & ~tie).sum()),
+        "values_exactly_on_a_boundary": int(tie.sum()),
+        "masks_equal": bool((mask.astype(np.int64) == ours.attention_mask[:, :-1]).all()),
+        "mismatched_with_chronos_float32_boundaries": int((own_bins != values).sum()),
+    }
+
+
 def random_walks(n: int, length: int, seed: int = 0, nan_share: float = 0.01) -> np.ndarray:
     """``(n, length)`` float32 Gaussian random walks with a random offset per window and
     ``nan_share`` of the steps missing (what a Chronos context batch looks like)."""
@@ -123,7 +174,7 @@ def quantizer_records(
     dataset: str, windows: np.ndarray, shape: str, bins: Bins, repeats: int
 ) -> list[Record]:
     """tokfrag's and Chronos' quantiser throughputs on ``windows``, their ratio and the share
-    of equal token ids."""
+    of equal token ids (as each computes them, and given the same scale and boundaries)."""
     import torch
 
     from tokfrag.families.token import MeanScaleQuantizer
@@ -145,11 +196,14 @@ def quantizer_records(
     )
     rate = {k: len(windows) / v for k, v in best.items()}
     check = compare_ids(ours, theirs, windows)
+    same = compare_ids_same_scale(ours, theirs, windows)
     print(
         f"  {dataset} {n_bins} bins: tokfrag {rate['tokfrag']:,.0f}/s, chronos "
         f"{rate['chronos']:,.0f}/s, ratio {rate['tokfrag'] / rate['chronos']:.2f}; "
         f"ids differ {check['mismatched']}/{check['ids']} "
-        f"({check['mismatched_off_boundary']} off a boundary)",
+        f"({check['mismatched_off_boundary']} off a boundary), "
+        f"{same['mismatched']} given the same scale and bins "
+        f"({same['mismatched_not_on_a_boundary']} not exactly on a boundary)",
         flush=True,
     )
     return [
@@ -195,6 +249,27 @@ def quantizer_records(
                 "Ids may differ only for values exactly on a bin boundary (within float32 "
                 "resolution): tokfrag (np.searchsorted, float64) puts a tie in the lower bin, "
                 "chronos (torch.bucketize right=True, float32) in the upper one."
+            ),
+        ),
+        record(
+            dataset,
+            protocol,
+            "tokfrag vs chronos token ids, same scale and bins",
+            TOKENIZER,
+            "token_id_agreement",
+            1 - same["mismatched"] / same["ids"],
+            agree_except_exactly_on_bin_boundaries=(
+                same["mismatched_not_on_a_boundary"] == 0 and same["masks_equal"]
+            ),
+            check=same,
+            note=(
+                "share of equal value ids (EOS aside) when both tokenise the same x / scale "
+                "against the same boundaries: chronos' MeanScaleUniformBins._input_transform "
+                "given tokfrag's float64 scale and float64 boundaries, on the float32 values "
+                "chronos reads, against tokfrag's encode of those values. Ids may differ only "
+                "for a value exactly on a boundary (tokfrag: lower bin, chronos: upper); "
+                "check.mismatched_with_chronos_float32_boundaries counts the differences "
+                "given the same scale with chronos' own float32 boundaries."
             ),
         ),
     ]
@@ -246,7 +321,7 @@ def series_tokenisation(params: Any, root: Path, n_windows: int, repeats: int) -
     """Part 1's records: on ``n_windows`` random walks, the quantisers with ``params``' bins
     and Chronos-T5's, and the patch tokenizer with ``params``' patches and 16/8; on every
     Chickenpox window (prepared in ``root``), ``params``' bins and patches over
-    ``3 * repeats`` calls."""
+    ``CHICKENPOX_ROUNDS * repeats`` calls."""
     import torch
 
     q, p = params.token.tokenizer, params.token.patch
@@ -270,7 +345,7 @@ def series_tokenisation(params: Any, root: Path, n_windows: int, repeats: int) -
             chickenpox_shape,
             [bins],
             [(p.patch_len, p.stride)],
-            repeats * 3,
+            repeats * CHICKENPOX_ROUNDS,
         )
     finally:
         torch.set_num_threads(threads)

@@ -60,3 +60,49 @@ def test_too_few_steps_and_bad_shape_raise(values):
         slice_windows(values[:, 0], 4, 1)
     x, y = slice_windows(values[:5], 4, 1)  # exactly one window
     assert x.shape == (1, 20, 4) and y.shape == (1, 20, 1)
+
+
+@pytest.mark.parametrize(
+    "snapshots",
+    [np.arange(103, 517), np.arange(0, 517, 3), np.array([7]), np.arange(400, 517)],
+    ids=["a split's part", "every third", "one", "the tail"],
+)
+def test_an_evenly_spaced_selection_is_a_view(values, snapshots):
+    x_all, y_all = slice_windows(values, 4, 1)
+    x, y = slice_windows(values, 4, 1, snapshots)
+    assert np.shares_memory(x, values) and not x.flags.writeable and not y.flags.writeable
+    np.testing.assert_array_equal(x, x_all[snapshots])
+    np.testing.assert_array_equal(y, y_all[snapshots])
+
+
+@pytest.mark.parametrize(
+    "snapshots",
+    [
+        np.array([5, 1, 9]),
+        np.array([0, 1, 2, 4]),
+        np.array([], dtype=np.int64),
+        np.array([516, 517]),
+    ],
+    ids=["unordered", "a gap", "empty", "past the end"],
+)
+def test_any_other_selection_is_gathered_or_refused_like_numpy(values, snapshots):
+    x_all, y_all = slice_windows(values, 4, 1)
+    try:
+        expected = x_all[snapshots], y_all[snapshots]
+    except IndexError:
+        with pytest.raises(IndexError):
+            slice_windows(values, 4, 1, snapshots)
+        return
+    x, y = slice_windows(values, 4, 1, snapshots)
+    np.testing.assert_array_equal(x, expected[0])
+    np.testing.assert_array_equal(y, expected[1])
+
+
+def test_windows_of_a_strided_series_match_a_copy(values):
+    strided = np.repeat(values, 2, axis=1)[:, ::2]  # (521, 20), not contiguous
+    assert not strided.flags.c_contiguous
+    for got, want in zip(
+        slice_windows(strided, 4, 2), slice_windows(values.copy(), 4, 2), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)
+        assert not got.flags.writeable

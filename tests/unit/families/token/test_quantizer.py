@@ -164,3 +164,171 @@ def test_encode_rejects_non_2d_input():
         q.encode(np.zeros(5))
     with pytest.raises(ValueError, match=r"\(B, L\)"):
         q.encode(np.zeros((2, 3, 4)))
+
+
+# --- encode is exactly a searchsorted over the boundaries -----------------------------------
+
+T5_BINS = (4093, -15.0, 15.0)  # Chronos-T5's bins
+
+
+def _reference(q: MeanScaleQuantizer, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The plain definition of encode: float64 throughout, mean |x| over the observed values
+    (1 where not finite and positive), ``np.searchsorted`` over the boundaries (a tie goes to
+    the lower bin), PAD where NaN, EOS last."""
+    x = np.asarray(x, dtype=np.float64)
+    observed = ~np.isnan(x)
+    with np.errstate(over="ignore"):  # a sum of huge values may overflow: scale 1
+        total = np.where(observed, np.abs(x), 0.0).sum(axis=-1)
+    scale = total / np.maximum(observed.sum(axis=-1), 1)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    centres = np.linspace(q.low, q.high, q.n_bins)
+    boundaries = (centres[1:] + centres[:-1]) / 2
+    ids = np.searchsorted(boundaries, np.where(observed, x, 0.0) / scale[:, None])
+    ids = np.where(observed, ids + NUM_SPECIAL, PAD_ID)
+    eos = np.full((len(x), 1), EOS_ID)
+    input_ids = np.concatenate([ids, eos], axis=1).astype(np.int64)
+    mask = np.concatenate([observed, np.ones((len(x), 1), dtype=bool)], axis=1).astype(np.int64)
+    return input_ids, mask, scale
+
+
+def _assert_encodes_as_reference(q: MeanScaleQuantizer, x: np.ndarray) -> None:
+    encoded = q.encode(x)
+    ids, mask, scale = _reference(q, x)
+    assert encoded.input_ids.dtype == encoded.attention_mask.dtype == np.int64
+    assert encoded.scale.dtype == np.float64
+    np.testing.assert_array_equal(encoded.input_ids, ids)
+    np.testing.assert_array_equal(encoded.attention_mask, mask)
+    np.testing.assert_array_equal(encoded.scale, scale)  # bit for bit: no tolerance
+
+
+def _walks(rng: np.random.Generator, b: int, length: int, nan_share: float) -> np.ndarray:
+    x = rng.standard_normal((b, length)).cumsum(axis=1) + rng.normal(0, 5, (b, 1))
+    x *= 10.0 ** rng.uniform(-4, 4, (b, 1))
+    x[rng.random(x.shape) < nan_share] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("n_bins, low, high", [*CONFIGS, T5_BINS])
+@pytest.mark.parametrize("length", [1, 2, 4, 7, 8, 9, 33, 64, 130, 248, 256])
+def test_encode_equals_searchsorted_on_random_windows(n_bins, low, high, length):
+    q = MeanScaleQuantizer(n_bins, low, high)
+    rng = np.random.default_rng(length)
+    for nan_share in (0.0, 0.05, 0.6):
+        x = _walks(rng, 300, length, nan_share)
+        _assert_encodes_as_reference(q, x)
+        _assert_encodes_as_reference(q, x.astype(np.float32))  # read as is, converted exactly
+        _assert_encodes_as_reference(q, np.round(x))  # integers: many equal magnitudes
+
+
+@pytest.mark.parametrize("length", [4, 64])
+def test_encode_equals_searchsorted_across_blocks_and_layouts(length):
+    # Enough windows for several blocks (and a short last one); non-contiguous inputs.
+    q = MeanScaleQuantizer(16, -3.0, 3.0)
+    x = _walks(np.random.default_rng(7), 40_000, length, 0.01)
+    _assert_encodes_as_reference(q, x)
+    _assert_encodes_as_reference(q, x[::-3, ::-1])
+    _assert_encodes_as_reference(q, np.asfortranarray(x[:5000]))
+    _assert_encodes_as_reference(q, x.astype(np.float32)[:, ::2])
+
+
+@pytest.mark.parametrize("n_bins, low, high", [*CONFIGS, T5_BINS])
+def test_values_exactly_on_and_next_to_boundaries(n_bins, low, high):
+    q = MeanScaleQuantizer(n_bins, low, high)
+    b = q.boundaries
+    values = np.concatenate(
+        [b, np.nextafter(b, np.inf), np.nextafter(b, -np.inf), q.centers, [0.0, -0.0]]
+    )
+    # [v, length - |v|, 0, ...] has mean |x| = 1 where the sum is exactly `length`: then the
+    # scaled value is v itself, on (or one ulp beside) a boundary.
+    length = int(np.ceil(np.abs(values).max())) + 2
+    x = np.zeros((len(values), length))
+    x[:, 0], x[:, 1] = values, length - np.abs(values)
+    exact = _reference(q, x)[2] == 1.0
+    assert exact.mean() > 0.5
+    assert np.isin(x[exact, 0], b).sum() >= len(b) // 2
+    ids = q.encode(x[exact]).input_ids[:, 0]
+    np.testing.assert_array_equal(ids, np.searchsorted(b, x[exact, 0]) + NUM_SPECIAL)
+    for s in (1.0, 0.37, 3.0, 1e-3, 1e6):
+        _assert_encodes_as_reference(q, x * s)
+
+
+def test_zero_nan_and_infinite_windows():
+    q = MeanScaleQuantizer(16, -3.0, 3.0)
+    x = np.array(
+        [
+            [0.0, 0.0, 0.0, 0.0],  # all zero: scale 1, every value in the bin of 0
+            [np.nan] * 4,  # all missing: PAD everywhere, scale 1
+            [np.nan, 0.0, np.nan, 0.0],
+            [np.inf, 1.0, -1.0, 0.0],  # infinite mean: scale 1, inf in the top bin
+            [-np.inf, np.inf, np.nan, 2.0],
+            [1e308, 1e308, -1e308, 1.0],  # the sum overflows: scale 1
+            [5e-324, 0.0, -5e-324, 0.0],  # subnormal
+        ]
+    )
+    for dtype in (np.float64, np.float32):
+        with np.errstate(over="ignore"):
+            xd = x.astype(dtype)
+        _assert_encodes_as_reference(q, xd)
+    encoded = q.encode(x)
+    zero_bin = np.searchsorted(q.boundaries, 0.0) + NUM_SPECIAL
+    np.testing.assert_array_equal(encoded.input_ids[0], [zero_bin] * 4 + [EOS_ID])
+    np.testing.assert_array_equal(encoded.input_ids[1], [PAD_ID] * 4 + [EOS_ID])
+    np.testing.assert_array_equal(encoded.attention_mask[1], [0, 0, 0, 0, 1])
+    np.testing.assert_array_equal(encoded.scale[[0, 1, 3, 5]], 1.0)
+    assert encoded.input_ids[3, 0] == NUM_SPECIAL + 15 and encoded.input_ids[4, 0] == NUM_SPECIAL
+
+
+@pytest.mark.parametrize("shape", [(0, 4), (0, 64), (3, 0), (1, 1), (1, 70_000)])
+def test_empty_and_extreme_shapes(shape):
+    q = MeanScaleQuantizer()
+    x = np.random.default_rng(0).normal(size=shape)
+    _assert_encodes_as_reference(q, x)
+    assert q.encode(x).input_ids.shape == (shape[0], shape[1] + 1)
+
+
+def test_integer_and_list_inputs_are_read_as_float64():
+    q = MeanScaleQuantizer()
+    x = np.arange(-12, 12).reshape(4, 6)
+    _assert_encodes_as_reference(q, x)
+    np.testing.assert_array_equal(q.encode(x.tolist()).input_ids, q.encode(x).input_ids)
+
+
+def test_layouts_too_wide_for_the_arithmetic_estimate_still_encode_exactly():
+    # Bins far from zero relative to their width: encode falls back to np.searchsorted.
+    from tokfrag.families.token.quantizer import _bins
+
+    q = MeanScaleQuantizer(16, 1e7, 1e7 + 1.5)
+    assert not _bins(q.n_bins, q.low, q.high).arithmetic
+    assert _bins(*T5_BINS).arithmetic
+    x = 1e7 + np.random.default_rng(0).uniform(-1, 3, (50, 6))
+    x[0, 0] = np.nan
+    _assert_encodes_as_reference(q, x)
+
+
+def test_outputs_are_fresh_arrays_and_tables_are_not_shared():
+    q = MeanScaleQuantizer()
+    x = np.random.default_rng(0).normal(size=(20, 5))
+    first, second = q.encode(x), q.encode(x)
+    assert not np.shares_memory(first.input_ids, second.input_ids)
+    assert not np.shares_memory(first.attention_mask, second.attention_mask)
+    first.input_ids[:] = -1
+    np.testing.assert_array_equal(second.input_ids, q.encode(x).input_ids)
+    centres = q.centers
+    centres[:] = 0.0  # a caller's copy: encode and decode are unaffected
+    q.boundaries[:] = 0.0
+    _assert_encodes_as_reference(q, x)
+    np.testing.assert_array_equal(q.centers, np.linspace(q.low, q.high, q.n_bins))
+
+
+def test_encode_from_several_threads_at_once():
+    from concurrent.futures import ThreadPoolExecutor
+
+    q = MeanScaleQuantizer(16, -3.0, 3.0)
+    rng = np.random.default_rng(3)
+    batches = [_walks(rng, 2000, length, 0.02) for length in (4, 64, 4, 9, 64, 4, 33, 64)]
+    expected = [_reference(q, x)[0] for x in batches]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            got = list(pool.map(lambda x: q.encode(x).input_ids, batches))
+            for ids, want in zip(got, expected, strict=True):
+                np.testing.assert_array_equal(ids, want)
