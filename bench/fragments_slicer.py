@@ -1,9 +1,9 @@
 """Part 1 of bench/fragments.py: slicer throughput (windows/second).
 
 ``slice_windows`` (strided views; and with a split-like snapshot selection, an evenly spaced
-run that stays a view) against a naive Python loop that builds the same windows with ``np.stack`` of slices,
-on the same data in the same run (Chickenpox lags 4 / horizon 1 and Los-loop lags 12 /
-horizon 12), with the ratios; both must give identical arrays.
+run that stays a view) against a naive Python loop that builds the same windows with
+``np.stack`` of slices, on the same data in the same run (Chickenpox lags 4 / horizon 1 and
+Los-loop lags 12 / horizon 12), with the ratios; both must give identical arrays.
 """
 
 from __future__ import annotations

@@ -203,7 +203,8 @@ def compare(
     """The registry side by side: every version of tokfrag-<dataset> with its family,
     aliases, test metrics and costs."""
     from tokfrag.config import check_dataset_name
-    from tokfrag.registry import describe_registry, open_store
+    from tokfrag.registry.tracking import open_store
+    from tokfrag.registry.versions import describe_registry
     from tokfrag.report.console import console
 
     p = load_params(params)

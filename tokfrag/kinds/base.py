@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from tokfrag.data.validation import ValidationReport
-    from tokfrag.registry import AnyCandidate
+    from tokfrag.registry.candidates import AnyCandidate
 
 
 @dataclass(frozen=True)

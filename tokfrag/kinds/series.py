@@ -235,7 +235,7 @@ def evaluation(params: Params, layout: Layout) -> SeriesEvaluation:
 def champion_items(params: Params, layout: Layout, champion: Any) -> np.ndarray:
     """Per-window squared errors of a registered pyfunc model on this test split, asked
     through its predict contract (the way a client would)."""
-    from tokfrag.registry import windows_to_frame
+    from tokfrag.registry.series_frames import windows_to_frame
     from tokfrag.train.metrics import item_losses
 
     series, split = load_inputs(params, layout)
@@ -254,7 +254,7 @@ def champion_items(params: Params, layout: Layout, champion: Any) -> np.ndarray:
 def candidate_maker(params: Params, layout: Layout, metrics: dict[str, Any]) -> Callable[..., Any]:
     """A registered forecaster's contract (nodes, lags, horizon, time column, gaps) and its
     input example, for :class:`~tokfrag.registry.Candidate`."""
-    from tokfrag.registry import Candidate
+    from tokfrag.registry.candidates import Candidate
 
     series, split = load_inputs(params, layout)
     if metrics["split_fingerprint"] != split.fingerprint():

@@ -271,7 +271,7 @@ class TextEvaluation:
 def champion_items(params: Params, layout: Layout, champion: Any) -> np.ndarray:
     """Per-document 0/1 correctness of a registered pyfunc model on this test split, asked
     through its predict contract (the way a client would)."""
-    from tokfrag.registry import texts_to_frame
+    from tokfrag.registry.text_frames import texts_to_frame
 
     data, split = _load_inputs(params, layout)
     test_texts, test_labels = _part(data, split.test)
@@ -283,7 +283,7 @@ def champion_items(params: Params, layout: Layout, champion: Any) -> np.ndarray:
 def candidate_maker(params: Params, layout: Layout, metrics: dict[str, Any]) -> Callable[..., Any]:
     """A registered classifier's contract (its classes) and its input example (three test
     documents), for :class:`~tokfrag.registry.TextCandidate`."""
-    from tokfrag.registry import TextCandidate
+    from tokfrag.registry.candidates import TextCandidate
 
     data, split = _load_inputs(params, layout)
     if metrics["split_fingerprint"] != split.fingerprint():

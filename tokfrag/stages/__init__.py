@@ -189,7 +189,8 @@ def register(params: Params, root: str | Path, force: bool = False) -> dict[str,
     :func:`~tokfrag.stages.champion.champion_gate`); ``force`` promotes without it, and the
     promoted version's ``promotion`` tag says so."""
     from tokfrag.families import BASELINE
-    from tokfrag.registry import open_store, register_candidates
+    from tokfrag.registry.register import register_candidates
+    from tokfrag.registry.tracking import open_store
     from tokfrag.stages.champion import champion_gate, forced_gate
     from tokfrag.stages.records import check_evaluated
     from tokfrag.stages.registration import candidates as make_candidates

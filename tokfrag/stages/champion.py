@@ -37,7 +37,7 @@ def champion_gate(
     contract (``contract``, the candidates': kind, nodes, lags and horizon, or classes)
     fits; only a champion whose contract cannot fit is replaced without a comparison, and
     the answer says why (``ungated``)."""
-    from tokfrag.registry import champion_contract, current_champion, load_champion
+    from tokfrag.registry.champion import champion_contract, current_champion, load_champion
     from tokfrag.report.decision import compare_items
 
     try:

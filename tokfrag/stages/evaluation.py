@@ -25,7 +25,7 @@ from tokfrag.stages.training import load_trained
 def evaluate(params: Params, layout: Layout, kind: Kind) -> dict[str, Any]:
     """Score every family (every seed of their final fits) and the kind's baselines on
     the test split, judge them, and write the outputs; returns ``metrics.json``'s content."""
-    from tokfrag.report import write_report
+    from tokfrag.report.page import write_report
 
     test = kind.evaluation(params, layout)
     fingerprint = test.fingerprint
@@ -93,7 +93,7 @@ def log_evaluation(
     tags: dict[str, str],
 ) -> None:
     """Test figures into each family's training run, and one MLflow run per baseline."""
-    from tokfrag.registry import log_baseline_run, log_metrics_to_run, open_store
+    from tokfrag.registry.tracking import log_baseline_run, log_metrics_to_run, open_store
 
     store = open_store(params.registry, layout.root, params.data.dataset)
     models = metrics["models"]
@@ -130,7 +130,7 @@ def write_evaluation(
     ``metrics.json`` (``evaluation_id``). Each write is atomic; a kill between them leaves a
     ``metrics.json`` whose id the newer outputs do not carry, which ``register`` refuses
     (:func:`check_evaluated`)."""
-    from tokfrag.registry import open_store, training_run
+    from tokfrag.registry.tracking import open_store, training_run
 
     store = open_store(params.registry, layout.root, params.data.dataset)
     verdict = metrics.get("verdict", {})

@@ -52,7 +52,7 @@ def study_digest(params: Params, family: str, model: str, tags: dict[str, str]) 
 def tune(
     params: Params, layout: Layout, kind: Kind, family: str, workers: int | None = None
 ) -> dict[str, Any]:
-    from tokfrag.registry import open_store, training_run
+    from tokfrag.registry.tracking import open_store, training_run
     from tokfrag.report.console import trial_progress
     from tokfrag.tuning import (
         Budget,
@@ -182,7 +182,7 @@ def _objective(
     deadline: float,
 ):
     """Build one worker's objective (module level, so spawned worker processes can too)."""
-    from tokfrag.registry import open_store, trial_runs
+    from tokfrag.registry.tracking import open_store, trial_runs
     from tokfrag.train import TrainingDiverged, fit, seed_everything
     from tokfrag.tuning import TrialDiverged, make_objective
 

@@ -21,7 +21,7 @@ def run_gate(params: Params, layout: Layout, gate: Callable[[Path], Any], data_s
     leaves every earlier output as it was.
     """
     from tokfrag.data.validation import ValidationFailed
-    from tokfrag.registry import open_store, training_run
+    from tokfrag.registry.tracking import open_store, training_run
 
     with staged_dir(layout.data_docs) as staging:
         report = gate(staging)

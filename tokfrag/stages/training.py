@@ -60,7 +60,7 @@ def fit_and_save(
     """
     import resource
 
-    from tokfrag.registry import open_store, training_run
+    from tokfrag.registry.tracking import open_store, training_run
     from tokfrag.report.console import epoch_progress
     from tokfrag.train import as_examples, fit, seed_everything
 

@@ -37,7 +37,8 @@ from typing import cast
 
 import torch
 from torch import Tensor
-from torch_geometric.data import Data
+
+from tokfrag.families.fragment.pyg import Data
 
 PAD_WORD, UNK_WORD = "[PAD]", "[UNK]"
 PAD_ID, UNK_ID = 0, 1

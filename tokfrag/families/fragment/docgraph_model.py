@@ -24,11 +24,11 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from torch import Tensor
-from torch_geometric.data import Batch, Data
 
 from tokfrag.families.fragment.configs import DocGraphNetConfig
 from tokfrag.families.fragment.docgraph import WordVocab, build_doc_graphs
 from tokfrag.families.fragment.docgraph_net import DocGraphNet
+from tokfrag.families.fragment.pyg import Batch, Data
 from tokfrag.models.classifier import NetClassifier, check_texts
 from tokfrag.models.saving import load_weights, read_config, save_module
 

@@ -9,12 +9,16 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.data import Data
-from torch_geometric.nn import GatedGraphConv, global_max_pool, global_mean_pool
-from torch_geometric.utils import scatter
 
 from tokfrag.families.fragment.configs import DocGraphNetConfig
 from tokfrag.families.fragment.docgraph import PAD_ID
+from tokfrag.families.fragment.pyg import (
+    Data,
+    GatedGraphConv,
+    global_max_pool,
+    global_mean_pool,
+    scatter,
+)
 
 
 def normalize_edge_weight(edge_index: Tensor, edge_weight: Tensor, num_nodes: int) -> Tensor:

@@ -8,10 +8,10 @@ from typing import cast
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import ChebConv
 
 from tokfrag.families.fragment.configs import FragmentNetConfig
 from tokfrag.families.fragment.graph import batch_graph
+from tokfrag.families.fragment.pyg import ChebConv
 from tokfrag.models.masking import masked_mse, observed_channel
 from tokfrag.models.skip import LinearSkip
 

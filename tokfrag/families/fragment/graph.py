@@ -1,17 +1,23 @@
 """The static graph as torch_geometric tensors, its copy per window in a batch, a graph
-built from training-split correlations (for datasets without one) and edge normalisations."""
+built from training-split correlations (for datasets without one) and edge normalisations.
+
+torch loads inside the functions that make tensors: ``prepare`` builds the correlation graph
+(NumPy only) and should not pay for torch's import."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-import torch
-from torch import Tensor
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 def graph_tensors(edge_index: np.ndarray, edge_weight: np.ndarray) -> tuple[Tensor, Tensor]:
     """``(2, E)`` int and ``(E,)`` float arrays -> long ``edge_index``, float ``edge_weight``."""
+    import torch
+
     return (
         torch.tensor(np.asarray(edge_index), dtype=torch.long),
         torch.tensor(np.asarray(edge_weight), dtype=torch.float32),
@@ -28,6 +34,8 @@ def batch_graph(
         edge_index ``(2, E)``, edge_weight ``(E,)`` ->
         ``(2, B * E)`` with window ``b``'s nodes at ``b * N .. b * N + N - 1``, ``(B * E,)``.
     """
+    import torch
+
     offsets = torch.arange(batch_size, device=edge_index.device) * num_nodes  # (B,)
     batched = edge_index.unsqueeze(0) + offsets.view(-1, 1, 1)  # (B, 2, E)
     return batched.permute(1, 0, 2).reshape(2, -1), edge_weight.repeat(batch_size)
@@ -116,7 +124,9 @@ def normalise(
         edge_index ``(2, E)``, edge_weight ``(E,)`` -> ``(2, E')``, ``(E',)`` with
         ``E' = E`` plus, for ``"sym"``, one self loop per node that lacked one.
     """
-    from torch_geometric.utils import add_remaining_self_loops
+    import torch
+
+    from tokfrag.families.fragment.pyg import add_remaining_self_loops
 
     edge_index = torch.as_tensor(np.asarray(edge_index), dtype=torch.long).clone()
     if edge_weight is None:
@@ -135,7 +145,7 @@ def normalise(
     if how == "sym":
         # torch_geometric ships no type information: its result is Any to mypy.
         edge_index, edge_weight = cast(
-            tuple[Tensor, Tensor],
+            "tuple[Tensor, Tensor]",
             add_remaining_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=num_nodes),
         )
     elif how != "rw":

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import ChebConv
 
 from tokfrag.families.fragment.configs import STGCNConfig
+from tokfrag.families.fragment.pyg import ChebConv
 from tokfrag.models.masking import masked_mse, observed_channel
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.utils import to_dense_adj
 
 from tokfrag.families.fragment.configs import WaveNetConfig
+from tokfrag.families.fragment.pyg import to_dense_adj
 from tokfrag.models.masking import masked_mse, observed_channel
 
 

@@ -10,9 +10,8 @@ encode, decode, save, load). Series: :class:`MeanScaleQuantizer` (Chronos-style 
 loads `tokenizers`).
 """
 
-from typing import Any
-
 from tokfrag.families.token.family import FAMILY
+from tokfrag.lazy import lazy_attributes
 
 # The tokenizers load on first use, so naming the family (the CLI's --help) imports no numpy.
 _LAZY = {
@@ -25,12 +24,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = ["FAMILY", *_LAZY]
