@@ -136,7 +136,7 @@ def test_relabelling_nodes_permutes_outputs(chickenpox):
     net2.head.load_state_dict(net.head.state_dict())
     net2.skip.load_state_dict(net.skip.state_dict())
 
-    x = torch.from_numpy(slice_windows(values, 4, 2, np.arange(40))[0]).float()
+    x = torch.tensor(slice_windows(values, 4, 2, np.arange(40))[0], dtype=torch.float32)
     with torch.no_grad():
         out, out2 = net(x), net2(x[:, perm])
     torch.testing.assert_close(out2, out[:, perm], rtol=1e-5, atol=1e-5)
@@ -152,7 +152,7 @@ def test_the_graph_matters(chickenpox):
     empty.cell.load_state_dict(net.cell.state_dict())
     empty.head.load_state_dict(net.head.state_dict())
     empty.skip.load_state_dict(net.skip.state_dict())
-    x = torch.from_numpy(slice_windows(values, 4, 1, np.arange(10))[0]).float()
+    x = torch.tensor(slice_windows(values, 4, 1, np.arange(10))[0], dtype=torch.float32)
     with torch.no_grad():
         assert not torch.allclose(net(x), empty(x), atol=1e-4)
 

@@ -113,7 +113,7 @@ def test_relabelling_nodes_permutes_outputs(series):
     net2 = STGCN(config, *graph_tensors(relabelled, series.edge_weight[edge_order])).eval()
     net2.load_state_dict(net.state_dict() | dict(net2.named_buffers()))
 
-    x = torch.from_numpy(slice_windows(series.values, 4, 2, np.arange(40))[0]).float()
+    x = torch.tensor(slice_windows(series.values, 4, 2, np.arange(40))[0], dtype=torch.float32)
     with torch.no_grad():
         out, out2 = net(x), net2(x[:, perm])
     torch.testing.assert_close(out2, out[:, perm], rtol=1e-5, atol=1e-5)
@@ -126,7 +126,7 @@ def test_the_graph_matters(series):
     net = STGCN(config, *graph_tensors(series.edge_index, series.edge_weight)).eval()
     empty = STGCN(config, torch.zeros(2, 0, dtype=torch.long), torch.zeros(0)).eval()
     empty.load_state_dict(net.state_dict() | dict(empty.named_buffers()))
-    x = torch.from_numpy(slice_windows(series.values, 4, 1, np.arange(10))[0]).float()
+    x = torch.tensor(slice_windows(series.values, 4, 1, np.arange(10))[0], dtype=torch.float32)
     with torch.no_grad():
         assert not torch.allclose(net(x), empty(x), atol=1e-4)
 

@@ -101,7 +101,7 @@ def test_adaptive_adjacency_is_row_stochastic_and_learned(series):
     adaptive = supports[-1]
     assert adaptive.shape == (20, 20) and (adaptive >= 0).all()
     torch.testing.assert_close(adaptive.sum(dim=1), torch.ones(20))
-    x = torch.from_numpy(slice_windows(series.values, 4, 1, np.arange(8))[0]).float()
+    x = torch.tensor(slice_windows(series.values, 4, 1, np.arange(8))[0], dtype=torch.float32)
     net(x).sum().backward()
     assert net.source_embedding.grad is not None and net.source_embedding.grad.abs().sum() > 0
     off = GraphWaveNet(
@@ -179,7 +179,7 @@ def test_relabelling_nodes_permutes_outputs(series, adaptive):
     net2 = GraphWaveNet(config, *graph_tensors(relabelled, series.edge_weight[edge_order]))
     _copy_weights(net, net2.eval(), perm if adaptive else None)
 
-    x = torch.from_numpy(slice_windows(series.values, 4, 2, np.arange(40))[0]).float()
+    x = torch.tensor(slice_windows(series.values, 4, 2, np.arange(40))[0], dtype=torch.float32)
     with torch.no_grad():
         out, out2 = net(x), net2(x[:, perm])
     torch.testing.assert_close(out2, out[:, perm], rtol=1e-5, atol=1e-5)
@@ -194,7 +194,7 @@ def test_the_graph_matters(series):
     weights = np.random.default_rng(0).uniform(0.1, 2.0, series.edge_index.shape[1])
     reweighted = GraphWaveNet(config, *graph_tensors(series.edge_index, weights)).eval()
     _copy_weights(net, reweighted)
-    x = torch.from_numpy(slice_windows(series.values, 4, 1, np.arange(10))[0]).float()
+    x = torch.tensor(slice_windows(series.values, 4, 1, np.arange(10))[0], dtype=torch.float32)
     with torch.no_grad():
         assert not torch.allclose(net(x), reweighted(x), atol=1e-4)
 
